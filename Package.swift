@@ -1,0 +1,119 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "defence-rooms",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "defence-server", targets: ["DefenceServerCommand"]),
+        .executable(name: "defence", targets: ["DefenceCommand"]),
+        .library(name: "DefenceProtocol", targets: ["DefenceProtocol"]),
+        .library(name: "DefenceCore", targets: ["DefenceCore"]),
+        .library(name: "DefenceClient", targets: ["DefenceClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Pure: the wire format. No NIO, no GRDB.
+        .target(name: "DefenceProtocol"),
+        // Pure: the domain (accounts, roles, permissions, throttling). No NIO, no GRDB.
+        .target(
+            name: "DefenceCore",
+            dependencies: [
+                "DefenceProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // IO shared by server and client: NIO channel handlers for the line framing.
+        .target(
+            name: "DefenceChannel",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // SQLite through GRDB.
+        .target(
+            name: "DefenceStore",
+            dependencies: [
+                "DefenceCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // IO: TLS listener, sessions, certificates.
+        .target(
+            name: "DefenceServer",
+            dependencies: [
+                "DefenceProtocol",
+                "DefenceChannel",
+                "DefenceCore",
+                "DefenceStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // IO: the client library used by `defence` (and later the benchmark).
+        .target(
+            name: "DefenceClient",
+            dependencies: [
+                "DefenceProtocol",
+                "DefenceChannel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "DefenceServerCommand",
+            dependencies: [
+                "DefenceServer",
+                "DefenceStore",
+                "DefenceCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "DefenceCommand",
+            dependencies: [
+                "DefenceClient",
+                "DefenceProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "DefenceProtocolTests", dependencies: ["DefenceProtocol"]),
+        .testTarget(name: "DefenceCoreTests", dependencies: ["DefenceCore"]),
+        .testTarget(name: "DefenceChannelTests", dependencies: ["DefenceChannel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "DefenceStoreTests", dependencies: ["DefenceStore", "DefenceCore"]),
+        .testTarget(
+            name: "DefenceServerTests",
+            dependencies: [
+                "DefenceServer",
+                "DefenceClient",
+                "DefenceStore",
+                "DefenceCore",
+                "DefenceProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

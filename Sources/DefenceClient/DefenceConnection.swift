@@ -1,0 +1,87 @@
+import DefenceProtocol
+import NIOSSL
+import Synchronization
+
+/// The answer to one request: its data lines, then its terminal line.
+public struct Reply: Sendable, Hashable {
+    /// Data lines carrying the request's id, in order.
+    public var data: [Message]
+    /// The terminal line: `OK …` (or `PONG …` for `PING`).
+    public var terminal: Message
+}
+
+/// A protocol session: reads the greeting, authenticates, and correlates requests and replies by id.
+///
+/// Server `PING`s met while waiting are answered. (Room events arrive with the rooms issue.)
+public final class DefenceConnection: Sendable {
+    /// The raw line connection underneath.
+    public let lines: LineConnection
+    /// The server's greeting.
+    public let greeting: Message
+    private let counter = Mutex(0)
+
+    private init(lines: LineConnection, greeting: Message) {
+        self.lines = lines
+        self.greeting = greeting
+    }
+
+    /// Connects, verifies the server certificate and reads the greeting.
+    /// - Throws: TLS or connection errors; ``ClientError/unexpected(_:)`` when the greeting is not `HELLO defence/1`.
+    public static func connect(host: String, port: Int, tls: TLSConfiguration) async throws -> DefenceConnection {
+        let lines = try await LineConnection.connect(host: host, port: port, tls: tls)
+        let first = try await lines.nextLine(timeout: .seconds(10))
+        guard let greeting = try? LineParser().parse(first), greeting.verb == "HELLO",
+            greeting.parameters.first == ProtocolVersion.current
+        else {
+            await lines.close()
+            throw ClientError.unexpected(first)
+        }
+        return DefenceConnection(lines: lines, greeting: greeting)
+    }
+
+    /// Authenticates with a token.
+    /// - Returns: the `OK AUTH <user> <role> :<display name>` line.
+    /// - Throws: ``ClientError/failed(code:text:line:)`` with `AUTH_FAILED` when the token is refused.
+    @discardableResult
+    public func authenticate(token: String) async throws -> Message {
+        try await request(.auth(token: token)).terminal
+    }
+
+    /// Sends a command and waits for its terminal reply.
+    /// - Throws: ``ClientError/failed(code:text:line:)`` for a `FAIL` reply, ``ClientError/timeout``,
+    ///   ``ClientError/closed``.
+    public func request(_ command: Command, timeout: Duration = .seconds(30)) async throws -> Reply {
+        let id = counter.withLock { value in
+            value += 1
+            return "c\(value)"
+        }
+        try await lines.send(command.message(id: id).serialized)
+        var data: [Message] = []
+        while true {
+            let line = try await lines.nextLine(timeout: timeout)
+            guard let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(line) else { continue }
+            if message.id == id {
+                switch message.verb {
+                case "OK", "PONG":
+                    return Reply(data: data, terminal: message)
+                case "FAIL":
+                    let code = message.parameters.count > 1 ? message.parameters[1] : "?"
+                    throw ClientError.failed(code: code, text: message.parameters.last ?? "", line: line)
+                default:
+                    data.append(message)
+                }
+            } else if message.verb == "PING", message.id == nil, let token = message.parameters.first {
+                try await lines.send(Command.pong(token: token).message().serialized)
+            } else if message.verb == "FAIL", message.parameters.first == "*" {
+                let code = message.parameters.count > 1 ? message.parameters[1] : "?"
+                throw ClientError.failed(code: code, text: message.parameters.last ?? "", line: line)
+            }
+        }
+    }
+
+    /// Sends `QUIT` and closes.
+    public func close() async {
+        _ = try? await request(.quit, timeout: .seconds(2))
+        await lines.close()
+    }
+}

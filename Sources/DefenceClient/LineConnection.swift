@@ -1,0 +1,120 @@
+import DefenceChannel
+import DefenceProtocol
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// A TLS connection that sends and receives raw protocol lines.
+///
+/// The building block of ``DefenceConnection`` and of the end-to-end tests: it does no protocol logic,
+/// so it can also send malformed input on purpose.
+public final class LineConnection: Sendable {
+    private let channel: Channel
+    private let inbox: LineInbox
+
+    private init(channel: Channel, inbox: LineInbox) {
+        self.channel = channel
+        self.inbox = inbox
+    }
+
+    /// Opens a TLS connection to `host:port`, verifying the server certificate.
+    ///
+    /// - Parameters:
+    ///   - host: a host name or an IP address. For a name, the certificate must name it (and SNI is sent);
+    ///     for an address, the certificate must carry it as an IP subject alternative name.
+    ///   - port: the TCP port.
+    ///   - tls: the client TLS settings, e.g. from ``ClientTLS/configuration(caFile:)``.
+    ///   - maxLineBytes: the longest line accepted from the server.
+    /// - Throws: connection and TLS errors (an untrusted certificate fails the first read or write).
+    public static func connect(
+        host: String,
+        port: Int,
+        tls: TLSConfiguration,
+        maxLineBytes: Int = 65_536
+    ) async throws -> LineConnection {
+        let context = try NIOSSLContext(configuration: tls)
+        let inbox = LineInbox()
+        let serverHostname = Self.isIPAddress(host) ? nil : host
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(10))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLineBytes))
+                    )
+                    try channel.pipeline.syncOperations.addHandler(LineCollector(inbox: inbox))
+                }
+            }
+            .connect(host: host, port: port)
+            .get()
+        return LineConnection(channel: channel, inbox: inbox)
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+
+    /// Sends one line; the LF is added.
+    public func send(_ line: String) async throws {
+        try await channel.writeAndFlush(ByteBuffer(string: line + "\n"))
+    }
+
+    /// Sends raw bytes as they are (no LF added).
+    public func sendBytes(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    /// The next line from the server.
+    /// - Throws: ``ClientError/timeout`` or ``ClientError/closed``.
+    public func nextLine(timeout: Duration = .seconds(5)) async throws -> String {
+        guard let line = try await inbox.next(timeout: timeout) else { throw ClientError.closed }
+        return line
+    }
+
+    /// Waits until the server closes the connection, returning the lines it sent meanwhile.
+    /// - Throws: ``ClientError/timeout`` when the connection is still open after `timeout`.
+    public func waitForClose(timeout: Duration = .seconds(5)) async throws -> [String] {
+        var lines: [String] = []
+        while let line = try await inbox.next(timeout: timeout) { lines.append(line) }
+        return lines
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Hands decoded lines to the inbox, in order, and closes it when the connection ends.
+private final class LineCollector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = InboundFrame
+
+    let inbox: LineInbox
+
+    init(inbox: LineInbox) {
+        self.inbox = inbox
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .line(let bytes):
+            inbox.push(String(decoding: bytes, as: UTF8.self))
+        case .overlong:
+            inbox.close()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inbox.close()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        inbox.close()
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import DefenceClient
+import DefenceProtocol
+import Foundation
+
+/// `defence`: the Defence Rooms terminal client.
+@main
+struct DefenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "defence",
+        abstract: "The Defence Rooms client: connect to a defence-server over TLS.",
+        discussion: """
+            Example, against a server started with 'swift run defence-server':
+              defence --server 127.0.0.1:7443 --ca Certs/ca.pem --token-file data/admin.token whoami
+            The server certificate is always verified, against --ca or the system's trusted roots.
+            """,
+        version: "0.1.0",
+        subcommands: [WhoAmI.self, Ping.self]
+    )
+
+    @Option(help: "The server, as host:port.")
+    var server: String = "127.0.0.1:7443"
+
+    @Option(help: "A PEM file of the certificate authority to trust (the server's Certs/ca.pem in development).")
+    var ca: String?
+
+    @Option(help: "A file whose first line is the access token.")
+    var tokenFile: String?
+
+    @Option(help: "The access token itself (prefer --token-file or DEFENCE_TOKEN: arguments are visible to other users).")
+    var token: String?
+
+    /// Connects and authenticates with the options given.
+    func connect() async throws -> DefenceConnection {
+        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
+            throw ValidationError("--server must be host:port, e.g. 127.0.0.1:7443")
+        }
+        var host = String(server[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let secret = try readToken()
+        let connection = try await DefenceConnection.connect(host: host, port: port, tls: ClientTLS.configuration(caFile: ca))
+        do {
+            try await connection.authenticate(token: secret)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private func readToken() throws -> String {
+        if let token { return token }
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw ValidationError("cannot read --token-file \(tokenFile)")
+            }
+            let first = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            guard !first.isEmpty else { throw ValidationError("--token-file \(tokenFile) is empty") }
+            return first.trimmingCharacters(in: .whitespaces)
+        }
+        if let token = ProcessInfo.processInfo.environment["DEFENCE_TOKEN"], !token.isEmpty { return token }
+        throw ValidationError("no token: give --token-file, --token or DEFENCE_TOKEN")
+    }
+}
+
+/// `defence whoami`: prints who the token authenticates as.
+struct WhoAmI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "whoami",
+        abstract: "Print the server's WHOAMI reply: user, role and display name."
+    )
+
+    @ParentCommand var parent: DefenceCommand
+
+    func run() async throws {
+        let connection = try await parent.connect()
+        defer { Task { await connection.close() } }
+        let reply = try await connection.request(.whoami)
+        print(reply.terminal.serialized)
+        await connection.close()
+    }
+}
+
+/// `defence ping`: measures the round trip and the clock offset to the server.
+struct Ping: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send PING and print the PONG reply with the round-trip time."
+    )
+
+    @ParentCommand var parent: DefenceCommand
+
+    func run() async throws {
+        let connection = try await parent.connect()
+        let start = ContinuousClock.now
+        let reply = try await connection.request(.ping(token: "cli"))
+        let elapsed = ContinuousClock.now - start
+        print(reply.terminal.serialized)
+        print("round trip: \(elapsed.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1))))")
+        await connection.close()
+    }
+}

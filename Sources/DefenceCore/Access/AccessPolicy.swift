@@ -1,0 +1,19 @@
+import DefenceProtocol
+
+/// Who may use which verb: the verbs × roles table of PROTOCOL.md.
+public enum AccessPolicy {
+    /// The roles allowed to use `verb` once authenticated.
+    public static func roles(for verb: Verb) -> Set<Role> {
+        switch verb {
+        case .hello, .auth, .ping, .pong, .quit, .whoami:
+            return Set(Role.allCases)
+        case .userCreate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke:
+            return [.admin]
+        }
+    }
+
+    /// Whether `role` may use `verb`.
+    public static func allows(_ role: Role, _ verb: Verb) -> Bool {
+        roles(for: verb).contains(role)
+    }
+}

@@ -1,0 +1,63 @@
+/// Validation of account fields. Each failure names the field and the rule.
+public enum AccountRules {
+    /// The most characters in a display name.
+    public static let maxDisplayNameLength = 128
+    /// The most characters in an e-mail address.
+    public static let maxEmailLength = 254
+
+    /// A user identifier: 1 to 64 characters among `a-z 0-9 . _ -`, starting with a letter or digit.
+    public static func validateUserID(_ id: String) throws(DomainError) {
+        guard let first = id.unicodeScalars.first, id.unicodeScalars.count <= 64,
+            isLowerAlnum(first),
+            id.unicodeScalars.allSatisfy({ isLowerAlnum($0) || "._-".unicodeScalars.contains($0) })
+        else {
+            throw DomainError(
+                .invalid,
+                "user id '\(id.prefix(64))' must be 1 to 64 characters among a-z 0-9 . _ -, starting with a letter or digit"
+            )
+        }
+    }
+
+    /// A role name.
+    public static func parseRole(_ text: String) throws(DomainError) -> Role {
+        guard let role = Role(wire: text) else {
+            throw DomainError(.invalid, "unknown role '\(text.prefix(32))'; roles are candidate, juror, admin")
+        }
+        return role
+    }
+
+    /// A display name: not blank, at most 128 characters, no control characters.
+    public static func validateDisplayName(_ name: String) throws(DomainError) {
+        let trimmed = name.trimmingCharacters(in: " ")
+        guard !trimmed.isEmpty else { throw DomainError(.invalid, "display name must not be blank") }
+        guard name.count <= maxDisplayNameLength else {
+            throw DomainError(.invalid, "display name is longer than \(maxDisplayNameLength) characters")
+        }
+        guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            throw DomainError(.invalid, "display name must not contain control characters")
+        }
+    }
+
+    /// An e-mail address: one `@` with text on both sides, a dot in the domain, no spaces, at most 254 characters.
+    public static func validateEmail(_ email: String) throws(DomainError) {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.count <= maxEmailLength, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !email.contains(" ")
+        else {
+            throw DomainError(.invalid, "'\(email.prefix(64))' is not an e-mail address")
+        }
+    }
+
+    private static func isLowerAlnum(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in character: Character) -> Substring {
+        var slice = Substring(self)
+        while slice.first == character { slice = slice.dropFirst() }
+        while slice.last == character { slice = slice.dropLast() }
+        return slice
+    }
+}

@@ -1,0 +1,239 @@
+/// A client request decoded from a ``Message``: its verb and typed arguments.
+///
+/// Decoding checks the shape of the arguments (count, options, number formats). Whether a
+/// value is acceptable (an existing user, a known role) is the domain's business.
+public enum Command: Hashable, Sendable {
+    /// `HELLO defence/<version>`.
+    case hello(version: String)
+    /// `AUTH <token>`.
+    case auth(token: String)
+    /// `PING [token]`.
+    case ping(token: String?)
+    /// `PONG <token>`.
+    case pong(token: String)
+    /// `QUIT`.
+    case quit
+    /// `WHOAMI`.
+    case whoami
+    /// `USER-CREATE <user> <role> [email=<address>] :<display name>`.
+    case userCreate(user: String, role: String, email: String?, displayName: String)
+    /// `USER-LIST [role=<role>] [state=active|disabled]`.
+    case userList(role: String?, state: String?)
+    /// `USER-DISABLE <user> [:reason]`.
+    case userDisable(user: String, reason: String?)
+    /// `USER-ENABLE <user>`.
+    case userEnable(user: String)
+    /// `TOKEN-ISSUE <user> [expires=<time> | ttl=<seconds>] [label=<word>]`.
+    case tokenIssue(user: String, expiry: TokenExpiry?, label: String?)
+    /// `TOKEN-LIST [user]`.
+    case tokenList(user: String?)
+    /// `TOKEN-REVOKE <token-id>`.
+    case tokenRevoke(id: Int64)
+
+    /// When a token issued by `TOKEN-ISSUE` expires.
+    public enum TokenExpiry: Hashable, Sendable {
+        /// At this RFC 3339 time, as written by the client.
+        case at(String)
+        /// This many seconds after issue.
+        case after(seconds: Int64)
+    }
+
+    /// The verb of this command.
+    public var verb: Verb {
+        switch self {
+        case .hello: return .hello
+        case .auth: return .auth
+        case .ping: return .ping
+        case .pong: return .pong
+        case .quit: return .quit
+        case .whoami: return .whoami
+        case .userCreate: return .userCreate
+        case .userList: return .userList
+        case .userDisable: return .userDisable
+        case .userEnable: return .userEnable
+        case .tokenIssue: return .tokenIssue
+        case .tokenList: return .tokenList
+        case .tokenRevoke: return .tokenRevoke
+        }
+    }
+
+    /// Looks up the verb of a message.
+    /// - Throws: `UNKNOWN_VERB` when the verb is not part of the protocol.
+    public static func verb(of message: Message) throws(WireError) -> Verb {
+        guard let verb = Verb(rawValue: message.verb) else {
+            throw WireError(.unknownVerb, verb: message.verb, requestID: message.id, "unknown verb \(message.verb)")
+        }
+        return verb
+    }
+
+    /// Decodes a message into a command.
+    /// - Throws: `UNKNOWN_VERB` or `BAD_ARGUMENTS` with the verb's usage.
+    public init(_ message: Message) throws(WireError) {
+        let verb = try Self.verb(of: message)
+        var args = ArgumentReader(message: message, verb: verb)
+        switch verb {
+        case .hello:
+            self = .hello(version: try args.word("version"))
+        case .auth:
+            self = .auth(token: try args.word("token"))
+        case .ping:
+            self = .ping(token: try args.optionalWord())
+        case .pong:
+            self = .pong(token: try args.word("token"))
+        case .quit:
+            self = .quit
+        case .whoami:
+            self = .whoami
+        case .userCreate:
+            let user = try args.word("user")
+            let role = try args.word("role")
+            let displayName = try args.finalText("display name")
+            let options = try args.options(allowed: ["email"])
+            self = .userCreate(user: user, role: role, email: options["email"], displayName: displayName)
+        case .userList:
+            let options = try args.options(allowed: ["role", "state"])
+            self = .userList(role: options["role"], state: options["state"])
+        case .userDisable:
+            let user = try args.word("user")
+            self = .userDisable(user: user, reason: args.remainingText())
+        case .userEnable:
+            self = .userEnable(user: try args.word("user"))
+        case .tokenIssue:
+            let user = try args.word("user")
+            let options = try args.options(allowed: ["expires", "ttl", "label"])
+            var expiry: TokenExpiry?
+            switch (options["expires"], options["ttl"]) {
+            case (let time?, nil):
+                expiry = .at(time)
+            case (nil, let ttl?):
+                guard let seconds = Int64(ttl), seconds > 0 else {
+                    throw args.bad("ttl must be a positive whole number of seconds")
+                }
+                expiry = .after(seconds: seconds)
+            case (nil, nil):
+                expiry = nil
+            case (.some, .some):
+                throw args.bad("give either expires= or ttl=, not both")
+            }
+            self = .tokenIssue(user: user, expiry: expiry, label: options["label"])
+        case .tokenList:
+            self = .tokenList(user: try args.optionalWord())
+        case .tokenRevoke:
+            let text = try args.word("token-id")
+            guard let id = Int64(text), id > 0 else { throw args.bad("token-id must be a positive whole number") }
+            self = .tokenRevoke(id: id)
+        }
+        try args.finish()
+    }
+
+    /// The message that carries this command, with an optional request id.
+    public func message(id: String? = nil) -> Message {
+        var params: [String] = []
+        var text: String?
+        switch self {
+        case .hello(let version): params = [version]
+        case .auth(let token): params = [token]
+        case .ping(let token): params = token.map { [$0] } ?? []
+        case .pong(let token): params = [token]
+        case .quit, .whoami: params = []
+        case .userCreate(let user, let role, let email, let displayName):
+            params = [user, role] + (email.map { ["email=\($0)"] } ?? [])
+            text = displayName
+        case .userList(let role, let state):
+            params = (role.map { ["role=\($0)"] } ?? []) + (state.map { ["state=\($0)"] } ?? [])
+        case .userDisable(let user, let reason):
+            params = [user]
+            text = reason
+        case .userEnable(let user): params = [user]
+        case .tokenIssue(let user, let expiry, let label):
+            params = [user]
+            switch expiry {
+            case .at(let time): params.append("expires=\(time)")
+            case .after(let seconds): params.append("ttl=\(seconds)")
+            case nil: break
+            }
+            if let label { params.append("label=\(label)") }
+        case .tokenList(let user): params = user.map { [$0] } ?? []
+        case .tokenRevoke(let id): params = [String(id)]
+        }
+        return Message(id: id, verb: verb.rawValue, params, text: text)
+    }
+}
+
+/// Reads a message's parameters left to right, producing `BAD_ARGUMENTS` errors with the verb's usage.
+struct ArgumentReader {
+    let message: Message
+    let verb: Verb
+    private var index = 0
+    private var end: Int
+
+    init(message: Message, verb: Verb) {
+        self.message = message
+        self.verb = verb
+        self.end = message.parameters.count
+    }
+
+    func bad(_ problem: String) -> WireError {
+        WireError(.badArguments, verb: verb.rawValue, requestID: message.id, "\(problem); usage: \(verb.usage)")
+    }
+
+    /// A required word: non-empty and without spaces.
+    mutating func word(_ name: String) throws(WireError) -> String {
+        guard index < end else { throw bad("missing \(name)") }
+        let value = message.parameters[index]
+        guard !value.isEmpty, !value.contains(" ") else { throw bad("\(name) must be one word") }
+        index += 1
+        return value
+    }
+
+    /// An optional word.
+    mutating func optionalWord() throws(WireError) -> String? {
+        guard index < end else { return nil }
+        return try word("parameter")
+    }
+
+    /// The final parameter, required: free text that may contain spaces but not be blank.
+    mutating func finalText(_ name: String) throws(WireError) -> String {
+        guard index < end else { throw bad("missing \(name)") }
+        let value = message.parameters[end - 1]
+        guard !value.allSatisfy({ $0 == " " }) else { throw bad("\(name) must not be empty") }
+        end -= 1
+        return value
+    }
+
+    /// The remaining parameters joined as free text, or `nil` when there are none.
+    mutating func remainingText() -> String? {
+        guard index < end else { return nil }
+        let text = message.parameters[index..<end].joined(separator: " ")
+        index = end
+        return text.isEmpty ? nil : text
+    }
+
+    /// `key=value` options, each at most once, keys among `allowed`.
+    mutating func options(allowed: Set<String>) throws(WireError) -> [String: String] {
+        var result: [String: String] = [:]
+        while index < end {
+            let item = message.parameters[index]
+            guard let equals = item.firstIndex(of: "="), !item.contains(" ") else {
+                throw bad("unexpected parameter '\(item.prefix(64))'")
+            }
+            let key = item[..<equals].lowercased()
+            let value = String(item[item.index(after: equals)...])
+            guard allowed.contains(key) else {
+                throw bad("unknown option '\(key.prefix(32))'")
+            }
+            guard result[key] == nil else { throw bad("option '\(key)' given twice") }
+            guard !value.isEmpty else { throw bad("option '\(key)' needs a value") }
+            result[key] = value
+            index += 1
+        }
+        return result
+    }
+
+    /// Fails when parameters are left over.
+    func finish() throws(WireError) {
+        if index < end {
+            throw bad("\(end - index) extra parameter\(end - index == 1 ? "" : "s")")
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import DefenceCore
+import DefenceProtocol
+import DefenceStore
+import Foundation
+import Logging
+import DefenceChannel
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+
+/// The Defence Rooms TLS server: accepts connections, runs one ``Session`` per connection.
+///
+/// Create it with ``bind(configuration:database:logger:)``, then call ``run()`` (directly or as a
+/// `Service` in a `ServiceGroup`). A graceful shutdown — ``shutdown()``, or the service group's on
+/// SIGINT/SIGTERM — stops accepting, tells every session `FAIL * SHUTTING_DOWN`, waits for the
+/// connections to close and returns.
+public final class DefenceServer: Service, Sendable {
+    /// The version announced in the greeting.
+    public static let version = "0.1.0"
+
+    private typealias Connection = NIOAsyncChannel<InboundFrame, ByteBuffer>
+    private let serverChannel: NIOAsyncChannel<Connection, Never>
+    private let context: ServerContext
+
+    /// The address the server listens on (with the real port when 0 was asked).
+    public let localAddress: SocketAddress
+
+    /// The port the server listens on.
+    public var port: Int { localAddress.port ?? 0 }
+
+    private init(serverChannel: NIOAsyncChannel<Connection, Never>, context: ServerContext) {
+        self.serverChannel = serverChannel
+        self.context = context
+        self.localAddress = serverChannel.channel.localAddress!
+    }
+
+    /// Loads the TLS material and binds the listening socket.
+    ///
+    /// - Parameters:
+    ///   - configuration: the server's settings; `certificatePath` and `privateKeyPath` must be set.
+    ///   - database: the opened database.
+    ///   - logger: where the server logs.
+    /// - Throws: when the certificate or key cannot be loaded, or the address cannot be bound.
+    public static func bind(
+        configuration: ServerConfiguration,
+        database: DefenceDatabase,
+        logger: Logger
+    ) async throws -> DefenceServer {
+        guard let certificatePath = configuration.certificatePath, let keyPath = configuration.privateKeyPath else {
+            throw ServerSetupError("no certificate configured: set both the certificate and the private key")
+        }
+        let tls = try makeTLSContext(certificatePath: certificatePath, keyPath: keyPath)
+        let registry = SessionRegistry()
+        let accounts = AccountStore(database: database)
+        let context = ServerContext(
+            configuration: configuration,
+            accounts: accounts,
+            registry: registry,
+            authGate: AuthGate(policy: configuration.authThrottle),
+            router: CommandRouter(accounts: accounts, registry: registry, now: configuration.now),
+            logger: logger,
+            serverName: "defence-server/\(version)"
+        )
+        let maxLine = configuration.limits.maxLineBytes
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine))
+                    )
+                    return try Connection(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(inboundType: InboundFrame.self, outboundType: ByteBuffer.self)
+                    )
+                }
+            }
+        return DefenceServer(serverChannel: channel, context: context)
+    }
+
+    static func makeTLSContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
+        } catch {
+            throw ServerSetupError("cannot read the certificate chain \(certificatePath): \(error)")
+        }
+        do {
+            key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        } catch {
+            throw ServerSetupError("cannot read the private key \(keyPath): \(error)")
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
+        tls.minimumTLSVersion = .tlsv12
+        return try NIOSSLContext(configuration: tls)
+    }
+
+    /// Accepts connections until a graceful shutdown, then closes every session and returns.
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await serverChannel.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+                context.logger.info("stopped accepting connections")
+                await context.registry.shutDown()
+            }
+            context.logger.info("all sessions closed")
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
+
+    /// Starts a graceful shutdown: stops accepting; ``run()`` then closes every session and returns.
+    public func shutdown() {
+        serverChannel.channel.close(promise: nil)
+    }
+
+    /// The number of open sessions.
+    public func sessionCount() async -> Int {
+        await context.registry.count
+    }
+
+    private func serve(_ connection: Connection) async {
+        let channel = connection.channel
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let (lines, outbox) = AsyncStream<String>.makeStream(
+            bufferingPolicy: .bufferingOldest(context.configuration.outboundQueueLimit)
+        )
+        let session = Session(
+            id: await context.registry.makeID(),
+            address: address,
+            context: context,
+            outbox: outbox,
+            channel: channel
+        )
+        let registered = await context.registry.register(session)
+        do {
+            try await connection.executeThenClose { inbound, _ in
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // The writer: one line at a time, each awaited, so a peer that does not read
+                        // leaves lines in the bounded outbox until it overflows.
+                        for await line in lines {
+                            do {
+                                try await channel.writeAndFlush(ByteBuffer(string: line + "\n"))
+                            } catch {
+                                break
+                            }
+                        }
+                        try? await channel.close()
+                    }
+                    if registered {
+                        await session.start()
+                    } else {
+                        await session.terminate(.shuttingDown, "server is shutting down")
+                    }
+                    do {
+                        for try await frame in inbound {
+                            await session.receive(frame)
+                            if await session.isClosed { break }
+                        }
+                    } catch {
+                        context.logger.debug("connection error", metadata: ["peer": "\(address)", "error": "\(error)"])
+                    }
+                    await session.connectionEnded()
+                }
+            }
+        } catch {
+            context.logger.debug("connection closed with error", metadata: ["peer": "\(address)", "error": "\(error)"])
+        }
+        await session.connectionEnded()
+    }
+}
+
+/// A configuration problem that prevents the server from starting.
+public struct ServerSetupError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, for the operator.
+    public let description: String
+
+    /// Creates the error.
+    public init(_ description: String) {
+        self.description = description
+    }
+}

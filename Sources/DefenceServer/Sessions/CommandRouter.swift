@@ -1,0 +1,124 @@
+import DefenceCore
+import DefenceProtocol
+import DefenceStore
+import Foundation
+
+/// Who a session is authenticated as.
+struct Principal: Sendable {
+    let user: User
+    let tokenID: Int64
+}
+
+/// Carries out the commands of authenticated sessions against the store and answers with protocol lines.
+struct CommandRouter: Sendable {
+    let accounts: AccountStore
+    let registry: SessionRegistry
+    let now: @Sendable () -> Date
+
+    /// Executes `command` for `principal`. The role has already been checked.
+    ///
+    /// - Returns: the data lines followed by the terminal `OK` line, all tagged with `id`.
+    /// - Throws: ``DomainError`` for refusals; anything else is an internal fault.
+    func execute(_ command: Command, for principal: Principal, id: String?) async throws -> [Message] {
+        switch command {
+        case .whoami:
+            let user = principal.user
+            return [.ok(verb: "WHOAMI", [user.id, user.role.rawValue] + emailOption(user), text: user.displayName, id: id)]
+
+        case .userCreate(let userID, let roleName, let email, let displayName):
+            try AccountRules.validateUserID(userID)
+            let role = try AccountRules.parseRole(roleName)
+            try AccountRules.validateDisplayName(displayName)
+            if let email { try AccountRules.validateEmail(email) }
+            let user = User(id: userID, role: role, displayName: displayName, email: email, createdAt: now())
+            try await accounts.createUser(user)
+            return [.ok(verb: "USER-CREATE", [user.id, user.role.rawValue], id: id)]
+
+        case .userList(let roleName, let state):
+            let role = try roleName.map { name throws(DomainError) in try AccountRules.parseRole(name) }
+            var active: Bool?
+            switch state?.lowercased() {
+            case nil: active = nil
+            case "active": active = true
+            case "disabled": active = false
+            case let other?:
+                throw DomainError(.invalid, "unknown state '\(other.prefix(32))'; states are active, disabled")
+            }
+            let users = try await accounts.users(role: role, active: active)
+            let lines = users.map { user in
+                Message(
+                    id: id,
+                    verb: "USER",
+                    [user.id, user.role.rawValue, user.isActive ? "active" : "disabled"] + emailOption(user),
+                    text: user.displayName
+                )
+            }
+            return lines + [.ok(verb: "USER-LIST", [String(users.count)], id: id)]
+
+        case .userDisable(let userID, _):
+            let user = try await accounts.disableUser(userID, now: now())
+            await registry.closeSessions(ofUser: user.id, reason: "account \(user.id) was disabled")
+            return [.ok(verb: "USER-DISABLE", [user.id], id: id)]
+
+        case .userEnable(let userID):
+            let user = try await accounts.enableUser(userID)
+            return [.ok(verb: "USER-ENABLE", [user.id], id: id)]
+
+        case .tokenIssue(let userID, let expiry, let label):
+            let issuedAt = now()
+            var expiresAt: Date?
+            switch expiry {
+            case .at(let text):
+                guard let date = WireTime.parse(text) else {
+                    throw DomainError(.invalid, "expires must be an RFC 3339 time such as 2026-12-01T18:00:00Z")
+                }
+                guard date > issuedAt else { throw DomainError(.invalid, "expires is in the past") }
+                expiresAt = date
+            case .after(let seconds):
+                expiresAt = issuedAt.addingTimeInterval(TimeInterval(seconds))
+            case nil:
+                expiresAt = nil
+            }
+            if let label {
+                guard label.count <= 64,
+                    label.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) })
+                else { throw DomainError(.invalid, "label must be 1 to 64 characters among A-Z a-z 0-9 . _ -") }
+            }
+            let (token, secret) = try await accounts.issueToken(
+                for: userID,
+                expiresAt: expiresAt,
+                label: label,
+                now: issuedAt
+            )
+            var parameters = [String(token.id), token.userID, secret]
+            if let expiresAt { parameters.append("expires=\(WireTime.format(expiresAt))") }
+            return [.ok(verb: "TOKEN-ISSUE", parameters, id: id)]
+
+        case .tokenList(let userID):
+            let tokens = try await accounts.tokens(of: userID)
+            let at = now()
+            let lines = tokens.map { token in
+                var parameters = [String(token.id), token.userID, token.state(at: at).rawValue]
+                parameters.append("created=\(WireTime.format(token.createdAt))")
+                if let expiresAt = token.expiresAt { parameters.append("expires=\(WireTime.format(expiresAt))") }
+                if let lastUsed = token.lastUsedAt { parameters.append("last-used=\(WireTime.format(lastUsed))") }
+                if let label = token.label { parameters.append("label=\(label)") }
+                return Message(id: id, verb: "TOKEN", parameters)
+            }
+            return lines + [.ok(verb: "TOKEN-LIST", [String(tokens.count)], id: id)]
+
+        case .tokenRevoke(let tokenID):
+            let token = try await accounts.revokeToken(tokenID, now: now())
+            await registry.closeSessions(ofToken: token.id, reason: "token \(token.id) was revoked")
+            return [.ok(verb: "TOKEN-REVOKE", [String(token.id)], id: id)]
+
+        case .hello, .auth, .ping, .pong, .quit:
+            // Session-level verbs never reach the router.
+            throw DomainError(.internal, "\(command.verb.rawValue) is handled by the session")
+        }
+    }
+
+    private func emailOption(_ user: User) -> [String] {
+        user.email.map { ["email=\($0)"] } ?? []
+    }
+}

@@ -1,0 +1,303 @@
+import DefenceCore
+import DefenceProtocol
+import DefenceStore
+import Foundation
+import Logging
+import DefenceChannel
+import NIOCore
+
+/// Shared, server-wide things a session needs.
+struct ServerContext: Sendable {
+    let configuration: ServerConfiguration
+    let accounts: AccountStore
+    let registry: SessionRegistry
+    let authGate: AuthGate
+    let router: CommandRouter
+    let logger: Logger
+    let serverName: String
+}
+
+/// One client connection's protocol state: greeting, authentication, deadlines, request handling.
+///
+/// Lines to send go through a bounded outbox drained by the connection's writer; a peer that lets the
+/// outbox fill up is closed with `SLOW_CONSUMER`.
+actor Session {
+    enum State {
+        case unauthenticated
+        case authenticated(Principal)
+        case closed
+    }
+
+    nonisolated let id: UInt64
+    let address: String
+    let context: ServerContext
+    let outbox: AsyncStream<String>.Continuation
+    let channel: Channel
+    let parser: LineParser
+    private var state: State = .unauthenticated
+    private let startedAt: Date
+    private var lastInbound: Date
+    private var pingedSinceInput = false
+    private var pingCounter = 0
+    private var watchdog: Task<Void, Never>?
+    private var logger: Logger
+
+    init(id: UInt64, address: String, context: ServerContext, outbox: AsyncStream<String>.Continuation, channel: Channel) {
+        self.id = id
+        self.address = address
+        self.context = context
+        self.outbox = outbox
+        self.channel = channel
+        self.parser = LineParser(limits: context.configuration.limits)
+        let now = context.configuration.now()
+        self.startedAt = now
+        self.lastInbound = now
+        var logger = context.logger
+        logger[metadataKey: "session"] = "\(id)"
+        logger[metadataKey: "peer"] = "\(address)"
+        self.logger = logger
+    }
+
+    var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    private var configuration: ServerConfiguration { context.configuration }
+
+    /// Sends the greeting and starts the deadlines.
+    func start() {
+        send(greeting(verb: "HELLO", id: nil))
+        scheduleWatchdog()
+    }
+
+    private func greeting(verb: String, id: String?) -> Message {
+        let limits = configuration.limits
+        return Message(
+            id: id,
+            verb: verb,
+            (verb == "OK" ? ["HELLO"] : []) + [
+                ProtocolVersion.current,
+                "server=\(context.serverName)",
+                "max-line=\(limits.maxLineBytes)",
+                "max-params=\(limits.maxParameters)",
+                "auth-timeout=\(Self.seconds(configuration.authTimeout))",
+                "ping-interval=\(Self.seconds(configuration.pingInterval))",
+                "idle-timeout=\(Self.seconds(configuration.idleTimeout))",
+                "time=\(WireTime.format(configuration.now()))",
+            ]
+        )
+    }
+
+    private static func seconds(_ interval: TimeInterval) -> String {
+        interval == interval.rounded() ? String(Int(interval)) : String(interval)
+    }
+
+    // MARK: Input
+
+    /// Handles one frame from the peer.
+    func receive(_ frame: InboundFrame) async {
+        guard !isClosed else { return }
+        lastInbound = configuration.now()
+        pingedSinceInput = false
+        switch frame {
+        case .overlong(let count):
+            terminate(
+                .lineTooLong,
+                "line exceeds the maximum of \(configuration.limits.maxLineBytes) bytes (read \(count) so far)"
+            )
+        case .line(let bytes):
+            do throws(WireError) {
+                guard let message = try parser.parse(bytes) else { return }
+                await handle(message)
+            } catch {
+                if error.code.closesConnection {
+                    terminate(error.code, error.text)
+                } else {
+                    send(error.failMessage)
+                }
+            }
+        }
+    }
+
+    private func handle(_ message: Message) async {
+        let id = message.id
+        let command: Command
+        do throws(WireError) {
+            let verb = try Command.verb(of: message)
+            switch state {
+            case .closed:
+                return
+            case .unauthenticated:
+                guard Verb.beforeAuthentication.contains(verb) else {
+                    send(.fail(verb: verb.rawValue, code: .authRequired, text: "authenticate first with AUTH <token>", id: id))
+                    return
+                }
+            case .authenticated(let principal):
+                guard AccessPolicy.allows(principal.user.role, verb) else {
+                    send(.fail(verb: verb.rawValue, code: .forbidden, text: "\(verb.rawValue) is not allowed for role \(principal.user.role.rawValue)", id: id))
+                    return
+                }
+            }
+            command = try Command(message)
+        } catch {
+            send(error.failMessage)
+            return
+        }
+
+        switch command {
+        case .hello(let version):
+            if version.lowercased() == ProtocolVersion.current {
+                send(greeting(verb: "OK", id: id))
+            } else {
+                send(.fail(verb: "HELLO", code: .unsupportedVersion, context: [version], text: "this server speaks \(ProtocolVersion.current)", id: id))
+            }
+        case .auth(let token):
+            await authenticate(token: token, id: id)
+        case .ping(let token):
+            send(Message(id: id, verb: "PONG", [WireTime.format(configuration.now())] + (token.map { [$0] } ?? [])))
+        case .pong:
+            break
+        case .quit:
+            send(.ok(verb: "QUIT", text: "bye", id: id))
+            close()
+        default:
+            guard case .authenticated(let principal) = state else { return }
+            do {
+                let lines = try await context.router.execute(command, for: principal, id: id)
+                for line in lines { send(line) }
+            } catch let error as DomainError {
+                send(.fail(verb: command.verb.rawValue, code: error.code, context: error.context, text: error.text, id: id))
+            } catch {
+                logger.error("request failed", metadata: ["verb": "\(command.verb.rawValue)", "error": "\(error)"])
+                send(.fail(verb: command.verb.rawValue, code: .internal, text: "the server could not carry out the request; nothing was changed", id: id))
+            }
+        }
+    }
+
+    private func authenticate(token: String, id: String?) async {
+        if case .authenticated = state {
+            send(.fail(verb: "AUTH", code: .alreadyAuthenticated, text: "this session is already authenticated", id: id))
+            return
+        }
+        let wait = await context.authGate.admit(address, at: configuration.now())
+        if wait > 0 {
+            try? await Task.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))))
+        }
+        guard case .unauthenticated = state else { return }
+        do {
+            guard let (user, accessToken) = try await context.accounts.authenticate(secret: token, now: configuration.now())
+            else {
+                await context.authGate.failed(address, at: configuration.now())
+                logger.notice("authentication failed")
+                send(.fail(verb: "AUTH", code: .authFailed, text: "token is unknown, expired or revoked, or the account is disabled", id: id))
+                return
+            }
+            guard case .unauthenticated = state else { return }
+            await context.authGate.succeeded(address)
+            state = .authenticated(Principal(user: user, tokenID: accessToken.id))
+            logger[metadataKey: "user"] = "\(user.id)"
+            await context.registry.authenticated(self.id, userID: user.id, tokenID: accessToken.id)
+            logger.info("authenticated", metadata: ["role": "\(user.role.rawValue)", "token": "\(accessToken.id)"])
+            send(.ok(verb: "AUTH", [user.id, user.role.rawValue], text: user.displayName, id: id))
+        } catch {
+            logger.error("authentication lookup failed", metadata: ["error": "\(error)"])
+            send(.fail(verb: "AUTH", code: .internal, text: "the server could not check the token", id: id))
+        }
+    }
+
+    // MARK: Output
+
+    /// Queues a line for the peer. A full queue closes the connection with `SLOW_CONSUMER`.
+    func send(_ message: Message) {
+        guard !isClosed else { return }
+        switch outbox.yield(message.serialized) {
+        case .enqueued:
+            break
+        case .dropped:
+            slowConsumer()
+        case .terminated:
+            state = .closed
+        @unknown default:
+            break
+        }
+    }
+
+    private func slowConsumer() {
+        logger.warning("slow consumer disconnected")
+        state = .closed
+        watchdog?.cancel()
+        outbox.finish()
+        // The queue is full: write the reason directly, after whatever the socket already holds, then close.
+        let line = Message.fail(verb: "*", code: .slowConsumer, text: "too many unread lines; reconnect and RESUME")
+        let channel = self.channel
+        channel.writeAndFlush(ByteBuffer(string: line.serialized + "\n")).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Sends `FAIL * <code>` and closes the connection once the line is written.
+    func terminate(_ code: ErrorCode, _ text: String) {
+        guard !isClosed else { return }
+        logger.info("closing session", metadata: ["code": "\(code.rawValue)"])
+        send(.fail(verb: "*", code: code, text: text))
+        close()
+    }
+
+    /// Stops accepting input; the writer flushes what is queued, then closes the connection.
+    private func close() {
+        state = .closed
+        watchdog?.cancel()
+        outbox.finish()
+    }
+
+    /// Called when the connection is gone, whoever closed it.
+    func connectionEnded() async {
+        state = .closed
+        watchdog?.cancel()
+        outbox.finish()
+        await context.registry.remove(id)
+    }
+
+    // MARK: Deadlines
+
+    private func scheduleWatchdog() {
+        watchdog = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self, let wait = await self.tick() else { return }
+                try? await Task.sleep(for: .milliseconds(max(1, Int64((wait * 1000).rounded(.up)))))
+            }
+        }
+    }
+
+    /// Enforces the auth deadline and idleness; returns how long to wait before the next check, or `nil` when done.
+    private func tick() -> TimeInterval? {
+        guard !isClosed else { return nil }
+        let now = configuration.now()
+        var nextCheck = TimeInterval.infinity
+        if case .unauthenticated = state {
+            let deadline = startedAt.addingTimeInterval(configuration.authTimeout)
+            if now >= deadline {
+                terminate(.authTimeout, "no successful AUTH within \(Self.seconds(configuration.authTimeout)) seconds")
+                return nil
+            }
+            nextCheck = min(nextCheck, deadline.timeIntervalSince(now))
+        }
+        let silence = now.timeIntervalSince(lastInbound)
+        if silence >= configuration.idleTimeout {
+            terminate(.idleTimeout, "no input for \(Self.seconds(configuration.idleTimeout)) seconds")
+            return nil
+        }
+        nextCheck = min(nextCheck, configuration.idleTimeout - silence)
+        if silence >= configuration.pingInterval {
+            if !pingedSinceInput {
+                pingedSinceInput = true
+                pingCounter += 1
+                send(Message(verb: "PING", parameters: ["s\(pingCounter)"]))
+            }
+        } else {
+            nextCheck = min(nextCheck, configuration.pingInterval - silence)
+        }
+        return nextCheck
+    }
+}

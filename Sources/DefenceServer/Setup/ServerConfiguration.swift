@@ -1,0 +1,41 @@
+import DefenceCore
+import DefenceProtocol
+import Foundation
+
+/// Everything the server needs to run. Defaults are the embedded development defaults.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on.
+    public var host: String = "127.0.0.1"
+    /// The TCP port; 0 picks a free one.
+    public var port: Int = 7443
+    /// Where the database and the first admin's token file live.
+    public var dataDirectory: String = "data"
+    /// Where development certificates are generated when no certificate is configured.
+    public var certsDirectory: String = "Certs"
+    /// A PEM certificate chain to serve instead of the development certificate.
+    public var certificatePath: String?
+    /// The PEM private key of ``certificatePath``.
+    public var privateKeyPath: String?
+    /// The protocol limits announced in the greeting.
+    public var limits: Limits = .standard
+    /// How long a connection may stay unauthenticated (TLS handshake included), in seconds.
+    public var authTimeout: TimeInterval = 10
+    /// After this many seconds without input the server sends `PING`.
+    public var pingInterval: TimeInterval = 30
+    /// After this many seconds without input the connection is closed with `IDLE_TIMEOUT`.
+    public var idleTimeout: TimeInterval = 90
+    /// The most lines waiting to be written to one connection before it is closed as a slow consumer.
+    public var outboundQueueLimit: Int = 1024
+    /// Throttling of failed authentications per address.
+    public var authThrottle: AuthThrottle.Policy = .init()
+    /// The clock; injected in tests.
+    public var now: @Sendable () -> Date = { Date() }
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// The database file inside the data directory.
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("defence.sqlite") }
+    /// The file receiving the first admin's token.
+    public var adminTokenPath: String { (dataDirectory as NSString).appendingPathComponent("admin.token") }
+}

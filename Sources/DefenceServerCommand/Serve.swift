@@ -1,0 +1,106 @@
+import ArgumentParser
+import DefenceServer
+import DefenceStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `defence-server serve`: runs the server until SIGINT or SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server until SIGINT or SIGTERM (the default subcommand).",
+        discussion: """
+            TLS: without --cert and --key, a development CA and a server certificate for localhost,
+            127.0.0.1 and ::1 are generated into the certificates folder (ca.pem is what clients trust).
+            With --cert and --key, that chain and key are served instead and nothing is generated.
+
+            On SIGINT or SIGTERM the server stops accepting connections, sends every session
+            'FAIL * SHUTTING_DOWN', closes them and exits with status 0.
+            """
+    )
+
+    @Option(help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The TCP port to listen on; 0 picks a free port (printed at start).")
+    var port: Int = 7443
+
+    @Option(help: "The folder of the SQLite database and of admin.token; created if missing.")
+    var dataDir: String = "data"
+
+    @Option(help: "The folder where development certificates are generated when --cert/--key are not given.")
+    var certsDir: String = "Certs"
+
+    @Option(help: "A PEM certificate chain to serve (with --key) instead of the development certificate.")
+    var cert: String?
+
+    @Option(help: "The PEM private key of --cert.")
+    var key: String?
+
+    @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included.")
+    var authTimeout: Double = 10
+
+    @Option(help: "Seconds of silence after which the server sends PING.")
+    var pingInterval: Double = 30
+
+    @Option(help: "Seconds of silence after which the connection is closed with IDLE_TIMEOUT.")
+    var idleTimeout: Double = 90
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        guard authTimeout > 0, pingInterval > 0, idleTimeout > pingInterval else {
+            throw ValidationError("timeouts must be positive, and --idle-timeout longer than --ping-interval")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "defence-server")
+
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.dataDirectory = dataDir
+        configuration.certsDirectory = certsDir
+        configuration.authTimeout = authTimeout
+        configuration.pingInterval = pingInterval
+        configuration.idleTimeout = idleTimeout
+
+        let prepared = try ServerSetup.prepare(&configuration, certificate: cert, key: key, logger: logger)
+        let database = try DefenceDatabase(path: configuration.databasePath)
+        if let secret = try await ServerSetup.bootstrapAdmin(database: database, configuration: configuration) {
+            say("First admin created: user 'admin'. Its access token (shown once, also in \(configuration.adminTokenPath)):")
+            say(secret)
+        }
+        let server = try await DefenceServer.bind(configuration: configuration, database: database, logger: logger)
+        if prepared.generatedCertificates {
+            say("Development certificates generated in \(certsDir); clients trust \(prepared.caPath ?? "-").")
+        }
+        say("defence-server \(DefenceServer.version) listening on \(host):\(server.port) (TLS)")
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        say("defence-server stopped")
+    }
+}
+
+/// Writes a line to standard output at once (unbuffered), so that scripts and tests see it immediately.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}

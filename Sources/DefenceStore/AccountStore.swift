@@ -1,0 +1,230 @@
+import DefenceCore
+import Foundation
+import GRDB
+
+/// Users and access tokens in SQLite.
+///
+/// Refusals are ``DomainError`` values with their protocol code; anything else thrown is a storage fault.
+public struct AccountStore: Sendable {
+    /// The database.
+    public let database: DefenceDatabase
+
+    /// Creates a store over `database`.
+    public init(database: DefenceDatabase) {
+        self.database = database
+    }
+
+    /// The identifier of the first administrator, created on an empty database.
+    public static let firstAdminID = "admin"
+
+    /// On a database without any user, creates the first administrator and a token for it, atomically.
+    ///
+    /// - Returns: the new admin and the token's secret (to be shown once), or `nil` when users exist.
+    public func bootstrapFirstAdmin(now: Date) async throws -> (user: User, token: AccessToken, secret: String)? {
+        try await database.pool.write { db in
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM user") ?? 0
+            guard count == 0 else { return nil }
+            let admin = User(id: Self.firstAdminID, role: .admin, displayName: "Administrator", createdAt: now)
+            try Self.insert(admin, db)
+            let (token, secret) = try Self.insertToken(for: admin.id, expiresAt: nil, label: "bootstrap", now: now, db)
+            return (admin, token, secret)
+        }
+    }
+
+    /// Creates a user.
+    /// - Throws: `ALREADY_EXISTS` when the id is taken.
+    public func createUser(_ user: User) async throws {
+        try await database.pool.write { db in
+            if try Self.fetchUser(user.id, db) != nil {
+                throw DomainError(.alreadyExists, context: [user.id], "user \(user.id) already exists")
+            }
+            try Self.insert(user, db)
+        }
+    }
+
+    /// The user with this id, if any.
+    public func user(_ id: String) async throws -> User? {
+        try await database.pool.read { db in try Self.fetchUser(id, db) }
+    }
+
+    /// Users, ordered by id, optionally filtered by role and by whether they are active.
+    public func users(role: Role? = nil, active: Bool? = nil) async throws -> [User] {
+        try await database.pool.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let role {
+                conditions.append("role = ?")
+                arguments += [role.rawValue]
+            }
+            if let active { conditions.append(active ? "disabled_at IS NULL" : "disabled_at IS NOT NULL") }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM user \(whereClause) ORDER BY id", arguments: arguments)
+                .map(Self.user(from:))
+        }
+    }
+
+    /// Disables a user. Idempotent.
+    /// - Throws: `NOT_FOUND`; `LAST_ADMIN` when this would leave no active administrator.
+    public func disableUser(_ id: String, now: Date) async throws -> User {
+        try await database.pool.write { db in
+            guard var user = try Self.fetchUser(id, db) else {
+                throw DomainError(.notFound, context: [id], "no user \(id)")
+            }
+            guard user.isActive else { return user }
+            if user.role == .admin {
+                let others = try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM user WHERE role = 'admin' AND disabled_at IS NULL AND id != ?",
+                    arguments: [id]
+                ) ?? 0
+                if others == 0 {
+                    throw DomainError(.lastAdmin, context: [id], "\(id) is the last active administrator")
+                }
+            }
+            user.disabledAt = now
+            try db.execute(sql: "UPDATE user SET disabled_at = ? WHERE id = ?", arguments: [now, id])
+            return user
+        }
+    }
+
+    /// Enables a disabled user. Idempotent.
+    /// - Throws: `NOT_FOUND`.
+    public func enableUser(_ id: String) async throws -> User {
+        try await database.pool.write { db in
+            guard var user = try Self.fetchUser(id, db) else {
+                throw DomainError(.notFound, context: [id], "no user \(id)")
+            }
+            user.disabledAt = nil
+            try db.execute(sql: "UPDATE user SET disabled_at = NULL WHERE id = ?", arguments: [id])
+            return user
+        }
+    }
+
+    /// Issues a new token for a user.
+    /// - Returns: the token record and its secret, which is stored only as a hash and must be shown once.
+    /// - Throws: `NOT_FOUND` for an unknown user.
+    public func issueToken(
+        for userID: String,
+        expiresAt: Date?,
+        label: String?,
+        now: Date
+    ) async throws -> (token: AccessToken, secret: String) {
+        try await database.pool.write { db in
+            guard try Self.fetchUser(userID, db) != nil else {
+                throw DomainError(.notFound, context: [userID], "no user \(userID)")
+            }
+            return try Self.insertToken(for: userID, expiresAt: expiresAt, label: label, now: now, db)
+        }
+    }
+
+    /// Tokens, newest first, optionally of one user.
+    public func tokens(of userID: String? = nil) async throws -> [AccessToken] {
+        try await database.pool.read { db in
+            let rows: [Row]
+            if let userID {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM access_token WHERE user_id = ? ORDER BY id DESC",
+                    arguments: [userID]
+                )
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM access_token ORDER BY id DESC")
+            }
+            return rows.map(Self.token(from:))
+        }
+    }
+
+    /// Revokes a token. Idempotent.
+    /// - Throws: `NOT_FOUND`.
+    public func revokeToken(_ id: Int64, now: Date) async throws -> AccessToken {
+        try await database.pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM access_token WHERE id = ?", arguments: [id]) else {
+                throw DomainError(.notFound, context: [String(id)], "no token \(id)")
+            }
+            var token = Self.token(from: row)
+            if token.revokedAt == nil {
+                token.revokedAt = now
+                try db.execute(sql: "UPDATE access_token SET revoked_at = ? WHERE id = ?", arguments: [now, id])
+            }
+            return token
+        }
+    }
+
+    /// Checks a secret: the token must exist, be neither revoked nor expired, and belong to an active user.
+    /// Records the time of use.
+    ///
+    /// - Returns: the user and token, or `nil` when the secret does not authenticate anyone.
+    public func authenticate(secret: String, now: Date) async throws -> (user: User, token: AccessToken)? {
+        let hash = TokenSecret.hash(secret)
+        return try await database.pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM access_token WHERE hash = ?", arguments: [hash])
+            else { return nil }
+            var token = Self.token(from: row)
+            guard token.state(at: now) == .active, let user = try Self.fetchUser(token.userID, db), user.isActive
+            else { return nil }
+            token.lastUsedAt = now
+            try db.execute(sql: "UPDATE access_token SET last_used_at = ? WHERE id = ?", arguments: [now, token.id])
+            return (user, token)
+        }
+    }
+
+    // MARK: Rows
+
+    private static func insert(_ user: User, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO user (id, role, display_name, email, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [user.id, user.role.rawValue, user.displayName, user.email, user.createdAt, user.disabledAt]
+        )
+    }
+
+    private static func insertToken(
+        for userID: String,
+        expiresAt: Date?,
+        label: String?,
+        now: Date,
+        _ db: Database
+    ) throws -> (AccessToken, String) {
+        let secret = TokenSecret.generate()
+        try db.execute(
+            sql: "INSERT INTO access_token (user_id, hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [userID, TokenSecret.hash(secret), label, now, expiresAt]
+        )
+        let token = AccessToken(
+            id: db.lastInsertedRowID,
+            userID: userID,
+            label: label,
+            createdAt: now,
+            expiresAt: expiresAt,
+            revokedAt: nil,
+            lastUsedAt: nil
+        )
+        return (token, secret)
+    }
+
+    private static func fetchUser(_ id: String, _ db: Database) throws -> User? {
+        try Row.fetchOne(db, sql: "SELECT * FROM user WHERE id = ?", arguments: [id]).map(user(from:))
+    }
+
+    private static func user(from row: Row) -> User {
+        User(
+            id: row["id"],
+            role: Role(rawValue: row["role"]) ?? .candidate,
+            displayName: row["display_name"],
+            email: row["email"],
+            createdAt: row["created_at"],
+            disabledAt: row["disabled_at"]
+        )
+    }
+
+    private static func token(from row: Row) -> AccessToken {
+        AccessToken(
+            id: row["id"],
+            userID: row["user_id"],
+            label: row["label"],
+            createdAt: row["created_at"],
+            expiresAt: row["expires_at"],
+            revokedAt: row["revoked_at"],
+            lastUsedAt: row["last_used_at"]
+        )
+    }
+}

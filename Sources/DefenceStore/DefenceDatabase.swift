@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+
+/// The server's SQLite database: one GRDB `DatabasePool` (WAL) with `synchronous=FULL`, foreign keys on,
+/// and the registered migrations applied.
+public final class DefenceDatabase: Sendable {
+    /// The pool every store shares.
+    public let pool: DatabasePool
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    ///
+    /// - Throws: GRDB's error when the file cannot be opened or a migration fails.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // Every acknowledged write reaches the disk before the acknowledgement.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The schema's migrations. Registered once, never edited after they ship; they use no app types.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-accounts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE user (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('candidate', 'juror', 'admin')),
+                        display_name TEXT NOT NULL,
+                        email TEXT,
+                        created_at DATETIME NOT NULL,
+                        disabled_at DATETIME
+                    );
+                    CREATE TABLE access_token (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        user_id TEXT NOT NULL REFERENCES user(id),
+                        hash TEXT NOT NULL UNIQUE,
+                        label TEXT,
+                        created_at DATETIME NOT NULL,
+                        expires_at DATETIME,
+                        revoked_at DATETIME,
+                        last_used_at DATETIME
+                    );
+                    CREATE INDEX access_token_user ON access_token(user_id);
+                    """
+            )
+        }
+        return migrator
+    }
+
+    /// The names of the migrations applied, in order.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// Reads a pragma's value, for checks and diagnostics.
+    public func pragma(_ name: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+}

@@ -1,0 +1,94 @@
+import DefenceProtocol
+import Testing
+
+@Suite struct CommandTests {
+    func decode(_ line: String) throws -> Command {
+        let message = try #require(try LineParser().parse(line))
+        return try Command(message)
+    }
+
+    func error(_ line: String) -> WireError? {
+        do {
+            guard let message = try LineParser().parse(line) else { return nil }
+            _ = try Command(message)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    static let examples: [Command] = [
+        .hello(version: "defence/1"),
+        .auth(token: "drt_abc"),
+        .ping(token: nil),
+        .ping(token: "t1"),
+        .pong(token: "s1"),
+        .quit,
+        .whoami,
+        .userCreate(user: "camille", role: "juror", email: nil, displayName: "Camille Martin"),
+        .userCreate(user: "camille", role: "juror", email: "c@example.org", displayName: "Camille"),
+        .userList(role: nil, state: nil),
+        .userList(role: "juror", state: "active"),
+        .userDisable(user: "bob", reason: nil),
+        .userDisable(user: "bob", reason: "left the jury"),
+        .userEnable(user: "bob"),
+        .tokenIssue(user: "bob", expiry: nil, label: nil),
+        .tokenIssue(user: "bob", expiry: .after(seconds: 3600), label: "day1"),
+        .tokenIssue(user: "bob", expiry: .at("2026-12-01T18:00:00Z"), label: nil),
+        .tokenList(user: nil),
+        .tokenList(user: "bob"),
+        .tokenRevoke(id: 12),
+    ]
+
+    @Test(arguments: examples)
+    func encodeThenDecode(_ command: Command) throws {
+        let line = command.message(id: "r1").serialized
+        #expect(try decode(line) == command, "\(line)")
+    }
+
+    @Test func everyVerbHasAnExample() {
+        #expect(Set(Self.examples.map(\.verb)) == Set(Verb.allCases))
+    }
+
+    @Test func unknownVerb() {
+        let failure = error("@id=3 FROBNICATE x")
+        #expect(failure?.code == .unknownVerb)
+        #expect(failure?.verb == "FROBNICATE")
+        #expect(failure?.requestID == "3")
+    }
+
+    @Test(arguments: [
+        "HELLO", "AUTH", "PONG", "USER-CREATE", "USER-CREATE alice", "USER-CREATE alice juror",
+        "USER-DISABLE", "USER-ENABLE", "TOKEN-ISSUE", "TOKEN-REVOKE",
+    ])
+    func missingArguments(_ line: String) {
+        let failure = error(line)
+        #expect(failure?.code == .badArguments, "\(line)")
+        #expect(failure?.text.contains("usage:") == true)
+    }
+
+    @Test(arguments: [
+        "HELLO defence/1 extra", "AUTH tok extra", "PING a b", "PONG a b", "QUIT now", "WHOAMI me",
+        "USER-CREATE alice juror nickname=al :Alice", "USER-LIST juror", "USER-LIST role=juror role=admin",
+        "USER-ENABLE a b", "TOKEN-ISSUE bob forever", "TOKEN-ISSUE bob ttl=1 expires=2026-12-01T00:00:00Z",
+        "TOKEN-LIST a b", "TOKEN-REVOKE 1 2",
+    ])
+    func extraOrUnknownArguments(_ line: String) {
+        #expect(error(line)?.code == .badArguments, "\(line)")
+    }
+
+    @Test(arguments: ["TOKEN-REVOKE x", "TOKEN-REVOKE -1", "TOKEN-REVOKE 0", "TOKEN-ISSUE bob ttl=0", "TOKEN-ISSUE bob ttl=ten", "TOKEN-ISSUE bob label="])
+    func malformedNumbersAndEmptyOptions(_ line: String) {
+        #expect(error(line)?.code == .badArguments, "\(line)")
+    }
+
+    @Test func textWithSpacesIsOneArgument() throws {
+        #expect(error("AUTH :two words")?.code == .badArguments)
+    }
+
+    @Test func usageNamesTheVerb() {
+        for verb in Verb.allCases {
+            #expect(verb.usage.hasPrefix(verb.rawValue))
+        }
+    }
+}
