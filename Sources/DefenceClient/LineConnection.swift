@@ -68,14 +68,16 @@ public final class LineConnection: Sendable {
     }
 
     /// The next line from the server.
-    /// - Throws: ``ClientError/timeout`` or ``ClientError/closed``.
+    /// - Throws: ``ClientError/timeout``, ``ClientError/closed``, or the error that ended the connection
+    ///   (e.g. `NIOSSLError` when the server certificate is not trusted).
     public func nextLine(timeout: Duration = .seconds(5)) async throws -> String {
         guard let line = try await inbox.next(timeout: timeout) else { throw ClientError.closed }
         return line
     }
 
     /// Waits until the server closes the connection, returning the lines it sent meanwhile.
-    /// - Throws: ``ClientError/timeout`` when the connection is still open after `timeout`.
+    /// - Throws: ``ClientError/timeout`` when the connection is still open after `timeout`; the connection's
+    ///   error (e.g. TLS) when it ended with one.
     public func waitForClose(timeout: Duration = .seconds(5)) async throws -> [String] {
         var lines: [String] = []
         while let line = try await inbox.next(timeout: timeout) { lines.append(line) }
@@ -114,7 +116,7 @@ private final class LineCollector: ChannelInboundHandler, Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        inbox.close()
+        inbox.close(error: error)
         context.close(promise: nil)
     }
 }

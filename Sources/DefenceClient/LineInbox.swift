@@ -8,6 +8,7 @@ final class LineInbox: Sendable {
         var lines: [String] = []
         var head = 0
         var closed = false
+        var failure: Error?
         var waiter: (id: UInt64, continuation: CheckedContinuation<String?, Error>)?
         var nextWaiterID: UInt64 = 0
     }
@@ -26,13 +27,22 @@ final class LineInbox: Sendable {
         waiter?.resume(returning: line)
     }
 
-    func close() {
-        let waiter = state.withLock { state -> CheckedContinuation<String?, Error>? in
-            state.closed = true
+    /// Marks the end of input. With an error (e.g. a failed TLS handshake), readers get that error once
+    /// the buffered lines are read, instead of a plain end.
+    func close(error: Error? = nil) {
+        let (waiter, failure) = state.withLock { state -> (CheckedContinuation<String?, Error>?, Error?) in
+            if !state.closed {
+                state.closed = true
+                state.failure = error
+            }
             defer { state.waiter = nil }
-            return state.waiter?.continuation
+            return (state.waiter?.continuation, state.failure)
         }
-        waiter?.resume(returning: nil)
+        if let failure {
+            waiter?.resume(throwing: failure)
+        } else {
+            waiter?.resume(returning: nil)
+        }
     }
 
     /// The next line; `nil` once the connection is closed and every line was read.
@@ -53,7 +63,7 @@ final class LineInbox: Sendable {
         }
         defer { timer.cancel() }
         return try await withCheckedThrowingContinuation { continuation in
-            let immediate: Result<String?, Error>? = state.withLock { state in
+            let immediate: Result<String?, Error>? = state.withLock { state -> Result<String?, Error>? in
                 if state.head < state.lines.count {
                     let line = state.lines[state.head]
                     state.head += 1
@@ -63,7 +73,7 @@ final class LineInbox: Sendable {
                     }
                     return .success(line)
                 }
-                if state.closed { return .success(nil) }
+                if state.closed { return state.failure.map { .failure($0) } ?? .success(nil) }
                 state.waiter = (waiterID, continuation)
                 return nil
             }

@@ -1,0 +1,226 @@
+import DefenceClient
+import DefenceCore
+import DefenceProtocol
+import DefenceServer
+import Foundation
+import NIOSSL
+import Testing
+
+@Suite struct SessionTests {
+    @Test func greetingAnnouncesVersionAndLimits() async throws {
+        try await withServer { server in
+            let connection = try await server.connect(readGreeting: false)
+            let greeting = try parsed(try await connection.nextLine())
+            #expect(greeting.verb == "HELLO")
+            #expect(greeting.parameters.first == "defence/1")
+            #expect(greeting.parameters.contains("max-line=4096"))
+            #expect(greeting.parameters.contains("auth-timeout=10"))
+            #expect(greeting.parameters.contains("ping-interval=30"))
+            #expect(greeting.parameters.contains("idle-timeout=90"))
+            let time = try #require(greeting.parameters.first { $0.hasPrefix("time=") })
+            let serverTime = try #require(WireTime.parse(String(time.dropFirst(5))))
+            #expect(abs(serverTime.timeIntervalSinceNow) < 60)
+            try await connection.send("@id=h HELLO defence/1")
+            #expect(try await connection.nextLine().hasPrefix("@id=h OK HELLO defence/1 "))
+            try await connection.send("HELLO defence/2")
+            #expect(try await connection.nextLine().hasPrefix("FAIL HELLO UNSUPPORTED_VERSION defence/2 :"))
+            await connection.close()
+        }
+    }
+
+    @Test func authSuccessAndFailure() async throws {
+        try await withServer { server in
+            let connection = try await server.connect()
+            try await connection.send("@id=1 AUTH drt_wrong")
+            #expect(try await connection.nextLine().hasPrefix("@id=1 FAIL AUTH AUTH_FAILED :"))
+            try await connection.send("@id=2 AUTH \(server.adminToken)")
+            #expect(try await connection.nextLine() == "@id=2 OK AUTH admin admin :Administrator")
+            try await connection.send("@id=3 AUTH \(server.adminToken)")
+            #expect(try await connection.nextLine().hasPrefix("@id=3 FAIL AUTH ALREADY_AUTHENTICATED :"))
+            await connection.close()
+        }
+    }
+
+    @Test func whoamiForEachRole() async throws {
+        try await withServer { server in
+            let juror = try await server.makeUser("camille.martin", role: .juror, name: "Camille Martin")
+            let candidate = try await server.makeUser("leo.dupont", role: .candidate, name: "Léo Dupont")
+            for (token, expected) in [
+                (server.adminToken, "OK WHOAMI admin admin :Administrator"),
+                (juror, "OK WHOAMI camille.martin juror :Camille Martin"),
+                (candidate, "OK WHOAMI leo.dupont candidate :Léo Dupont"),
+            ] {
+                let connection = try await server.connect(token: token)
+                try await connection.send("whoami")
+                #expect(try await connection.nextLine() == expected)
+                await connection.close()
+            }
+        }
+    }
+
+    @Test func pingPongBothWays() async throws {
+        try await withServer({ $0.pingInterval = 0.3; $0.idleTimeout = 30 }) { server in
+            let connection = try await server.connect()
+            try await connection.send("@id=p PING t-42")
+            let pong = try parsed(try await connection.nextLine())
+            #expect(pong.verb == "PONG" && pong.id == "p")
+            #expect(pong.parameters.count == 2 && pong.parameters[1] == "t-42")
+            #expect(WireTime.parse(pong.parameters[0]) != nil)
+            try await connection.send("PING")
+            #expect(try parsed(try await connection.nextLine()).parameters.count == 1)
+            // Stay silent: the server pings us.
+            let ping = try parsed(try await connection.nextLine(timeout: .seconds(3)))
+            #expect(ping.verb == "PING" && ping.id == nil && ping.parameters.count == 1)
+            try await connection.send("PONG \(ping.parameters[0])")
+            try await connection.send("PING again")
+            #expect(try await connection.nextLine().hasSuffix(" again"))
+            await connection.close()
+        }
+    }
+
+    @Test func silentConnectionsArePingedThenDropped() async throws {
+        try await withServer({ $0.pingInterval = 0.2; $0.idleTimeout = 0.6; $0.authTimeout = 30 }) { server in
+            let connection = try await server.connect(token: server.adminToken)
+            let lines = try await connection.waitForClose(timeout: .seconds(5))
+            #expect(lines.count == 2)
+            #expect(lines.first?.hasPrefix("PING ") == true)
+            #expect(lines.last?.hasPrefix("FAIL * IDLE_TIMEOUT :") == true)
+        }
+    }
+
+    @Test func overlongLineFailsThenCloses() async throws {
+        try await withServer { server in
+            let connection = try await server.connect(token: server.adminToken)
+            try await connection.send("PING " + String(repeating: "x", count: 5000))
+            let lines = try await connection.waitForClose()
+            #expect(lines.count == 1)
+            #expect(lines.first?.hasPrefix("FAIL * LINE_TOO_LONG :") == true)
+        }
+    }
+
+    @Test func overlongLineWithoutNewlineFailsThenCloses() async throws {
+        try await withServer { server in
+            let connection = try await server.connect()
+            try await connection.sendBytes(Array(repeating: UInt8(ascii: "a"), count: 10_000))
+            let lines = try await connection.waitForClose()
+            #expect(lines == lines.filter { $0.hasPrefix("FAIL * LINE_TOO_LONG") } && lines.count == 1)
+        }
+    }
+
+    @Test func invalidUTF8FailsAndTheConnectionStaysUsable() async throws {
+        try await withServer { server in
+            let connection = try await server.connect(token: server.adminToken)
+            try await connection.sendBytes(Array("PING ".utf8) + [0xC3, 0x28] + [0x0A])
+            #expect(try await connection.nextLine().hasPrefix("FAIL * INVALID_UTF8 :"))
+            try await connection.send("@id=after WHOAMI")
+            #expect(try await connection.nextLine().hasPrefix("@id=after OK WHOAMI admin"))
+            await connection.close()
+        }
+    }
+
+    @Test func controlCharactersAreRefused() async throws {
+        try await withServer { server in
+            let connection = try await server.connect()
+            try await connection.sendBytes(Array("PING a".utf8) + [0x00] + Array("b\n".utf8))
+            #expect(try await connection.nextLine().hasPrefix("FAIL * INVALID_CHARACTER :"))
+            try await connection.send("PING ok")
+            #expect(try await connection.nextLine().hasSuffix(" ok"))
+            await connection.close()
+        }
+    }
+
+    @Test func unknownVerbAndBadArgumentsKeepTheConnection() async throws {
+        try await withServer { server in
+            let connection = try await server.connect(token: server.adminToken)
+            try await connection.send("@id=u FROBNICATE now")
+            #expect(try await connection.nextLine() == "@id=u FAIL FROBNICATE UNKNOWN_VERB :unknown verb FROBNICATE")
+            try await connection.send("@id=b TOKEN-REVOKE")
+            #expect(try await connection.nextLine().hasPrefix("@id=b FAIL TOKEN-REVOKE BAD_ARGUMENTS :missing token-id"))
+            try await connection.send("@id=m 9LIVES")
+            #expect(try await connection.nextLine().hasPrefix("@id=m FAIL * MALFORMED :"))
+            try await connection.send("@id=w WHOAMI")
+            #expect(try await connection.nextLine().hasPrefix("@id=w OK WHOAMI"))
+            await connection.close()
+        }
+    }
+
+    @Test func onlySessionVerbsBeforeAuth() async throws {
+        try await withServer { server in
+            let connection = try await server.connect()
+            for verb in Verb.allCases where !Verb.beforeAuthentication.contains(verb) {
+                try await connection.send("@id=x \(verb.rawValue)")
+                #expect(try await connection.nextLine() == "@id=x FAIL \(verb.rawValue) AUTH_REQUIRED :authenticate first with AUTH <token>")
+            }
+            try await connection.send("PING still-here")
+            #expect(try await connection.nextLine().hasSuffix(" still-here"))
+            await connection.close()
+        }
+    }
+
+    @Test func authDeadlineClosesUnauthenticatedConnections() async throws {
+        try await withServer({ $0.authTimeout = 0.4 }) { server in
+            let connection = try await server.connect()
+            try await connection.send("PING keep-talking")
+            _ = try await connection.nextLine()
+            let lines = try await connection.waitForClose(timeout: .seconds(5))
+            #expect(lines.count == 1)
+            #expect(lines.first?.hasPrefix("FAIL * AUTH_TIMEOUT :") == true)
+        }
+    }
+
+    @Test func authenticatedSessionsOutliveTheAuthDeadline() async throws {
+        try await withServer({ $0.authTimeout = 0.3 }) { server in
+            let connection = try await server.connect(token: server.adminToken)
+            try await Task.sleep(for: .milliseconds(600))
+            try await connection.send("WHOAMI")
+            #expect(try await connection.nextLine().hasPrefix("OK WHOAMI"))
+            await connection.close()
+        }
+    }
+
+    @Test func quitSaysByeAndCloses() async throws {
+        try await withServer { server in
+            let connection = try await server.connect()
+            try await connection.send("@id=q QUIT")
+            #expect(try await connection.waitForClose() == ["@id=q OK QUIT :bye"])
+        }
+    }
+
+    @Test func repeatedAuthFailuresAreSlowedDown() async throws {
+        try await withServer({ $0.authThrottle = .init(freeFailures: 1, baseDelay: 0.4, maxDelay: 1) }) { server in
+            let connection = try await server.connect()
+            var elapsed: [Duration] = []
+            for attempt in 1...3 {
+                let start = ContinuousClock.now
+                try await connection.send("AUTH drt_guess\(attempt)")
+                #expect(try await connection.nextLine().hasPrefix("FAIL AUTH AUTH_FAILED"))
+                elapsed.append(ContinuousClock.now - start)
+            }
+            // The first failure is free; the second attempt waits 0.4 s, the third 0.8 s.
+            #expect(elapsed[1] >= .milliseconds(350))
+            #expect(elapsed[2] >= .milliseconds(750))
+            // A good token from the same address also waits its turn, then succeeds and resets the count.
+            try await connection.send("AUTH \(server.adminToken)")
+            #expect(try await connection.nextLine(timeout: .seconds(5)).hasPrefix("OK AUTH admin"))
+            await connection.close()
+        }
+    }
+
+    @Test func clientsVerifyTheServerCertificate() async throws {
+        try await withServer { server in
+            // Another CA: the handshake must fail.
+            let other = FileManager.default.temporaryDirectory.appendingPathComponent("other-ca-\(UUID().uuidString)").path
+            let paths = try DevelopmentCertificates.ensure(in: other).paths
+            let connection = try await LineConnection.connect(host: "127.0.0.1", port: server.port, tls: ClientTLS.configuration(caFile: paths.caCertificate))
+            do {
+                let line = try await connection.nextLine()
+                Issue.record("an untrusted server was accepted: \(line)")
+            } catch {
+                #expect(error is NIOSSLError, "\(error)")
+            }
+            // The right CA with the name "localhost" works too.
+            let byName = try await server.connect(host: "localhost")
+            await byName.close()
+        }
+    }
+}
