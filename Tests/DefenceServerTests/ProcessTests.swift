@@ -1,0 +1,161 @@
+import DefenceClient
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the real `defence-server` and `defence` executables, as a person would from a fresh checkout.
+@Suite(.serialized) struct ProcessTests {
+    /// The folder holding the built products (next to the test bundle).
+    static var productsFolder: URL {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        // On Linux the test bundle is an executable inside the products folder; on macOS a bundle deeper in it.
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("defence-server").path),
+            folder.path != "/"
+        {
+            folder.deleteLastPathComponent()
+        }
+        return folder
+    }
+
+    static func product(_ name: String) throws -> URL {
+        let url = productsFolder.appendingPathComponent(name)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw ProcessTestError("\(name) was not built next to the tests (looked in \(productsFolder.path))")
+        }
+        return url
+    }
+
+    struct ProcessTestError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// A running server process with its output captured in files.
+    final class ServerProcess {
+        let process = Process()
+        let folder: URL
+        let stdoutURL: URL
+
+        init(folder: URL, arguments: [String]) throws {
+            self.folder = folder
+            stdoutURL = folder.appendingPathComponent("stdout-\(UUID().uuidString).txt")
+            FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+            process.executableURL = try ProcessTests.product("defence-server")
+            process.arguments = arguments
+            process.currentDirectoryURL = folder
+            process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var output: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+
+        /// Waits for the "listening on host:port" line and returns the port.
+        func waitForPort() async throws -> Int {
+            for _ in 0..<300 {
+                if let line = output.split(separator: "\n").first(where: { $0.contains(" listening on ") }),
+                    let port = line.split(separator: " ").first(where: { $0.contains(":") })?.split(separator: ":").last,
+                    let number = Int(port)
+                {
+                    return number
+                }
+                guard process.isRunning else { throw ProcessTestError("server exited early: \(output)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw ProcessTestError("server did not report its port: \(output)")
+        }
+
+        func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning {
+                guard ContinuousClock.now < deadline else {
+                    process.terminate()
+                    throw ProcessTestError("server did not exit in time")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return process.terminationStatus
+        }
+    }
+
+    static func permissions(_ path: String) throws -> Int {
+        try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    @Test func freshCheckoutStartsServesAndStopsOnSIGTERM() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-process-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await server.waitForPort()
+
+        // Embedded defaults: database, development certificates, first admin with its token file.
+        let tokenPath = folder.appendingPathComponent("data/admin.token").path
+        let token = try String(contentsOfFile: tokenPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(server.output.contains(token), "the first admin's token is printed once")
+        #expect(try Self.permissions(tokenPath) == 0o600)
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("data/defence.sqlite").path))
+        for name in ["ca.pem", "server.pem"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("Certs/\(name)").path))
+        }
+        for name in ["ca-key.pem", "server-key.pem"] {
+            #expect(try Self.permissions(folder.appendingPathComponent("Certs/\(name)").path) == 0o600)
+        }
+        let caPath = folder.appendingPathComponent("Certs/ca.pem").path
+
+        // The client executable, as in the README.
+        let client = Process()
+        client.executableURL = try Self.product("defence")
+        client.arguments = ["--server", "127.0.0.1:\(port)", "--ca", caPath, "--token-file", tokenPath, "whoami"]
+        let pipe = Pipe()
+        client.standardOutput = pipe
+        try client.run()
+        let clientOutput = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        client.waitUntilExit()
+        #expect(client.terminationStatus == 0)
+        #expect(clientOutput.contains("OK WHOAMI admin admin :Administrator"), "\(clientOutput)")
+
+        // A live session is told about the shutdown; the process exits 0.
+        let session = try await LineConnection.connect(host: "127.0.0.1", port: port, tls: ClientTLS.configuration(caFile: caPath))
+        _ = try await session.nextLine()
+        try await session.send("AUTH \(token)")
+        #expect(try await session.nextLine().hasPrefix("OK AUTH admin"))
+        kill(server.process.processIdentifier, SIGTERM)
+        let lines = try await session.waitForClose(timeout: .seconds(10))
+        #expect(lines == ["FAIL * SHUTTING_DOWN :server is shutting down"])
+        #expect(try await server.waitForExit() == 0)
+        #expect(server.output.contains("defence-server stopped"))
+
+        // A restart reuses the data and the certificates and creates no second admin.
+        let caBefore = try String(contentsOfFile: caPath, encoding: .utf8)
+        let again = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port2 = try await again.waitForPort()
+        #expect(!again.output.contains("First admin created"))
+        #expect(try String(contentsOfFile: caPath, encoding: .utf8) == caBefore)
+        let relogin = try await DefenceConnection.connect(host: "127.0.0.1", port: port2, tls: ClientTLS.configuration(caFile: caPath))
+        #expect(try await relogin.authenticate(token: token).parameters.prefix(2) == ["AUTH", "admin"])
+        await relogin.close()
+        kill(again.process.processIdentifier, SIGINT)
+        #expect(try await again.waitForExit() == 0)
+    }
+
+    @Test func badOptionsAreRefusedWithAClearMessage() async throws {
+        let process = Process()
+        process.executableURL = try Self.product("defence-server")
+        process.arguments = ["--cert", "/nonexistent.pem"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let error = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(error.contains("--cert and --key go together"), "\(error)")
+    }
+}
