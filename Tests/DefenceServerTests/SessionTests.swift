@@ -3,6 +3,8 @@ import DefenceCore
 import DefenceProtocol
 import DefenceServer
 import Foundation
+import NIOCore
+import NIOPosix
 import NIOSSL
 import Testing
 
@@ -221,6 +223,43 @@ import Testing
             // The right CA with the name "localhost" works too.
             let byName = try await server.connect(host: "localhost")
             await byName.close()
+        }
+    }
+}
+
+@Suite struct RawSocketTests {
+    /// Opens a plain TCP connection (no TLS) and returns when the server closes it, or fails after `timeout`.
+    func plainConnection(port: Int, send: String?, timeout: Duration) async throws -> Duration {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port)
+            .get()
+        let start = ContinuousClock.now
+        if let send { try await channel.writeAndFlush(ByteBuffer(string: send)) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await channel.closeFuture.get() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ClientError.timeout
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+        return ContinuousClock.now - start
+    }
+
+    @Test func aHandshakeThatNeverHappensIsCutOffAtTheAuthDeadline() async throws {
+        try await withServer({ $0.authTimeout = 0.3 }) { server in
+            let elapsed = try await plainConnection(port: server.port, send: nil, timeout: .seconds(10))
+            #expect(elapsed < .seconds(5))
+        }
+    }
+
+    @Test func plaintextOnTheTLSPortIsClosed() async throws {
+        try await withServer { server in
+            _ = try await plainConnection(port: server.port, send: "AUTH drt_x\r\n", timeout: .seconds(10))
+            // The server is still fine afterwards.
+            let connection = try await server.connect(token: server.adminToken)
+            await connection.close()
         }
     }
 }

@@ -244,12 +244,18 @@ actor Session {
         close()
     }
 
-    /// Stops accepting input; the writer flushes what is queued, then closes the connection.
+    /// Stops accepting input; the writer flushes what is queued, then closes the connection. A peer that
+    /// does not take the last lines within ``closeGrace`` (or never finished its TLS handshake) is cut off.
     private func close() {
         state = .closed
         watchdog?.cancel()
         outbox.finish()
+        let channel = self.channel
+        channel.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
     }
+
+    /// How long a closing connection may take to drain its last lines.
+    static let closeGrace = TimeAmount.seconds(2)
 
     /// Called when the connection is gone, whoever closed it.
     func connectionEnded() async {
