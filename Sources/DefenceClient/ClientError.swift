@@ -10,6 +10,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible, Equatable {
     case badAddress(String)
     /// The server sent something that is not protocol version 1.
     case unexpected(String)
+    /// The TLS handshake failed, most often because the server certificate is not trusted.
+    case tls(String)
     /// The server answered `FAIL`.
     case failed(code: String, text: String, line: String)
 
@@ -19,6 +21,9 @@ public enum ClientError: Error, Sendable, CustomStringConvertible, Equatable {
         case .closed: return "the server closed the connection"
         case .badAddress(let text): return "'\(text)' is not host:port"
         case .unexpected(let line): return "unexpected line from the server: \(line)"
+        case .tls(let detail):
+            return "TLS handshake failed; is the server certificate signed by the CA given with --ca, "
+                + "and does it name the host you connect to? (\(detail))"
         case .failed(let code, let text, _): return "\(code): \(text)"
         }
     }

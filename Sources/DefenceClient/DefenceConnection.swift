@@ -29,7 +29,13 @@ public final class DefenceConnection: Sendable {
     /// - Throws: TLS or connection errors; ``ClientError/unexpected(_:)`` when the greeting is not `HELLO defence/1`.
     public static func connect(host: String, port: Int, tls: TLSConfiguration) async throws -> DefenceConnection {
         let lines = try await LineConnection.connect(host: host, port: port, tls: tls)
-        let first = try await lines.nextLine(timeout: .seconds(10))
+        let first: String
+        do {
+            first = try await lines.nextLine(timeout: .seconds(10))
+        } catch let error as NIOSSLError {
+            await lines.close()
+            throw ClientError.tls("\(error)")
+        }
         guard let greeting = try? LineParser().parse(first), greeting.verb == "HELLO",
             greeting.parameters.first == ProtocolVersion.current
         else {

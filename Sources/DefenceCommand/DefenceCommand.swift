@@ -11,8 +11,11 @@ struct DefenceCommand: AsyncParsableCommand {
         abstract: "The Defence Rooms client: connect to a defence-server over TLS.",
         discussion: """
             Example, against a server started with 'swift run defence-server':
+
               defence --server 127.0.0.1:7443 --ca Certs/ca.pem --token-file data/admin.token whoami
-            The server certificate is always verified, against --ca or the system's trusted roots.
+
+            The token comes from --token-file, --token or the DEFENCE_TOKEN environment variable. The \
+            server certificate is always verified, against --ca or the system's trusted roots.
             """,
         version: "0.1.0",
         subcommands: [WhoAmI.self, Ping.self]

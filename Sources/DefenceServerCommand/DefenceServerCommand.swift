@@ -7,10 +7,12 @@ struct DefenceServerCommand: AsyncParsableCommand {
         commandName: "defence-server",
         abstract: "The Defence Rooms server: remote oral defences over a TLS line protocol.",
         discussion: """
-            Without a subcommand, runs the server ('serve'). On a fresh checkout it needs nothing else:
-            it creates ./data/defence.sqlite, generates development certificates into ./Certs, creates a
-            first admin whose token is printed once and written to ./data/admin.token, and listens on
+            Without a subcommand, runs the server ('serve'). On a fresh checkout it needs nothing else: \
+            it creates ./data/defence.sqlite, generates development certificates into ./Certs, creates a \
+            first admin whose token is printed once and written to ./data/admin.token, and listens on \
             127.0.0.1:7443.
+
+            Every option of the server: defence-server serve --help
             """,
         version: "0.1.0",
         subcommands: [Serve.self],

@@ -10,11 +10,14 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the server until SIGINT or SIGTERM (the default subcommand).",
         discussion: """
-            TLS: without --cert and --key, a development CA and a server certificate for localhost,
-            127.0.0.1 and ::1 are generated into the certificates folder (ca.pem is what clients trust).
+            TLS: without --cert and --key, a development CA and a server certificate for localhost, \
+            127.0.0.1 and ::1 are generated into the certificates folder (ca.pem is what clients trust). \
             With --cert and --key, that chain and key are served instead and nothing is generated.
 
-            On SIGINT or SIGTERM the server stops accepting connections, sends every session
+            On an empty database, the first admin 'admin' is created; its token is printed once and \
+            written to <data-dir>/admin.token (mode 0600).
+
+            On SIGINT or SIGTERM the server stops accepting connections, sends every session \
             'FAIL * SHUTTING_DOWN', closes them and exits with status 0.
             """
     )

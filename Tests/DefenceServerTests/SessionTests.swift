@@ -220,6 +220,13 @@ import Testing
             } catch {
                 #expect(error is NIOSSLError, "\(error)")
             }
+            // The session API reports it as a TLS failure with advice.
+            do {
+                _ = try await DefenceConnection.connect(host: "127.0.0.1", port: server.port, tls: ClientTLS.configuration(caFile: paths.caCertificate))
+                Issue.record("an untrusted server was accepted")
+            } catch let error as ClientError {
+                guard case .tls = error else { Issue.record("\(error)"); return }
+            }
             // The right CA with the name "localhost" works too.
             let byName = try await server.connect(host: "localhost")
             await byName.close()
