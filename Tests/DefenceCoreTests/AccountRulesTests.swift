@@ -84,3 +84,13 @@ import Testing
         #expect(Verb.beforeAuthentication == [.hello, .auth, .ping, .pong, .quit])
     }
 }
+
+@Suite struct TokenLabelTests {
+    @Test func labels() throws {
+        try AccountRules.validateTokenLabel("day-2026-12-01")
+        try AccountRules.validateTokenLabel("Laptop_2.b")
+        for bad in ["", "a b", "a/b", "é", String(repeating: "x", count: 65)] {
+            #expect(throws: DomainError.self, "\(bad)") { try AccountRules.validateTokenLabel(bad) }
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import DefenceProtocol
+
 /// Validation of account fields. Each failure names the field and the rule.
 public enum AccountRules {
     /// The most characters in a display name.
@@ -33,7 +35,7 @@ public enum AccountRules {
         guard name.count <= maxDisplayNameLength else {
             throw DomainError(.invalid, "display name is longer than \(maxDisplayNameLength) characters")
         }
-        guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+        guard !name.unicodeScalars.contains(where: LineParser.isControl) else {
             throw DomainError(.invalid, "display name must not contain control characters")
         }
     }
@@ -45,6 +47,15 @@ public enum AccountRules {
             !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !email.contains(" ")
         else {
             throw DomainError(.invalid, "'\(email.prefix(64))' is not an e-mail address")
+        }
+    }
+
+    /// A token label: 1 to 64 characters among `A-Z a-z 0-9 . _ -`.
+    public static func validateTokenLabel(_ label: String) throws(DomainError) {
+        guard !label.isEmpty, label.unicodeScalars.count <= 64,
+            label.unicodeScalars.allSatisfy({ isLowerAlnum($0) || ("A"..."Z").contains($0) || "._-".unicodeScalars.contains($0) })
+        else {
+            throw DomainError(.invalid, "label must be 1 to 64 characters among A-Z a-z 0-9 . _ -")
         }
     }
 

@@ -79,11 +79,7 @@ struct CommandRouter: Sendable {
             case nil:
                 expiresAt = nil
             }
-            if let label {
-                guard label.count <= 64,
-                    label.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) })
-                else { throw DomainError(.invalid, "label must be 1 to 64 characters among A-Z a-z 0-9 . _ -") }
-            }
+            if let label { try AccountRules.validateTokenLabel(label) }
             let (token, secret) = try await accounts.issueToken(
                 for: userID,
                 expiresAt: expiresAt,
