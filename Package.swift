@@ -31,7 +31,8 @@ let package = Package(
             dependencies: [
                 "DefenceProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            resources: [.copy("Resources/referential.json")]
         ),
         // IO shared by server and client: NIO channel handlers for the line framing.
         .target(
@@ -97,7 +98,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DefenceProtocolTests", dependencies: ["DefenceProtocol"]),
-        .testTarget(name: "DefenceCoreTests", dependencies: ["DefenceCore"]),
+        .testTarget(name: "DefenceCoreTests", dependencies: ["DefenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DefenceChannelTests", dependencies: ["DefenceChannel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "DefenceStoreTests", dependencies: ["DefenceStore", "DefenceCore"]),
         .testTarget(
