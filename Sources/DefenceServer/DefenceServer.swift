@@ -58,7 +58,12 @@ public final class DefenceServer: Service, Sendable {
             accounts: accounts,
             registry: registry,
             authGate: AuthGate(policy: configuration.authThrottle),
-            router: CommandRouter(accounts: accounts, registry: registry, now: configuration.now),
+            router: CommandRouter(
+                accounts: accounts,
+                referentials: ReferentialCatalog(store: ReferentialStore(database: database)),
+                registry: registry,
+                now: configuration.now
+            ),
             logger: logger,
             serverName: "defence-server/\(version)"
         )

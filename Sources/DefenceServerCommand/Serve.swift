@@ -81,6 +81,10 @@ struct Serve: AsyncParsableCommand {
 
         let prepared = try ServerSetup.prepare(&configuration, certificate: cert, key: key, logger: logger)
         let database = try DefenceDatabase(path: configuration.databasePath)
+        let (bundled, activated) = try await ServerSetup.installBundledReferential(database: database, now: configuration.now())
+        if activated {
+            logger.notice("bundled referential is active for new rooms", metadata: ["hash": "\(bundled.hash)"])
+        }
         if let secret = try await ServerSetup.bootstrapAdmin(database: database, configuration: configuration) {
             say("First admin created: user 'admin'. Its access token (shown once, also in \(configuration.adminTokenPath)):")
             say(secret)

@@ -53,6 +53,21 @@ public final class DefenceDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v2-referentials") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE referential (
+                        hash TEXT PRIMARY KEY NOT NULL,
+                        ref_id TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        origin TEXT NOT NULL CHECK (origin IN ('bundled', 'imported')),
+                        content BLOB NOT NULL,
+                        imported_at DATETIME NOT NULL,
+                        activated_at DATETIME
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

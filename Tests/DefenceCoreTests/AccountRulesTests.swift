@@ -74,8 +74,8 @@ import Testing
         }
     }
 
-    @Test func sessionVerbsAreForEveryone() {
-        for verb in [Verb.hello, .auth, .ping, .pong, .quit, .whoami] {
+    @Test func sessionAndReferentialVerbsAreForEveryone() {
+        for verb in [Verb.hello, .auth, .ping, .pong, .quit, .whoami, .referential, .blockList, .competenceList, .competenceShow] {
             for role in Role.allCases { #expect(AccessPolicy.allows(role, verb)) }
         }
     }

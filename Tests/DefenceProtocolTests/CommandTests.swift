@@ -38,6 +38,13 @@ import Testing
         .tokenList(user: nil),
         .tokenList(user: "bob"),
         .tokenRevoke(id: 12),
+        .referential(ref: nil),
+        .referential(ref: "9caca729"),
+        .blockList(ref: nil),
+        .competenceList(block: nil, epreuve: nil, ref: nil),
+        .competenceList(block: "A1", epreuve: 2, ref: "9caca729"),
+        .competenceShow(code: "A1C2", ref: nil),
+        .competenceShow(code: "A1C2", ref: "9caca7296747"),
     ]
 
     @Test(arguments: examples)
@@ -59,7 +66,7 @@ import Testing
 
     @Test(arguments: [
         "HELLO", "AUTH", "PONG", "USER-CREATE", "USER-CREATE alice", "USER-CREATE alice juror",
-        "USER-DISABLE", "USER-ENABLE", "TOKEN-ISSUE", "TOKEN-REVOKE",
+        "USER-DISABLE", "USER-ENABLE", "TOKEN-ISSUE", "TOKEN-REVOKE", "COMPETENCE-SHOW",
     ])
     func missingArguments(_ line: String) {
         let failure = error(line)
@@ -71,7 +78,8 @@ import Testing
         "HELLO defence/1 extra", "AUTH tok extra", "PING a b", "PONG a b", "QUIT now", "WHOAMI me",
         "USER-CREATE alice juror nickname=al :Alice", "USER-LIST juror", "USER-LIST role=juror role=admin",
         "USER-ENABLE a b", "TOKEN-ISSUE bob forever", "TOKEN-ISSUE bob ttl=1 expires=2026-12-01T00:00:00Z",
-        "TOKEN-LIST a b", "TOKEN-REVOKE 1 2",
+        "TOKEN-LIST a b", "TOKEN-REVOKE 1 2", "REFERENTIAL x", "BLOCK-LIST A1", "COMPETENCE-LIST A1",
+        "COMPETENCE-LIST epreuve=0", "COMPETENCE-SHOW A1C1 A1C2", "COMPETENCE-SHOW A1C1 block=A1",
     ])
     func extraOrUnknownArguments(_ line: String) {
         #expect(error(line)?.code == .badArguments, "\(line)")

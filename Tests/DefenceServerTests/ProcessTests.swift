@@ -158,4 +158,58 @@ import Glibc
         #expect(process.terminationStatus != 0)
         #expect(error.contains("--cert and --key go together"), "\(error)")
     }
+
+    /// Runs `defence-server` with `arguments` in `folder`; returns exit status, standard output and error.
+    static func run(_ arguments: [String], in folder: URL) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = try product("defence-server")
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let out = folder.appendingPathComponent("out-\(UUID().uuidString)")
+        let err = folder.appendingPathComponent("err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    }
+
+    @Test func referentialCheckImportListExport() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-ref-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        let exported = try Self.run(["referential", "export", "--bundled"], in: folder)
+        #expect(exported.status == 0)
+        try exported.out.write(to: folder.appendingPathComponent("ref.json"), atomically: true, encoding: .utf8)
+
+        let check = try Self.run(["referential", "check", "ref.json"], in: folder)
+        #expect(check.status == 0)
+        #expect(check.out.contains("7 blocks, 47 competences, 176 criteria"))
+
+        let broken = exported.out
+            .replacingOccurrences(of: "\"code\": \"A1C2\"", with: "\"code\": \"A1C1\"")
+            .replacingOccurrences(of: "\"task\": \"A7T1\"", with: "\"task\": \"A7T9\"")
+        try broken.write(to: folder.appendingPathComponent("broken.json"), atomically: true, encoding: .utf8)
+        let refused = try Self.run(["referential", "check", "broken.json"], in: folder)
+        #expect(refused.status != 0)
+        #expect(refused.err.contains("A1C1: code is used twice"), "\(refused.err)")
+        #expect(refused.err.contains("A7C1: task 'A7T9' does not exist"), "\(refused.err)")
+        #expect(refused.err.contains("A7C2: task 'A7T9' does not exist"), "\(refused.err)")
+
+        let edition2 = exported.out.replacingOccurrences(of: "seed 000_853fdd63f66e15ed", with: "seed 000_853fdd63f66e15ed, édition 2")
+        try edition2.write(to: folder.appendingPathComponent("edition2.json"), atomically: true, encoding: .utf8)
+        let imported = try Self.run(["referential", "import", "edition2.json", "--data-dir", "data"], in: folder)
+        #expect(imported.status == 0, "\(imported.err)")
+        #expect(imported.out.contains("Imported; new rooms now use this version."))
+        let list = try Self.run(["referential", "list", "--data-dir", "data"], in: folder)
+        let rows = list.out.split(separator: "\n")
+        #expect(rows.count == 2)
+        #expect(rows.first?.hasPrefix("* ") == true && rows.first?.contains("imported") == true)
+        #expect(rows.last?.contains("bundled") == true)
+        let active = try Self.run(["referential", "export", "--data-dir", "data"], in: folder)
+        #expect(active.out == edition2)
+    }
 }

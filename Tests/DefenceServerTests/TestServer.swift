@@ -28,6 +28,7 @@ final class TestServer: Sendable {
         logger.logLevel = .critical
         let prepared = try ServerSetup.prepare(&configuration, certificate: nil, key: nil, logger: logger)
         let database = try DefenceDatabase(path: configuration.databasePath)
+        try await ServerSetup.installBundledReferential(database: database, now: configuration.now())
         let token = try #require(try await ServerSetup.bootstrapAdmin(database: database, configuration: configuration))
         let server = try await DefenceServer.bind(configuration: configuration, database: database, logger: logger)
         let task = Task { try await server.run() }

@@ -5,7 +5,7 @@ public enum AccessPolicy {
     /// The roles allowed to use `verb` once authenticated.
     public static func roles(for verb: Verb) -> Set<Role> {
         switch verb {
-        case .hello, .auth, .ping, .pong, .quit, .whoami:
+        case .hello, .auth, .ping, .pong, .quit, .whoami, .referential, .blockList, .competenceList, .competenceShow:
             return Set(Role.allCases)
         case .userCreate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke:
             return [.admin]

@@ -29,6 +29,14 @@ public enum Command: Hashable, Sendable {
     case tokenList(user: String?)
     /// `TOKEN-REVOKE <token-id>`.
     case tokenRevoke(id: Int64)
+    /// `REFERENTIAL [ref=<hash prefix>]`.
+    case referential(ref: String?)
+    /// `BLOCK-LIST [ref=<hash prefix>]`.
+    case blockList(ref: String?)
+    /// `COMPETENCE-LIST [block=<code>] [epreuve=<number>] [ref=<hash prefix>]`.
+    case competenceList(block: String?, epreuve: Int?, ref: String?)
+    /// `COMPETENCE-SHOW <competence> [ref=<hash prefix>]`.
+    case competenceShow(code: String, ref: String?)
 
     /// When a token issued by `TOKEN-ISSUE` expires.
     public enum TokenExpiry: Hashable, Sendable {
@@ -54,6 +62,10 @@ public enum Command: Hashable, Sendable {
         case .tokenIssue: return .tokenIssue
         case .tokenList: return .tokenList
         case .tokenRevoke: return .tokenRevoke
+        case .referential: return .referential
+        case .blockList: return .blockList
+        case .competenceList: return .competenceList
+        case .competenceShow: return .competenceShow
         }
     }
 
@@ -122,6 +134,21 @@ public enum Command: Hashable, Sendable {
             let text = try args.word("token-id")
             guard let id = Int64(text), id > 0 else { throw args.bad("token-id must be a positive whole number") }
             self = .tokenRevoke(id: id)
+        case .referential:
+            self = .referential(ref: try args.options(allowed: ["ref"])["ref"])
+        case .blockList:
+            self = .blockList(ref: try args.options(allowed: ["ref"])["ref"])
+        case .competenceList:
+            let options = try args.options(allowed: ["block", "epreuve", "ref"])
+            var epreuve: Int?
+            if let text = options["epreuve"] {
+                guard let number = Int(text), number > 0 else { throw args.bad("epreuve must be a positive whole number") }
+                epreuve = number
+            }
+            self = .competenceList(block: options["block"], epreuve: epreuve, ref: options["ref"])
+        case .competenceShow:
+            let code = try args.word("competence")
+            self = .competenceShow(code: code, ref: try args.options(allowed: ["ref"])["ref"])
         }
         try args.finish()
     }
@@ -155,6 +182,13 @@ public enum Command: Hashable, Sendable {
             if let label { params.append("label=\(label)") }
         case .tokenList(let user): params = user.map { [$0] } ?? []
         case .tokenRevoke(let id): params = [String(id)]
+        case .referential(let ref), .blockList(let ref):
+            params = ref.map { ["ref=\($0)"] } ?? []
+        case .competenceList(let block, let epreuve, let ref):
+            params = (block.map { ["block=\($0)"] } ?? []) + (epreuve.map { ["epreuve=\($0)"] } ?? [])
+                + (ref.map { ["ref=\($0)"] } ?? [])
+        case .competenceShow(let code, let ref):
+            params = [code] + (ref.map { ["ref=\($0)"] } ?? [])
         }
         return Message(id: id, verb: verb.rawValue, params, text: text)
     }

@@ -26,6 +26,14 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
     case tokenList = "TOKEN-LIST"
     /// Revoke an access token; sessions using it are closed (admin).
     case tokenRevoke = "TOKEN-REVOKE"
+    /// Which referential version new rooms use.
+    case referential = "REFERENTIAL"
+    /// The referential's blocks, tasks and sub-tasks.
+    case blockList = "BLOCK-LIST"
+    /// The referential's competences, optionally of one block and one épreuve.
+    case competenceList = "COMPETENCE-LIST"
+    /// One competence with its criteria.
+    case competenceShow = "COMPETENCE-SHOW"
 
     /// The verbs accepted before authentication.
     public static let beforeAuthentication: Set<Verb> = [.hello, .auth, .ping, .pong, .quit]
@@ -46,6 +54,10 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .tokenIssue: return "TOKEN-ISSUE <user> [expires=<RFC 3339 time> | ttl=<seconds>] [label=<word>]"
         case .tokenList: return "TOKEN-LIST [user]"
         case .tokenRevoke: return "TOKEN-REVOKE <token-id>"
+        case .referential: return "REFERENTIAL [ref=<hash prefix>]"
+        case .blockList: return "BLOCK-LIST [ref=<hash prefix>]"
+        case .competenceList: return "COMPETENCE-LIST [block=<code>] [epreuve=<number>] [ref=<hash prefix>]"
+        case .competenceShow: return "COMPETENCE-SHOW <competence> [ref=<hash prefix>]"
         }
     }
 }

@@ -12,6 +12,7 @@ struct Principal: Sendable {
 /// Carries out the commands of authenticated sessions against the store and answers with protocol lines.
 struct CommandRouter: Sendable {
     let accounts: AccountStore
+    let referentials: ReferentialCatalog
     let registry: SessionRegistry
     let now: @Sendable () -> Date
 
@@ -108,10 +109,84 @@ struct CommandRouter: Sendable {
             await registry.closeSessions(ofToken: token.id, reason: "token \(token.id) was revoked")
             return [.ok(verb: "TOKEN-REVOKE", [String(token.id)], id: id)]
 
+        case .referential(let ref):
+            let loaded = try await referentials.referential(ref)
+            let referential = loaded.referential
+            return [
+                .ok(
+                    verb: "REFERENTIAL",
+                    [
+                        loaded.hash, referential.id, "blocks=\(referential.blocks.count)",
+                        "competences=\(referential.competences.count)", "criteria=\(referential.criteriaCount)",
+                    ],
+                    text: referential.title,
+                    id: id
+                )
+            ]
+
+        case .blockList(let ref):
+            let referential = try await referentials.referential(ref).referential
+            var lines: [Message] = []
+            for block in referential.blocks {
+                let count = referential.competences(block: block.code).count
+                lines.append(Message(id: id, verb: "BLOCK", [block.code, String(count)], text: block.title))
+                for task in block.tasks {
+                    lines.append(Message(id: id, verb: "TASK", [task.code, block.code], text: task.title))
+                    for subtask in task.subtasks {
+                        lines.append(Message(id: id, verb: "SUBTASK", [subtask.code, task.code], text: subtask.title))
+                    }
+                }
+            }
+            return lines + [.ok(verb: "BLOCK-LIST", [String(lines.count)], id: id)]
+
+        case .competenceList(let block, let epreuve, let ref):
+            let referential = try await referentials.referential(ref).referential
+            if let block, referential.block(block) == nil {
+                throw DomainError(.notFound, context: [block], "no block \(block)")
+            }
+            if let epreuve, referential.epreuve(epreuve) == nil {
+                throw DomainError(.notFound, context: [String(epreuve)], "no épreuve \(epreuve)")
+            }
+            let lines = referential.competences(block: block, epreuve: epreuve).map { competence in
+                Message(id: id, verb: "COMPETENCE", Self.competenceParameters(competence, detailed: false), text: competence.title)
+            }
+            return lines + [.ok(verb: "COMPETENCE-LIST", [String(lines.count)], id: id)]
+
+        case .competenceShow(let code, let ref):
+            let referential = try await referentials.referential(ref).referential
+            guard let competence = referential.competence(code) else {
+                throw DomainError(.notFound, context: [code], "no competence \(code)")
+            }
+            var lines = [Message(id: id, verb: "COMPETENCE", Self.competenceParameters(competence, detailed: true), text: competence.title)]
+            for (index, group) in competence.criteriaGroups.enumerated() {
+                let number = String(index + 1)
+                if let leadIn = group.leadIn {
+                    lines.append(Message(id: id, verb: "CRITERIA", [number], text: leadIn))
+                }
+                for criterion in group.criteria {
+                    lines.append(Message(id: id, verb: "CRITERION", [criterion.id, number], text: criterion.text))
+                }
+            }
+            return lines + [.ok(verb: "COMPETENCE-SHOW", [competence.code, String(competence.criteria.count)], id: id)]
+
         case .hello, .auth, .ping, .pong, .quit:
             // Session-level verbs never reach the router.
             throw DomainError(.internal, "\(command.verb.rawValue) is handled by the session")
         }
+    }
+
+    /// `<code> <block> <épreuve> <stated|implied> [task= subtask= hours=] criteria=<n>`.
+    static func competenceParameters(_ competence: Referential.Competence, detailed: Bool) -> [String] {
+        var parameters = [
+            competence.code, competence.block, String(competence.epreuve), competence.epreuveStated ? "stated" : "implied",
+        ]
+        if detailed {
+            parameters.append("task=\(competence.task)")
+            if let subtask = competence.subtask { parameters.append("subtask=\(subtask)") }
+            if let hours = competence.preparationHours { parameters.append("hours=\(hours)") }
+        }
+        parameters.append("criteria=\(competence.criteria.count)")
+        return parameters
     }
 
     private func emailOption(_ user: User) -> [String] {

@@ -1,3 +1,4 @@
+import DefenceCore
 import DefenceStore
 import Foundation
 import Logging
@@ -51,6 +52,15 @@ public enum ServerSetup {
         } catch {
             throw ServerSetupError("cannot generate development certificates in \(configuration.certsDirectory): \(error)")
         }
+    }
+
+    /// Stores the bundled referential if this version is new, and activates it unless an imported one is active.
+    /// - Returns: the bundled version, and whether it became active now.
+    @discardableResult
+    public static func installBundledReferential(database: DefenceDatabase, now: Date) async throws -> (LoadedReferential, Bool) {
+        let bundled = try ReferentialLoader.bundled()
+        let activated = try await ReferentialStore(database: database).installBundled(bundled, now: now)
+        return (bundled, activated)
     }
 
     /// On an empty database, creates the first admin and writes its token to `admin.token` (mode 0600).
