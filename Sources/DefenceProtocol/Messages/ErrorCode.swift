@@ -35,6 +35,30 @@ public enum ErrorCode: String, Sendable, CaseIterable, Hashable {
     case invalid = "INVALID"
     /// The operation would leave the server without any active administrator.
     case lastAdmin = "LAST_ADMIN"
+    /// A room's candidates are too few or too many for its épreuve.
+    case teamSize = "TEAM_SIZE"
+    /// A room needs exactly two distinct jurors, one of them president.
+    case juryComposition = "JURY_COMPOSITION"
+    /// A participant already sits in another room whose slot overlaps.
+    case doubleBooked = "DOUBLE_BOOKED"
+    /// Somebody is both juror and candidate of the same room.
+    case roleConflict = "ROLE_CONFLICT"
+    /// A named user does not exist.
+    case unknownUser = "UNKNOWN_USER"
+    /// A user's account role does not fit their place in the room (a candidate as juror, an admin as candidate…).
+    case wrongRole = "WRONG_ROLE"
+    /// A competence is not in the room's referential.
+    case unknownCompetence = "UNKNOWN_COMPETENCE"
+    /// A competence is assessed through another épreuve than the room's.
+    case wrongEpreuve = "WRONG_EPREUVE"
+    /// Phases are malformed or do not add up to the épreuve's duration.
+    case badPhases = "BAD_PHASES"
+    /// The room's current state does not allow the command (e.g. pausing a timer that is not running).
+    case wrongState = "WRONG_STATE"
+    /// Free text is longer than allowed.
+    case textTooLong = "TEXT_TOO_LONG"
+    /// A CSV import was refused; the data lines list every faulty row.
+    case importFailed = "IMPORT_FAILED"
     /// The peer stayed silent past the idle timeout. Closes the connection.
     case idleTimeout = "IDLE_TIMEOUT"
     /// The peer did not read its replies and events fast enough. Closes the connection.

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Who a room message is for.
+public enum Audience: String, Codable, Hashable, Sendable {
+    /// Everybody in the room.
+    case room
+    /// The two jurors (and observing admins) only.
+    case jury
+}
+
+/// A candidate's signal to the jury.
+public enum SignalKind: String, Codable, Hashable, Sendable, CaseIterable {
+    /// The candidate (or team) is ready to start.
+    case ready
+    /// The candidate raises a hand.
+    case hand
+}
+
+/// Something that happened in a room. The room's state is the fold of its events.
+public enum RoomEventKind: Codable, Hashable, Sendable {
+    /// The room was scheduled with this plan (always event 1).
+    case scheduled(RoomPlan)
+    /// The plan was changed before the defence started.
+    case updated(RoomPlan)
+    /// The room was cancelled.
+    case cancelled(by: String, reason: String?)
+    /// A first participant arrived: the lobby is open.
+    case opened
+    /// A participant is now connected to the room.
+    case joined(user: String)
+    /// A participant left the room on purpose.
+    case left(user: String)
+    /// A participant's last connection to the room dropped.
+    case connectionLost(user: String)
+    /// The shared timer started; the defence ends at `endsAt`.
+    case timerStarted(by: String, endsAt: Date)
+    /// The timer was paused with `remaining` seconds left.
+    case timerPaused(by: String, remaining: Double, reason: String?)
+    /// The timer resumed; the defence now ends at `endsAt`.
+    case timerResumed(by: String, endsAt: Date)
+    /// Time was added (positive) or removed (negative).
+    case timeAdjusted(by: String, seconds: Int, reason: String?)
+    /// The defence entered phase `index` of the plan.
+    case phaseChanged(index: Int)
+    /// `secondsLeft` seconds remain.
+    case warning(secondsLeft: Int)
+    /// The planned time is over; the clock keeps counting.
+    case overtime
+    /// A message to the room or to the jury.
+    case message(from: String, audience: Audience, text: String)
+    /// A candidate's signal to the jury.
+    case signal(from: String, kind: SignalKind)
+    /// A participant's connection loss while the defence was under way (outage ledger).
+    case outageStarted(id: Int, user: String)
+    /// The participant is back; the outage lasted from its start to this event.
+    case outageEnded(id: Int, user: String)
+    /// The server was down from `from` until this event; everybody was disconnected.
+    case downtime(id: Int, from: Date)
+    /// The president extended the time by an outage's length.
+    case outageCompensated(id: Int, by: String, seconds: Int)
+    /// The jury ended the defence and deliberates.
+    case deliberationStarted(by: String)
+
+    /// The event's name on the wire and in the database.
+    public var name: String {
+        switch self {
+        case .scheduled: return "scheduled"
+        case .updated: return "updated"
+        case .cancelled: return "cancelled"
+        case .opened: return "opened"
+        case .joined: return "joined"
+        case .left: return "left"
+        case .connectionLost: return "connection-lost"
+        case .timerStarted: return "timer-started"
+        case .timerPaused: return "timer-paused"
+        case .timerResumed: return "timer-resumed"
+        case .timeAdjusted: return "time-adjusted"
+        case .phaseChanged: return "phase"
+        case .warning: return "warning"
+        case .overtime: return "overtime"
+        case .message: return "message"
+        case .signal: return "signal"
+        case .outageStarted: return "outage-started"
+        case .outageEnded: return "outage-ended"
+        case .downtime: return "downtime"
+        case .outageCompensated: return "outage-compensated"
+        case .deliberationStarted: return "deliberation"
+        }
+    }
+
+    /// Whether only the jury and admins may receive it (never candidates).
+    public var isJuryOnly: Bool {
+        switch self {
+        case .message(_, let audience, _): return audience == .jury
+        case .signal, .outageStarted, .outageEnded, .outageCompensated: return true
+        default: return false
+        }
+    }
+}
+
+/// A stored room event: its room, its place in the room's sequence, its server time.
+public struct RoomEvent: Codable, Hashable, Sendable {
+    /// The room.
+    public var room: String
+    /// 1, 2, 3 … without gaps, per room.
+    public var seq: Int
+    /// The server's time of the event.
+    public var at: Date
+    /// What happened.
+    public var kind: RoomEventKind
+
+    /// Creates an event.
+    public init(room: String, seq: Int, at: Date, kind: RoomEventKind) {
+        self.room = room
+        self.seq = seq
+        self.at = at
+        self.kind = kind
+    }
+}

@@ -1,0 +1,416 @@
+import Foundation
+
+/// Where a room is in its life.
+public enum RoomLifecycle: String, Codable, Hashable, Sendable, CaseIterable {
+    /// Planned; nobody has arrived yet.
+    case scheduled
+    /// The lobby: participants are arriving; the clock has not started.
+    case open
+    /// The clock runs.
+    case running
+    /// The clock is paused.
+    case paused
+    /// The defence is over; the jury deliberates.
+    case deliberation
+    /// Both jurors signed; the result is locked.
+    case signed
+    /// Cancelled before the defence.
+    case cancelled
+}
+
+/// One line of the outage ledger.
+public struct Outage: Codable, Hashable, Sendable {
+    /// Its number in the room, from 1.
+    public var id: Int
+    /// The participant who lost the connection, or `nil` for a server downtime.
+    public var user: String?
+    /// When it started.
+    public var from: Date
+    /// When it ended, once it has.
+    public var to: Date?
+    /// Seconds added to the clock by the president for it, if any.
+    public var compensatedSeconds: Int?
+
+    /// Creates a ledger line.
+    public init(id: Int, user: String?, from: Date, to: Date? = nil, compensatedSeconds: Int? = nil) {
+        self.id = id
+        self.user = user
+        self.from = from
+        self.to = to
+        self.compensatedSeconds = compensatedSeconds
+    }
+
+    /// Its length in whole seconds (rounded up), once it has ended.
+    public var seconds: Int? {
+        to.map { Int(($0.timeIntervalSince(from)).rounded(.up)) }
+    }
+}
+
+/// Who is acting on a room.
+public struct RoomActor: Hashable, Sendable {
+    /// The user.
+    public var user: String
+    /// Their account role.
+    public var role: Role
+
+    /// Creates an actor.
+    public init(user: String, role: Role) {
+        self.user = user
+        self.role = role
+    }
+}
+
+/// What can be asked of a room. Scheduling (create, update) is validated by ``RoomScheduler`` first.
+public enum RoomCommand: Hashable, Sendable {
+    /// Replace the plan (before the defence starts).
+    case update(RoomPlan)
+    /// Cancel the room.
+    case cancel(reason: String?)
+    /// A participant connects (or reconnects) to the room.
+    case join
+    /// A participant leaves on purpose.
+    case leave
+    /// A participant's last connection dropped.
+    case connectionLost
+    /// Start the clock.
+    case startTimer
+    /// Pause the clock.
+    case pause(reason: String?)
+    /// Resume the clock.
+    case resume
+    /// Add (positive) or remove (negative) seconds.
+    case adjust(seconds: Int, reason: String?)
+    /// Send a message.
+    case say(audience: Audience, text: String)
+    /// A candidate's signal.
+    case signal(SignalKind)
+    /// Extend the time by the length of an ended outage (president only).
+    case compensateOutage(id: Int)
+    /// End the defence and start deliberating.
+    case deliberate
+    /// Emit the phase changes, warnings and overtime that are due.
+    case tick
+    /// The server restarted after being down since `since`.
+    case serverRestarted(since: Date)
+}
+
+/// A room: its plan, its life, its clock, who is here, its outages. A pure value: commands in, events out.
+public struct RoomState: Codable, Hashable, Sendable {
+    /// The plan.
+    public private(set) var plan: RoomPlan
+    /// Where the room is in its life.
+    public private(set) var lifecycle: RoomLifecycle = .scheduled
+    /// When the clock runs: the moment the planned time is over.
+    public private(set) var endsAt: Date?
+    /// When the clock does not run: the seconds left (negative in overtime).
+    public private(set) var remainingWhenStopped: Double
+    /// The current phase (index into the plan's phases).
+    public private(set) var phaseIndex = 0
+    /// The warning thresholds already announced.
+    public private(set) var warned: Set<Int> = []
+    /// Whether the planned time is over.
+    public private(set) var isOvertime = false
+    /// Participants currently connected.
+    public private(set) var present: Set<String> = []
+    /// The outage ledger.
+    public private(set) var outages: [Outage] = []
+    /// When the clock first started.
+    public private(set) var startedAt: Date?
+    /// The last event's sequence number.
+    public private(set) var lastSeq = 0
+    /// The last event's time.
+    public private(set) var lastEventAt: Date
+
+    /// The most characters of a message.
+    public static let maxMessageLength = 1000
+    /// The most seconds one adjustment may add or remove.
+    public static let maxAdjustment = 3600
+
+    /// The state after the room's first event.
+    public init(scheduled plan: RoomPlan, at: Date) {
+        self.plan = plan
+        self.remainingWhenStopped = Double(plan.durationSeconds)
+        self.lastEventAt = at
+        self.lastSeq = 1
+    }
+
+    /// Rebuilds a room from its events (the first must be `scheduled`).
+    /// - Throws: `INTERNAL` when the history is empty, does not start with `scheduled`, or has a gap.
+    public static func fold(_ events: [RoomEvent]) throws(DomainError) -> RoomState {
+        guard let first = events.first, case .scheduled(let plan) = first.kind, first.seq == 1 else {
+            throw DomainError(.internal, "a room's history starts with its 'scheduled' event")
+        }
+        var state = RoomState(scheduled: plan, at: first.at)
+        for event in events.dropFirst() {
+            guard event.seq == state.lastSeq + 1 else {
+                throw DomainError(.internal, "room \(plan.id): event \(event.seq) follows \(state.lastSeq)")
+            }
+            state.apply(event)
+        }
+        return state
+    }
+
+    // MARK: Reading
+
+    /// Seconds left at `now` (negative in overtime).
+    public func remaining(at now: Date) -> Double {
+        endsAt.map { $0.timeIntervalSince(now) } ?? remainingWhenStopped
+    }
+
+    /// Whether the clock runs.
+    public var isRunning: Bool { lifecycle == .running }
+
+    /// The current phase.
+    public var phase: Phase { plan.phases[min(phaseIndex, plan.phases.count - 1)] }
+
+    /// The role `user` has in this room (an admin who is not a participant observes).
+    public func role(of actor: RoomActor) -> RoomRole? {
+        if let role = plan.role(of: actor.user) { return role }
+        return actor.role == .admin ? .observer : nil
+    }
+
+    /// The moment the next phase change, warning or overtime is due, while the clock runs.
+    public func nextDue() -> Date? {
+        guard let endsAt else { return nil }
+        var marks: [Double] = []
+        let thresholds = phaseThresholds
+        if phaseIndex + 1 < thresholds.count { marks.append(Double(thresholds[phaseIndex + 1])) }
+        marks += plan.warnings.filter { !warned.contains($0) }.map(Double.init)
+        if !isOvertime { marks.append(0) }
+        guard let mark = marks.max() else { return nil }
+        return endsAt.addingTimeInterval(-mark)
+    }
+
+    /// For each phase, the remaining time at which it begins.
+    var phaseThresholds: [Int] {
+        var thresholds: [Int] = []
+        var rest = plan.durationSeconds
+        for phase in plan.phases {
+            thresholds.append(rest)
+            rest -= phase.seconds
+        }
+        return thresholds
+    }
+
+    /// The phase that should be current with `remaining` seconds left.
+    func expectedPhase(remaining: Double) -> Int {
+        let thresholds = phaseThresholds
+        var index = 0
+        for (candidate, threshold) in thresholds.enumerated() where remaining <= Double(threshold) {
+            index = candidate
+        }
+        return index
+    }
+
+    // MARK: Deciding
+
+    /// Decides what `command` by `actor` produces at `now`, without changing the room.
+    ///
+    /// - Returns: the events to persist and then apply, in order (possibly none).
+    /// - Throws: `FORBIDDEN` (the actor's role in the room may not), `WRONG_STATE`, `INVALID`, `TEXT_TOO_LONG`,
+    ///   `NOT_FOUND` (an outage).
+    public func decide(_ command: RoomCommand, by actor: RoomActor, at now: Date) throws(DomainError) -> [RoomEventKind] {
+        let role = self.role(of: actor)
+        let isJury = role == .juror || role == .observer
+        func require(_ allowed: Bool, _ what: String) throws(DomainError) {
+            guard allowed else { throw DomainError(.forbidden, "\(what) is for the room's jurors and admins") }
+        }
+        func requireState(_ states: Set<RoomLifecycle>, _ what: String) throws(DomainError) {
+            guard states.contains(lifecycle) else {
+                throw DomainError(.wrongState, context: [lifecycle.rawValue], "cannot \(what) while the room is \(lifecycle.rawValue)")
+            }
+        }
+
+        switch command {
+        case .update(let newPlan):
+            try require(actor.role == .admin, "changing the plan")
+            try requireState([.scheduled, .open], "change the plan")
+            return [.updated(newPlan)]
+
+        case .cancel(let reason):
+            try require(actor.role == .admin, "cancelling")
+            try requireState([.scheduled, .open], "cancel")
+            return [.cancelled(by: actor.user, reason: reason)]
+
+        case .join:
+            guard let role, role != .observer else { return [] }
+            guard lifecycle != .cancelled else { return [] }
+            var events: [RoomEventKind] = []
+            if lifecycle == .scheduled { events.append(.opened) }
+            if !present.contains(actor.user) { events.append(.joined(user: actor.user)) }
+            if let open = outages.last(where: { $0.user == actor.user && $0.to == nil }) {
+                events.append(.outageEnded(id: open.id, user: actor.user))
+            }
+            return events
+
+        case .leave:
+            guard present.contains(actor.user) else { return [] }
+            return [.left(user: actor.user)]
+
+        case .connectionLost:
+            guard present.contains(actor.user) else { return [] }
+            var events: [RoomEventKind] = [.connectionLost(user: actor.user)]
+            if lifecycle == .running || lifecycle == .paused {
+                events.append(.outageStarted(id: (outages.last?.id ?? 0) + 1, user: actor.user))
+            }
+            return events
+
+        case .startTimer:
+            try require(isJury, "starting the clock")
+            try requireState([.scheduled, .open], "start the clock")
+            return [.timerStarted(by: actor.user, endsAt: now.addingTimeInterval(remainingWhenStopped)), .phaseChanged(index: 0)]
+
+        case .pause(let reason):
+            try require(isJury, "pausing the clock")
+            try requireState([.running], "pause the clock")
+            try Self.validateText(reason, allowEmpty: true)
+            return [.timerPaused(by: actor.user, remaining: remaining(at: now), reason: reason)]
+
+        case .resume:
+            try require(isJury, "resuming the clock")
+            try requireState([.paused], "resume the clock")
+            return [.timerResumed(by: actor.user, endsAt: now.addingTimeInterval(remainingWhenStopped))]
+
+        case .adjust(let seconds, let reason):
+            try require(isJury, "changing the time")
+            try requireState([.open, .scheduled, .running, .paused], "change the time")
+            guard seconds != 0, abs(seconds) <= Self.maxAdjustment else {
+                throw DomainError(.invalid, "an adjustment is 1 to \(Self.maxAdjustment) seconds, added or removed")
+            }
+            try Self.validateText(reason, allowEmpty: true)
+            return [.timeAdjusted(by: actor.user, seconds: seconds, reason: reason)]
+
+        case .say(let audience, let text):
+            guard role == .juror || role == .observer else {
+                throw DomainError(.forbidden, "candidates signal the jury with SIGNAL; messages are for jurors and admins")
+            }
+            try requireState([.scheduled, .open, .running, .paused, .deliberation], "send messages")
+            try Self.validateText(text, allowEmpty: false)
+            return [.message(from: actor.user, audience: audience, text: text)]
+
+        case .signal(let kind):
+            guard role == .candidate else { throw DomainError(.forbidden, "signals are for the room's candidates") }
+            try requireState([.open, .running, .paused], "signal")
+            return [.signal(from: actor.user, kind: kind)]
+
+        case .compensateOutage(let id):
+            guard actor.user == plan.president else {
+                throw DomainError(.forbidden, "extending the time for an outage is the jury president's decision")
+            }
+            try requireState([.running, .paused], "extend the time")
+            guard let outage = outages.first(where: { $0.id == id }) else {
+                throw DomainError(.notFound, context: [String(id)], "no outage \(id) in this room")
+            }
+            guard let seconds = outage.seconds else {
+                throw DomainError(.wrongState, context: [String(id)], "outage \(id) has not ended yet")
+            }
+            guard outage.compensatedSeconds == nil else {
+                throw DomainError(.wrongState, context: [String(id)], "outage \(id) was already compensated")
+            }
+            guard seconds > 0 else { return [] }
+            return [
+                .outageCompensated(id: id, by: actor.user, seconds: seconds),
+                .timeAdjusted(by: actor.user, seconds: seconds, reason: "outage \(id)"),
+            ]
+
+        case .deliberate:
+            guard role == .juror || actor.role == .admin else {
+                throw DomainError(.forbidden, "ending the defence is for the room's jurors and admins")
+            }
+            try requireState([.open, .running, .paused], "start the deliberation")
+            return [.deliberationStarted(by: actor.user)]
+
+        case .tick:
+            guard lifecycle == .running, let endsAt else { return [] }
+            let left = endsAt.timeIntervalSince(now)
+            var events: [RoomEventKind] = []
+            let target = expectedPhase(remaining: left)
+            if target > phaseIndex { events.append(.phaseChanged(index: target)) }
+            for threshold in plan.warnings.sorted(by: >) where !warned.contains(threshold) && left <= Double(threshold) {
+                events.append(.warning(secondsLeft: threshold))
+            }
+            if left <= 0 && !isOvertime { events.append(.overtime) }
+            return events
+
+        case .serverRestarted(let since):
+            return [.downtime(id: (outages.last?.id ?? 0) + 1, from: since)]
+        }
+    }
+
+    static func validateText(_ text: String?, allowEmpty: Bool) throws(DomainError) {
+        guard let text else { return }
+        if !allowEmpty && text.trimmingCharacters(in: " ").isEmpty {
+            throw DomainError(.invalid, "the message is empty")
+        }
+        guard text.count <= maxMessageLength else {
+            throw DomainError(.textTooLong, "text is longer than \(maxMessageLength) characters")
+        }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            throw DomainError(.invalid, "text must not contain control characters")
+        }
+    }
+
+    // MARK: Applying
+
+    /// Applies a persisted event.
+    public mutating func apply(_ event: RoomEvent) {
+        lastSeq = event.seq
+        lastEventAt = event.at
+        let now = event.at
+        switch event.kind {
+        case .scheduled(let plan), .updated(let plan):
+            self.plan = plan
+            if endsAt == nil && startedAt == nil { remainingWhenStopped = Double(plan.durationSeconds) }
+        case .cancelled:
+            lifecycle = .cancelled
+        case .opened:
+            lifecycle = .open
+        case .joined(let user):
+            present.insert(user)
+        case .left(let user), .connectionLost(let user):
+            present.remove(user)
+        case .timerStarted(_, let endsAt):
+            lifecycle = .running
+            self.endsAt = endsAt
+            startedAt = startedAt ?? now
+        case .timerPaused(_, let remaining, _):
+            lifecycle = .paused
+            endsAt = nil
+            remainingWhenStopped = remaining
+        case .timerResumed(_, let endsAt):
+            lifecycle = .running
+            self.endsAt = endsAt
+        case .timeAdjusted(_, let seconds, _):
+            if let endsAt {
+                self.endsAt = endsAt.addingTimeInterval(TimeInterval(seconds))
+            } else {
+                remainingWhenStopped += Double(seconds)
+            }
+            let left = remaining(at: now)
+            warned = warned.filter { Double($0) >= left }
+            if left > 0 { isOvertime = false }
+        case .phaseChanged(let index):
+            phaseIndex = index
+        case .warning(let seconds):
+            warned.insert(seconds)
+        case .overtime:
+            isOvertime = true
+        case .message, .signal:
+            break
+        case .outageStarted(let id, let user):
+            outages.append(Outage(id: id, user: user, from: now))
+        case .outageEnded(let id, _):
+            if let index = outages.firstIndex(where: { $0.id == id }) { outages[index].to = now }
+        case .downtime(let id, let from):
+            outages.append(Outage(id: id, user: nil, from: from, to: now))
+            for index in outages.indices where outages[index].to == nil { outages[index].to = from }
+            present.removeAll()
+        case .outageCompensated(let id, _, let seconds):
+            if let index = outages.firstIndex(where: { $0.id == id }) { outages[index].compensatedSeconds = seconds }
+        case .deliberationStarted:
+            if let endsAt { remainingWhenStopped = endsAt.timeIntervalSince(now) }
+            endsAt = nil
+            lifecycle = .deliberation
+        }
+    }
+}
