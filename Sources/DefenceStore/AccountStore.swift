@@ -170,7 +170,7 @@ public struct AccountStore: Sendable {
 
     // MARK: Rows
 
-    private static func insert(_ user: User, _ db: Database) throws {
+    static func insert(_ user: User, _ db: Database) throws {
         try db.execute(
             sql: "INSERT INTO user (id, role, display_name, email, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [user.id, user.role.rawValue, user.displayName, user.email, user.createdAt, user.disabledAt]
@@ -201,7 +201,7 @@ public struct AccountStore: Sendable {
         return (token, secret)
     }
 
-    private static func fetchUser(_ id: String, _ db: Database) throws -> User? {
+    static func fetchUser(_ id: String, _ db: Database) throws -> User? {
         try Row.fetchOne(db, sql: "SELECT * FROM user WHERE id = ?", arguments: [id]).map(user(from:))
     }
 

@@ -68,6 +68,35 @@ public final class DefenceDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v3-rooms") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE room (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        state TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        start_at DATETIME NOT NULL,
+                        end_at DATETIME NOT NULL,
+                        referential_hash TEXT NOT NULL REFERENCES referential(hash),
+                        last_seq INTEGER NOT NULL,
+                        plan TEXT NOT NULL
+                    );
+                    CREATE INDEX room_start ON room(start_at);
+                    CREATE TABLE room_event (
+                        room_id TEXT NOT NULL REFERENCES room(id),
+                        seq INTEGER NOT NULL,
+                        at DATETIME NOT NULL,
+                        type TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        PRIMARY KEY (room_id, seq)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE server_heartbeat (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        at DATETIME NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 

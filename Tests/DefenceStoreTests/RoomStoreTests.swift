@@ -1,0 +1,72 @@
+import DefenceCore
+import DefenceStore
+import Foundation
+import Testing
+
+@Suite struct RoomStoreTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
+
+    func setUp() async throws -> (RoomStore, RoomPlan) {
+        let database = try makeDatabase()
+        let bundled = try ReferentialLoader.bundled()
+        try await ReferentialStore(database: database).installBundled(bundled, now: t0)
+        let plan = RoomPlan(
+            id: "r1", kind: .team, epreuve: 2, referentialHash: bundled.hash, competences: ["A1C1"], candidates: ["c1"],
+            jurors: ["j1", "j2"], president: "j1", start: t0, phases: [Phase(name: "all", seconds: 1800)], warnings: [60],
+            visibility: .blind
+        )
+        return (RoomStore(database: database), plan)
+    }
+
+    @Test func eventsAreStoredExactlyAndFoldBackToTheSameState() async throws {
+        let (store, plan) = try await setUp()
+        var state = RoomState(scheduled: plan, at: t0)
+        var events = [RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plan))]
+        try await store.append(events, state: state)
+        let actor = RoomActor(user: "j1", role: .juror)
+        var now = t0
+        for command in [RoomCommand.startTimer, .pause(reason: "réseau"), .adjust(seconds: 30, reason: nil), .resume] {
+            now = now.addingTimeInterval(12.345_678)
+            let new = try state.decide(command, by: actor, at: now).enumerated().map { index, kind in
+                RoomEvent(room: "r1", seq: state.lastSeq + 1 + index, at: now, kind: kind)
+            }
+            for event in new { state.apply(event) }
+            try await store.append(new, state: state)
+            events += new
+        }
+        let histories = try await store.allHistories()
+        #expect(histories == [events])
+        #expect(try RoomState.fold(histories[0]) == state)
+        #expect(try await store.events(of: "r1", after: 3).map(\.seq) == Array(4...events.count))
+        #expect(try await store.events(of: "r1", after: 1, limit: 2).map(\.seq) == [2, 3])
+    }
+
+    @Test func aSequenceNumberCannotBeWrittenTwice() async throws {
+        let (store, plan) = try await setUp()
+        let state = RoomState(scheduled: plan, at: t0)
+        let first = RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plan))
+        try await store.append([first], state: state)
+        await #expect(throws: (any Error).self) { try await store.append([first], state: state) }
+    }
+
+    @Test func aDayImportIsAllOrNothing() async throws {
+        let (store, plan) = try await setUp()
+        let user = User(id: "c1", role: .candidate, displayName: "C1", createdAt: t0)
+        let room = (RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plan)), RoomState(scheduled: plan, at: t0))
+        // The same user twice: the second insert fails, and nothing of the import remains.
+        await #expect(throws: (any Error).self) { try await store.importDay(users: [user, user], rooms: [room]) }
+        #expect(try await store.allHistories().isEmpty)
+        #expect(try await AccountStore(database: store.database).user("c1") == nil)
+        try await store.importDay(users: [user], rooms: [room])
+        #expect(try await store.allHistories().count == 1)
+    }
+
+    @Test func heartbeat() async throws {
+        let (store, _) = try await setUp()
+        #expect(try await store.lastHeartbeat() == nil)
+        try await store.heartbeat(t0)
+        try await store.heartbeat(t0.addingTimeInterval(2))
+        let beat = try #require(try await store.lastHeartbeat())
+        #expect(abs(beat.timeIntervalSince(t0.addingTimeInterval(2))) < 0.001)
+    }
+}
