@@ -53,6 +53,15 @@ public final class DefenceServer: Service, Sendable {
         let tls = try makeTLSContext(certificatePath: certificatePath, keyPath: keyPath)
         let registry = SessionRegistry()
         let accounts = AccountStore(database: database)
+        let referentials = ReferentialCatalog(store: ReferentialStore(database: database))
+        let rooms = RoomHub(
+            store: RoomStore(database: database),
+            accounts: accounts,
+            referentials: referentials,
+            configuration: configuration,
+            logger: logger
+        )
+        try await rooms.start()
         let context = ServerContext(
             configuration: configuration,
             accounts: accounts,
@@ -60,10 +69,12 @@ public final class DefenceServer: Service, Sendable {
             authGate: AuthGate(policy: configuration.authThrottle),
             router: CommandRouter(
                 accounts: accounts,
-                referentials: ReferentialCatalog(store: ReferentialStore(database: database)),
+                referentials: referentials,
+                rooms: rooms,
                 registry: registry,
                 now: configuration.now
             ),
+            rooms: rooms,
             logger: logger,
             serverName: "defence-server/\(version)"
         )
@@ -121,6 +132,7 @@ public final class DefenceServer: Service, Sendable {
                 context.logger.info("stopped accepting connections")
                 await context.registry.shutDown()
             }
+            await context.rooms.stop()
             context.logger.info("all sessions closed")
         } onGracefulShutdown: {
             self.shutdown()

@@ -45,6 +45,34 @@ import Testing
         .competenceList(block: "A1", epreuve: 2, ref: "9caca729"),
         .competenceShow(code: "A1C2", ref: nil),
         .competenceShow(code: "A1C2", ref: "9caca7296747"),
+        .roomCreate(room: "r1", kind: "team", options: ["start": "2026-12-01T09:00:00Z", "candidates": "a,b", "jurors": "x,y", "president": "x"], title: "Salle A"),
+        .roomCreate(room: "r1", kind: "individual", options: ["start": "2026-12-01T09:00:00Z", "candidates": "a", "jurors": "x,y", "president": "x", "block": "A1"], title: nil),
+        .roomUpdate(room: "r1", options: ["phases": "presentation:15,questions:15"], title: nil),
+        .roomUpdate(room: "r1", options: [:], title: "Nouvelle salle"),
+        .roomCancel(room: "r1", reason: nil),
+        .roomCancel(room: "r1", reason: "jury absent"),
+        .roomList(day: "2026-12-01", state: "running"),
+        .roomList(day: nil, state: nil),
+        .roomShow(room: "r1"),
+        .dayImport(lines: 12),
+        .join(room: "r1"),
+        .leave(room: "r1"),
+        .resume(room: "r1", lastSeq: 0),
+        .resume(room: "r1", lastSeq: 42),
+        .time(room: "r1"),
+        .timerStart(room: "r1"),
+        .timerPause(room: "r1", reason: nil),
+        .timerPause(room: "r1", reason: "coupure son"),
+        .timerResume(room: "r1"),
+        .timerAdjust(room: "r1", seconds: 120, reason: nil),
+        .timerAdjust(room: "r1", seconds: -60, reason: "retard"),
+        .say(room: "r1", audience: "room", text: "Bonjour à tous"),
+        .say(room: "r1", audience: "jury", text: "ok"),
+        .signal(room: "r1", kind: "ready"),
+        .signal(room: "r1", kind: "hand"),
+        .outages(room: "r1"),
+        .outageExtend(room: "r1", outage: 2),
+        .deliberate(room: "r1"),
     ]
 
     @Test(arguments: examples)
@@ -66,7 +94,9 @@ import Testing
 
     @Test(arguments: [
         "HELLO", "AUTH", "PONG", "USER-CREATE", "USER-CREATE alice", "USER-CREATE alice juror",
-        "USER-DISABLE", "USER-ENABLE", "TOKEN-ISSUE", "TOKEN-REVOKE", "COMPETENCE-SHOW",
+        "USER-DISABLE", "USER-ENABLE", "TOKEN-ISSUE", "TOKEN-REVOKE", "COMPETENCE-SHOW", "ROOM-CREATE r1",
+        "ROOM-UPDATE", "ROOM-CANCEL", "ROOM-SHOW", "DAY-IMPORT", "JOIN", "RESUME r1", "TIME", "TIMER-ADJUST r1",
+        "SAY r1", "SAY r1 room", "SIGNAL r1", "OUTAGE-EXTEND r1", "DELIBERATE",
     ])
     func missingArguments(_ line: String) {
         let failure = error(line)
@@ -80,6 +110,9 @@ import Testing
         "USER-ENABLE a b", "TOKEN-ISSUE bob forever", "TOKEN-ISSUE bob ttl=1 expires=2026-12-01T00:00:00Z",
         "TOKEN-LIST a b", "TOKEN-REVOKE 1 2", "REFERENTIAL x", "BLOCK-LIST A1", "COMPETENCE-LIST A1",
         "COMPETENCE-LIST epreuve=0", "COMPETENCE-SHOW A1C1 A1C2", "COMPETENCE-SHOW A1C1 block=A1",
+        "ROOM-CREATE r1 team colour=red", "ROOM-UPDATE r1", "ROOM-LIST r1", "DAY-IMPORT 0", "DAY-IMPORT 5001",
+        "DAY-IMPORT many", "RESUME r1 -1", "RESUME r1 x", "TIMER-ADJUST r1 0", "TIMER-ADJUST r1 2min",
+        "SAY r1 everyone :hello", "SIGNAL r1 wave", "OUTAGE-EXTEND r1 0", "JOIN r1 r2", "TIME r1 now",
     ])
     func extraOrUnknownArguments(_ line: String) {
         #expect(error(line)?.code == .badArguments, "\(line)")

@@ -5,10 +5,16 @@ public enum AccessPolicy {
     /// The roles allowed to use `verb` once authenticated.
     public static func roles(for verb: Verb) -> Set<Role> {
         switch verb {
-        case .hello, .auth, .ping, .pong, .quit, .whoami, .referential, .blockList, .competenceList, .competenceShow:
+        case .hello, .auth, .ping, .pong, .quit, .whoami, .referential, .blockList, .competenceList, .competenceShow,
+            .roomList, .roomShow, .join, .leave, .resume, .time:
             return Set(Role.allCases)
-        case .userCreate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke:
+        case .userCreate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke,
+            .roomCreate, .roomUpdate, .roomCancel, .dayImport:
             return [.admin]
+        case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .outages, .outageExtend, .deliberate:
+            return [.juror, .admin]
+        case .signal:
+            return [.candidate]
         }
     }
 

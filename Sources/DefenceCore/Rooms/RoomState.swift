@@ -337,6 +337,11 @@ public struct RoomState: Codable, Hashable, Sendable {
         }
     }
 
+    /// Checks a free-text reason (cancellation, pause, adjustment).
+    public static func validateReason(_ text: String) throws(DomainError) {
+        try validateText(text, allowEmpty: true)
+    }
+
     static func validateText(_ text: String?, allowEmpty: Bool) throws(DomainError) {
         guard let text else { return }
         if !allowEmpty && text.trimmingCharacters(in: " ").isEmpty {

@@ -37,6 +37,53 @@ public enum Command: Hashable, Sendable {
     case competenceList(block: String?, epreuve: Int?, ref: String?)
     /// `COMPETENCE-SHOW <competence> [ref=<hash prefix>]`.
     case competenceShow(code: String, ref: String?)
+    /// `ROOM-CREATE <room> <kind> options… [:title]`.
+    case roomCreate(room: String, kind: String, options: [String: String], title: String?)
+    /// `ROOM-UPDATE <room> options… [:title]`.
+    case roomUpdate(room: String, options: [String: String], title: String?)
+    /// `ROOM-CANCEL <room> [:reason]`.
+    case roomCancel(room: String, reason: String?)
+    /// `ROOM-LIST [day=] [state=]`.
+    case roomList(day: String?, state: String?)
+    /// `ROOM-SHOW <room>`.
+    case roomShow(room: String)
+    /// `DAY-IMPORT <lines>`: the next `lines` lines are CSV.
+    case dayImport(lines: Int)
+    /// `JOIN <room>`.
+    case join(room: String)
+    /// `LEAVE <room>`.
+    case leave(room: String)
+    /// `RESUME <room> <last-seq>`.
+    case resume(room: String, lastSeq: Int)
+    /// `TIME <room>`.
+    case time(room: String)
+    /// `TIMER-START <room>`.
+    case timerStart(room: String)
+    /// `TIMER-PAUSE <room> [:reason]`.
+    case timerPause(room: String, reason: String?)
+    /// `TIMER-RESUME <room>`.
+    case timerResume(room: String)
+    /// `TIMER-ADJUST <room> <±seconds> [:reason]`.
+    case timerAdjust(room: String, seconds: Int, reason: String?)
+    /// `SAY <room> <room|jury> :<text>`.
+    case say(room: String, audience: String, text: String)
+    /// `SIGNAL <room> <ready|hand>`.
+    case signal(room: String, kind: String)
+    /// `OUTAGES <room>`.
+    case outages(room: String)
+    /// `OUTAGE-EXTEND <room> <outage-id>`.
+    case outageExtend(room: String, outage: Int)
+    /// `DELIBERATE <room>`.
+    case deliberate(room: String)
+
+    /// The options `ROOM-CREATE` and `ROOM-UPDATE` accept.
+    public static let roomOptions: Set<String> = [
+        "start", "candidates", "jurors", "president", "competences", "block", "specialisation", "phases", "warnings",
+        "visibility",
+    ]
+
+    /// The most CSV lines one `DAY-IMPORT` may carry.
+    public static let maxImportLines = 5000
 
     /// When a token issued by `TOKEN-ISSUE` expires.
     public enum TokenExpiry: Hashable, Sendable {
@@ -66,6 +113,25 @@ public enum Command: Hashable, Sendable {
         case .blockList: return .blockList
         case .competenceList: return .competenceList
         case .competenceShow: return .competenceShow
+        case .roomCreate: return .roomCreate
+        case .roomUpdate: return .roomUpdate
+        case .roomCancel: return .roomCancel
+        case .roomList: return .roomList
+        case .roomShow: return .roomShow
+        case .dayImport: return .dayImport
+        case .join: return .join
+        case .leave: return .leave
+        case .resume: return .resume
+        case .time: return .time
+        case .timerStart: return .timerStart
+        case .timerPause: return .timerPause
+        case .timerResume: return .timerResume
+        case .timerAdjust: return .timerAdjust
+        case .say: return .say
+        case .signal: return .signal
+        case .outages: return .outages
+        case .outageExtend: return .outageExtend
+        case .deliberate: return .deliberate
         }
     }
 
@@ -149,6 +215,76 @@ public enum Command: Hashable, Sendable {
         case .competenceShow:
             let code = try args.word("competence")
             self = .competenceShow(code: code, ref: try args.options(allowed: ["ref"])["ref"])
+        case .roomCreate:
+            let room = try args.word("room")
+            let kind = try args.word("kind")
+            let title = args.markedText()
+            self = .roomCreate(room: room, kind: kind, options: try args.options(allowed: Self.roomOptions), title: title)
+        case .roomUpdate:
+            let room = try args.word("room")
+            let title = args.markedText()
+            let options = try args.options(allowed: Self.roomOptions.union(["kind"]))
+            guard !options.isEmpty || title != nil else { throw args.bad("nothing to change") }
+            self = .roomUpdate(room: room, options: options, title: title)
+        case .roomCancel:
+            let room = try args.word("room")
+            self = .roomCancel(room: room, reason: args.remainingText())
+        case .roomList:
+            let options = try args.options(allowed: ["day", "state"])
+            self = .roomList(day: options["day"], state: options["state"])
+        case .roomShow:
+            self = .roomShow(room: try args.word("room"))
+        case .dayImport:
+            let text = try args.word("lines")
+            guard let lines = Int(text), (1...Self.maxImportLines).contains(lines) else {
+                throw args.bad("lines must be a whole number from 1 to \(Self.maxImportLines)")
+            }
+            self = .dayImport(lines: lines)
+        case .join:
+            self = .join(room: try args.word("room"))
+        case .leave:
+            self = .leave(room: try args.word("room"))
+        case .resume:
+            let room = try args.word("room")
+            let text = try args.word("last-seq")
+            guard let seq = Int(text), seq >= 0 else { throw args.bad("last-seq must be a whole number, 0 or more") }
+            self = .resume(room: room, lastSeq: seq)
+        case .time:
+            self = .time(room: try args.word("room"))
+        case .timerStart:
+            self = .timerStart(room: try args.word("room"))
+        case .timerPause:
+            let room = try args.word("room")
+            self = .timerPause(room: room, reason: args.remainingText())
+        case .timerResume:
+            self = .timerResume(room: try args.word("room"))
+        case .timerAdjust:
+            let room = try args.word("room")
+            let text = try args.word("seconds")
+            guard let seconds = Int(text.hasPrefix("+") ? String(text.dropFirst()) : text), seconds != 0 else {
+                throw args.bad("seconds must be a whole number such as +120 or -60")
+            }
+            self = .timerAdjust(room: room, seconds: seconds, reason: args.remainingText())
+        case .say:
+            let room = try args.word("room")
+            let audience = try args.word("audience")
+            guard audience == "room" || audience == "jury" else { throw args.bad("audience is room or jury") }
+            let text = try args.finalText("text")
+            self = .say(room: room, audience: audience, text: text)
+        case .signal:
+            let room = try args.word("room")
+            let kind = try args.word("signal")
+            guard kind == "ready" || kind == "hand" else { throw args.bad("signal is ready or hand") }
+            self = .signal(room: room, kind: kind)
+        case .outages:
+            self = .outages(room: try args.word("room"))
+        case .outageExtend:
+            let room = try args.word("room")
+            let text = try args.word("outage-id")
+            guard let id = Int(text), id > 0 else { throw args.bad("outage-id must be a positive whole number") }
+            self = .outageExtend(room: room, outage: id)
+        case .deliberate:
+            self = .deliberate(room: try args.word("room"))
         }
         try args.finish()
     }
@@ -189,6 +325,37 @@ public enum Command: Hashable, Sendable {
                 + (ref.map { ["ref=\($0)"] } ?? [])
         case .competenceShow(let code, let ref):
             params = [code] + (ref.map { ["ref=\($0)"] } ?? [])
+        case .roomCreate(let room, let kind, let options, let title):
+            params = [room, kind] + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            text = title
+        case .roomUpdate(let room, let options, let title):
+            params = [room] + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            text = title
+        case .roomCancel(let room, let reason):
+            params = [room]
+            text = reason
+        case .roomList(let day, let state):
+            params = (day.map { ["day=\($0)"] } ?? []) + (state.map { ["state=\($0)"] } ?? [])
+        case .roomShow(let room), .join(let room), .leave(let room), .time(let room), .timerStart(let room),
+            .timerResume(let room), .outages(let room), .deliberate(let room):
+            params = [room]
+        case .dayImport(let lines):
+            params = [String(lines)]
+        case .resume(let room, let lastSeq):
+            params = [room, String(lastSeq)]
+        case .timerPause(let room, let reason):
+            params = [room]
+            text = reason
+        case .timerAdjust(let room, let seconds, let reason):
+            params = [room, seconds > 0 ? "+\(seconds)" : String(seconds)]
+            text = reason
+        case .say(let room, let audience, let message):
+            params = [room, audience]
+            text = message
+        case .signal(let room, let kind):
+            params = [room, kind]
+        case .outageExtend(let room, let outage):
+            params = [room, String(outage)]
         }
         return Message(id: id, verb: verb.rawValue, params, text: text)
     }
@@ -233,6 +400,13 @@ struct ArgumentReader {
         guard !value.allSatisfy({ $0 == " " }) else { throw bad("\(name) must not be empty") }
         end -= 1
         return value
+    }
+
+    /// The final parameter when it was written as free text (after `:`), or `nil`.
+    mutating func markedText() -> String? {
+        guard message.hasText, index < end else { return nil }
+        end -= 1
+        return message.parameters[end]
     }
 
     /// The remaining parameters joined as free text, or `nil` when there are none.

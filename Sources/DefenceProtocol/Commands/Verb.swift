@@ -34,6 +34,44 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
     case competenceList = "COMPETENCE-LIST"
     /// One competence with its criteria.
     case competenceShow = "COMPETENCE-SHOW"
+    /// Schedule a room (admin).
+    case roomCreate = "ROOM-CREATE"
+    /// Change a room's plan before it starts (admin).
+    case roomUpdate = "ROOM-UPDATE"
+    /// Cancel a room before it starts (admin).
+    case roomCancel = "ROOM-CANCEL"
+    /// List rooms: all of them for admins, one's own otherwise.
+    case roomList = "ROOM-LIST"
+    /// One room's plan and state.
+    case roomShow = "ROOM-SHOW"
+    /// Import a day of users and rooms from CSV lines that follow (admin).
+    case dayImport = "DAY-IMPORT"
+    /// Join a room: receive its events; participants appear present.
+    case join = "JOIN"
+    /// Leave a room.
+    case leave = "LEAVE"
+    /// Rejoin a room and receive the events missed since a sequence number.
+    case resume = "RESUME"
+    /// The room's clock: state, phase, remaining time, server time.
+    case time = "TIME"
+    /// Start the room's clock (jurors, admins).
+    case timerStart = "TIMER-START"
+    /// Pause the room's clock (jurors, admins).
+    case timerPause = "TIMER-PAUSE"
+    /// Resume the room's clock (jurors, admins).
+    case timerResume = "TIMER-RESUME"
+    /// Add or remove time (jurors, admins).
+    case timerAdjust = "TIMER-ADJUST"
+    /// Send a message to the room or to the jury (jurors, admins).
+    case say = "SAY"
+    /// Signal the jury: ready, hand raised (candidates).
+    case signal = "SIGNAL"
+    /// The room's outage ledger (jurors, admins).
+    case outages = "OUTAGES"
+    /// Extend the time by an outage's length (the jury president).
+    case outageExtend = "OUTAGE-EXTEND"
+    /// End the defence and start the deliberation (jurors, admins).
+    case deliberate = "DELIBERATE"
 
     /// The verbs accepted before authentication.
     public static let beforeAuthentication: Set<Verb> = [.hello, .auth, .ping, .pong, .quit]
@@ -58,6 +96,28 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .blockList: return "BLOCK-LIST [ref=<hash prefix>]"
         case .competenceList: return "COMPETENCE-LIST [block=<code>] [epreuve=<number>] [ref=<hash prefix>]"
         case .competenceShow: return "COMPETENCE-SHOW <competence> [ref=<hash prefix>]"
+        case .roomCreate:
+            return "ROOM-CREATE <room> <team|individual> start=<time> candidates=<a,b> jurors=<x,y> president=<x> "
+                + "[competences=<c,c>|block=<code>|specialisation=<id>] [phases=<name:minutes,…>] [warnings=<s,s>] "
+                + "[visibility=live|blind] [:title]"
+        case .roomUpdate: return "ROOM-UPDATE <room> [kind=<team|individual>] [options as ROOM-CREATE…] [:title]"
+        case .roomCancel: return "ROOM-CANCEL <room> [:reason]"
+        case .roomList: return "ROOM-LIST [day=<YYYY-MM-DD>] [state=<state>]"
+        case .roomShow: return "ROOM-SHOW <room>"
+        case .dayImport: return "DAY-IMPORT <number of CSV lines that follow>"
+        case .join: return "JOIN <room>"
+        case .leave: return "LEAVE <room>"
+        case .resume: return "RESUME <room> <last-seq>"
+        case .time: return "TIME <room>"
+        case .timerStart: return "TIMER-START <room>"
+        case .timerPause: return "TIMER-PAUSE <room> [:reason]"
+        case .timerResume: return "TIMER-RESUME <room>"
+        case .timerAdjust: return "TIMER-ADJUST <room> <+seconds|-seconds> [:reason]"
+        case .say: return "SAY <room> <room|jury> :<text>"
+        case .signal: return "SIGNAL <room> <ready|hand>"
+        case .outages: return "OUTAGES <room>"
+        case .outageExtend: return "OUTAGE-EXTEND <room> <outage-id>"
+        case .deliberate: return "DELIBERATE <room>"
         }
     }
 }

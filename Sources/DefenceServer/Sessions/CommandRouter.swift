@@ -3,6 +3,14 @@ import DefenceProtocol
 import DefenceStore
 import Foundation
 
+/// What the router needs of the session that sent a command.
+struct SessionLink: Sendable {
+    /// The session's number.
+    let id: UInt64
+    /// Makes the subscriber through which the session receives room events.
+    let subscriber: @Sendable (RoomActor) -> RoomSubscriber
+}
+
 /// Who a session is authenticated as.
 struct Principal: Sendable {
     let user: User
@@ -13,6 +21,7 @@ struct Principal: Sendable {
 struct CommandRouter: Sendable {
     let accounts: AccountStore
     let referentials: ReferentialCatalog
+    let rooms: RoomHub
     let registry: SessionRegistry
     let now: @Sendable () -> Date
 
@@ -20,7 +29,8 @@ struct CommandRouter: Sendable {
     ///
     /// - Returns: the data lines followed by the terminal `OK` line, all tagged with `id`.
     /// - Throws: ``DomainError`` for refusals; anything else is an internal fault.
-    func execute(_ command: Command, for principal: Principal, id: String?) async throws -> [Message] {
+    func execute(_ command: Command, for principal: Principal, session: SessionLink, id: String?) async throws -> [Message] {
+        let actor = RoomActor(user: principal.user.id, role: principal.user.role)
         switch command {
         case .whoami:
             let user = principal.user
@@ -169,10 +179,139 @@ struct CommandRouter: Sendable {
             }
             return lines + [.ok(verb: "COMPETENCE-SHOW", [competence.code, String(competence.criteria.count)], id: id)]
 
+        case .roomCreate(let room, let kind, let options, let title):
+            let request = try RoomOptions.request(room: room, kind: kind, options: options, title: title)
+            let state = try await rooms.create(request, by: actor)
+            return [RoomWire.room(state, detailed: true, id: id), .ok(verb: "ROOM-CREATE", [state.plan.id, String(state.lastSeq)], id: id)]
+
+        case .roomUpdate(let room, let options, let title):
+            let state = try await rooms.update(room, by: actor) { plan in
+                try RoomOptions.request(updating: plan, options: options, title: title)
+            }
+            return [RoomWire.room(state, detailed: true, id: id), .ok(verb: "ROOM-UPDATE", [room, String(state.lastSeq)], id: id)]
+
+        case .roomCancel(let room, let reason):
+            if let reason { try RoomState.validateReason(reason) }
+            let state = try await rooms.cancel(room, reason: reason, by: actor)
+            return [.ok(verb: "ROOM-CANCEL", [room, String(state.lastSeq)], id: id)]
+
+        case .roomList(let day, let stateName):
+            var states = await rooms.rooms(visibleTo: actor)
+            if let day {
+                guard let start = WireTime.parse(day + "T00:00:00Z") else {
+                    throw DomainError(.invalid, "day is a date such as 2026-12-01 (UTC)")
+                }
+                let end = start.addingTimeInterval(86_400)
+                states = states.filter { $0.plan.start >= start && $0.plan.start < end }
+            }
+            if let stateName {
+                guard let lifecycle = RoomLifecycle(rawValue: stateName.lowercased()) else {
+                    throw DomainError(.invalid, "state is one of \(RoomLifecycle.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                states = states.filter { $0.lifecycle == lifecycle }
+            }
+            return states.map { RoomWire.room($0, detailed: false, id: id) } + [.ok(verb: "ROOM-LIST", [String(states.count)], id: id)]
+
+        case .roomShow(let room):
+            let state = try await rooms.room(room, visibleTo: actor)
+            return [RoomWire.room(state, detailed: true, id: id), .ok(verb: "ROOM-SHOW", [room], id: id)]
+
+        case .join(let room):
+            if await rooms.isSubscribed(room, sessionID: session.id) {
+                throw DomainError(.wrongState, context: [room], "this connection has already joined room \(room)")
+            }
+            _ = try await rooms.join(room, subscriber: session.subscriber(actor))
+            let state = try await rooms.room(room, visibleTo: actor)
+            return [.ok(verb: "JOIN", [room, String(state.lastSeq)], id: id)]
+
+        case .resume(let room, let lastSeq):
+            if await rooms.isSubscribed(room, sessionID: session.id) {
+                throw DomainError(.wrongState, context: [room], "this connection has already joined room \(room)")
+            }
+            let result = try await rooms.resume(room, after: lastSeq, subscriber: session.subscriber(actor))
+            let state = try await rooms.room(room, visibleTo: actor)
+            switch result {
+            case .replayed(let count):
+                return [.ok(verb: "RESUME", [room, String(state.lastSeq), "replayed=\(count)"], id: id)]
+            case .snapshot:
+                return [.ok(verb: "RESUME", [room, String(state.lastSeq), "snapshot"], id: id)]
+            }
+
+        case .leave(let room):
+            try await rooms.leave(room, sessionID: session.id, actor: actor)
+            return [.ok(verb: "LEAVE", [room], id: id)]
+
+        case .time(let room):
+            let state = try await rooms.room(room, visibleTo: actor)
+            let now = await rooms.now()
+            var parameters = [room, state.lifecycle.rawValue, String(state.phaseIndex), state.phase.name]
+            parameters.append("remaining-ms=\(RoomWire.milliseconds(state.remaining(at: now)))")
+            parameters.append("ends-at=\(state.endsAt.map(WireTime.format) ?? "-")")
+            parameters.append("overtime=\(state.isOvertime ? "yes" : "no")")
+            parameters.append("server-time=\(WireTime.format(now))")
+            return [.ok(verb: "TIME", parameters, id: id)]
+
+        case .timerStart(let room):
+            return try await roomCommand(room, .startTimer, actor, "TIMER-START", id)
+        case .timerPause(let room, let reason):
+            return try await roomCommand(room, .pause(reason: reason), actor, "TIMER-PAUSE", id)
+        case .timerResume(let room):
+            return try await roomCommand(room, .resume, actor, "TIMER-RESUME", id)
+        case .timerAdjust(let room, let seconds, let reason):
+            return try await roomCommand(room, .adjust(seconds: seconds, reason: reason), actor, "TIMER-ADJUST", id)
+        case .say(let room, let audience, let text):
+            return try await roomCommand(room, .say(audience: Audience(rawValue: audience) ?? .room, text: text), actor, "SAY", id)
+        case .signal(let room, let kind):
+            return try await roomCommand(room, .signal(SignalKind(rawValue: kind) ?? .hand), actor, "SIGNAL", id)
+        case .outageExtend(let room, let outage):
+            return try await roomCommand(room, .compensateOutage(id: outage), actor, "OUTAGE-EXTEND", id)
+        case .deliberate(let room):
+            return try await roomCommand(room, .deliberate, actor, "DELIBERATE", id)
+
+        case .outages(let room):
+            let state = try await rooms.room(room, visibleTo: actor)
+            guard state.role(of: actor) != .candidate else {
+                throw DomainError(.forbidden, "the outage ledger is for the room's jurors and admins")
+            }
+            let lines = state.outages.map { outage in
+                Message(
+                    id: id,
+                    verb: "OUTAGE",
+                    [
+                        String(outage.id), outage.user ?? "*server*", WireTime.format(outage.from),
+                        outage.to.map(WireTime.format) ?? "-", outage.seconds.map(String.init) ?? "-",
+                        outage.compensatedSeconds.map { "compensated=\($0)" } ?? (outage.to == nil ? "open" : "not-compensated"),
+                    ]
+                )
+            }
+            return lines + [.ok(verb: "OUTAGES", [room, String(lines.count)], id: id)]
+
+        case .dayImport:
+            throw DomainError(.internal, "DAY-IMPORT is handled by the session")
+
         case .hello, .auth, .ping, .pong, .quit:
             // Session-level verbs never reach the router.
             throw DomainError(.internal, "\(command.verb.rawValue) is handled by the session")
         }
+    }
+
+    /// Runs a room command; the reply carries the room's sequence number after it.
+    private func roomCommand(_ room: String, _ command: RoomCommand, _ actor: RoomActor, _ verb: String, _ id: String?) async throws -> [Message] {
+        let state = try await rooms.perform(room, command, by: actor)
+        return [.ok(verb: verb, [room, String(state.lastSeq)], id: id)]
+    }
+
+    /// Validates and runs a CSV day import.
+    func importDay(_ lines: [String], for principal: Principal, id: String?) async throws -> [Message] {
+        let day = DayImport(lines: lines)
+        let faults = try await rooms.importDay(day, by: RoomActor(user: principal.user.id, role: principal.user.role))
+        guard faults.isEmpty else {
+            let lines = faults.map { fault in
+                Message(id: id, verb: "IMPORT-ERROR", [String(fault.line), fault.code.rawValue], text: fault.text)
+            }
+            return lines + [.fail(verb: "DAY-IMPORT", code: .importFailed, context: [String(faults.count)], text: "nothing was imported; fix the lines listed", id: id)]
+        }
+        return [.ok(verb: "DAY-IMPORT", ["users=\(day.users.count)", "rooms=\(day.rooms.count)"], id: id)]
     }
 
     /// `<code> <block> <épreuve> <stated|implied> [task= subtask= hours=] criteria=<n>`.

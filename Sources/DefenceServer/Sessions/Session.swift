@@ -13,6 +13,7 @@ struct ServerContext: Sendable {
     let registry: SessionRegistry
     let authGate: AuthGate
     let router: CommandRouter
+    let rooms: RoomHub
     let logger: Logger
     let serverName: String
 }
@@ -35,12 +36,15 @@ actor Session {
     let channel: Channel
     let parser: LineParser
     private var state: State = .unauthenticated
-    private let startedAt: Date
-    private var lastInbound: Date
+    // Liveness uses the monotonic clock, never the domain clock.
+    private let startedAt: ContinuousClock.Instant
+    private var lastInbound: ContinuousClock.Instant
     private var pingedSinceInput = false
     private var pingCounter = 0
     private var watchdog: Task<Void, Never>?
     private var logger: Logger
+    /// While `DAY-IMPORT` collects its CSV lines: how many are expected, those read, the request id.
+    private var importing: (expected: Int, lines: [String], id: String?)?
 
     init(id: UInt64, address: String, context: ServerContext, outbox: AsyncStream<String>.Continuation, channel: Channel) {
         self.id = id
@@ -49,7 +53,7 @@ actor Session {
         self.outbox = outbox
         self.channel = channel
         self.parser = LineParser(limits: context.configuration.limits)
-        let now = context.configuration.now()
+        let now = ContinuousClock.now
         self.startedAt = now
         self.lastInbound = now
         var logger = context.logger
@@ -89,6 +93,11 @@ actor Session {
         )
     }
 
+    private static func seconds(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> TimeInterval {
+        let duration = end - start
+        return TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
+    }
+
     private static func seconds(_ interval: TimeInterval) -> String {
         interval == interval.rounded() ? String(Int(interval)) : String(interval)
     }
@@ -98,7 +107,7 @@ actor Session {
     /// Handles one frame from the peer.
     func receive(_ frame: InboundFrame) async {
         guard !isClosed else { return }
-        lastInbound = configuration.now()
+        lastInbound = ContinuousClock.now
         pingedSinceInput = false
         switch frame {
         case .overlong(let count):
@@ -106,6 +115,8 @@ actor Session {
                 .lineTooLong,
                 "line exceeds the maximum of \(configuration.limits.maxLineBytes) bytes (read \(count) so far)"
             )
+        case .line(let bytes) where importing != nil:
+            await collectImportLine(bytes)
         case .line(let bytes):
             do throws(WireError) {
                 guard let message = try parser.parse(bytes) else { return }
@@ -161,10 +172,12 @@ actor Session {
         case .quit:
             send(.ok(verb: "QUIT", text: "bye", id: id))
             close()
+        case .dayImport(let count):
+            importing = (count, [], id)
         default:
             guard case .authenticated(let principal) = state else { return }
             do {
-                let lines = try await context.router.execute(command, for: principal, id: id)
+                let lines = try await context.router.execute(command, for: principal, session: link(for: principal), id: id)
                 for line in lines { send(line) }
             } catch let error as DomainError {
                 send(.fail(verb: command.verb.rawValue, code: error.code, context: error.context, text: error.text, id: id))
@@ -175,12 +188,66 @@ actor Session {
         }
     }
 
+    /// How the room hub reaches this session.
+    private func link(for principal: Principal) -> SessionLink {
+        let outbox = self.outbox
+        let sessionID = self.id
+        return SessionLink(id: sessionID) { [weak self] actor in
+            RoomSubscriber(
+                sessionID: sessionID,
+                actor: actor,
+                deliver: { line in
+                    if case .dropped = outbox.yield(line) { return false }
+                    return true
+                },
+                overflow: { [weak self] in
+                    Task { await self?.overflowed() }
+                }
+            )
+        }
+    }
+
+    /// The room hub found this session's queue full.
+    func overflowed() {
+        guard !isClosed else { return }
+        slowConsumer()
+    }
+
+    /// Reads one CSV line of a `DAY-IMPORT`; runs the import once all have arrived.
+    private func collectImportLine(_ bytes: [UInt8]) async {
+        guard var pending = importing else { return }
+        var line = bytes
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        guard let text = String(validating: line, as: UTF8.self),
+            !text.unicodeScalars.contains(where: LineParser.isControl)
+        else {
+            importing = nil
+            send(.fail(verb: "DAY-IMPORT", code: .invalidUTF8, context: [String(pending.lines.count + 1)], text: "CSV line \(pending.lines.count + 1) is not valid UTF-8 text without control characters; nothing was imported", id: pending.id))
+            return
+        }
+        pending.lines.append(text)
+        guard pending.lines.count == pending.expected else {
+            importing = pending
+            return
+        }
+        importing = nil
+        guard case .authenticated(let principal) = state else { return }
+        do {
+            for message in try await context.router.importDay(pending.lines, for: principal, id: pending.id) { send(message) }
+        } catch let error as DomainError {
+            send(.fail(verb: "DAY-IMPORT", code: error.code, context: error.context, text: error.text, id: pending.id))
+        } catch {
+            logger.error("day import failed", metadata: ["error": "\(error)"])
+            send(.fail(verb: "DAY-IMPORT", code: .internal, text: "the server could not carry out the import; nothing was changed", id: pending.id))
+        }
+    }
+
     private func authenticate(token: String, id: String?) async {
         if case .authenticated = state {
             send(.fail(verb: "AUTH", code: .alreadyAuthenticated, text: "this session is already authenticated", id: id))
             return
         }
-        let wait = await context.authGate.admit(address, at: configuration.now())
+        let wait = await context.authGate.admit(address, at: Date())
         if wait > 0 {
             try? await Task.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))))
         }
@@ -188,7 +255,7 @@ actor Session {
         do {
             guard let (user, accessToken) = try await context.accounts.authenticate(secret: token, now: configuration.now())
             else {
-                await context.authGate.failed(address, at: configuration.now())
+                await context.authGate.failed(address, at: Date())
                 logger.notice("authentication failed")
                 send(.fail(verb: "AUTH", code: .authFailed, text: "token is unknown, expired or revoked, or the account is disabled", id: id))
                 return
@@ -217,6 +284,7 @@ actor Session {
         case .dropped:
             slowConsumer()
         case .terminated:
+            rememberPrincipal()
             state = .closed
         @unknown default:
             break
@@ -225,6 +293,7 @@ actor Session {
 
     private func slowConsumer() {
         logger.warning("slow consumer disconnected")
+        rememberPrincipal()
         state = .closed
         watchdog?.cancel()
         outbox.finish()
@@ -247,6 +316,7 @@ actor Session {
     /// Stops accepting input; the writer flushes what is queued, then closes the connection. A peer that
     /// does not take the last lines within ``closeGrace`` (or never finished its TLS handshake) is cut off.
     private func close() {
+        rememberPrincipal()
         state = .closed
         watchdog?.cancel()
         outbox.finish()
@@ -254,16 +324,31 @@ actor Session {
         channel.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
     }
 
+    private func rememberPrincipal() {
+        if case .authenticated(let principal) = state { endedPrincipal = principal }
+    }
+
     /// How long a closing connection may take to drain its last lines.
     static let closeGrace = TimeAmount.seconds(2)
 
     /// Called when the connection is gone, whoever closed it.
     func connectionEnded() async {
+        let wasAuthenticated: Principal?
+        if case .authenticated(let principal) = state { wasAuthenticated = principal } else { wasAuthenticated = nil }
         state = .closed
+        endedPrincipal = endedPrincipal ?? wasAuthenticated
         watchdog?.cancel()
         outbox.finish()
+        guard !ended else { return }
+        ended = true
         await context.registry.remove(id)
+        if let principal = endedPrincipal {
+            await context.rooms.sessionEnded(id, actor: RoomActor(user: principal.user.id, role: principal.user.role))
+        }
     }
+
+    private var ended = false
+    private var endedPrincipal: Principal?
 
     // MARK: Deadlines
 
@@ -279,17 +364,17 @@ actor Session {
     /// Enforces the auth deadline and idleness; returns how long to wait before the next check, or `nil` when done.
     private func tick() -> TimeInterval? {
         guard !isClosed else { return nil }
-        let now = configuration.now()
+        let now = ContinuousClock.now
         var nextCheck = TimeInterval.infinity
         if case .unauthenticated = state {
-            let deadline = startedAt.addingTimeInterval(configuration.authTimeout)
-            if now >= deadline {
+            let left = configuration.authTimeout - Self.seconds(from: startedAt, to: now)
+            if left <= 0 {
                 terminate(.authTimeout, "no successful AUTH within \(Self.seconds(configuration.authTimeout)) seconds")
                 return nil
             }
-            nextCheck = min(nextCheck, deadline.timeIntervalSince(now))
+            nextCheck = min(nextCheck, left)
         }
-        let silence = now.timeIntervalSince(lastInbound)
+        let silence = Self.seconds(from: lastInbound, to: now)
         if silence >= configuration.idleTimeout {
             terminate(.idleTimeout, "no input for \(Self.seconds(configuration.idleTimeout)) seconds")
             return nil

@@ -28,8 +28,18 @@ public struct ServerConfiguration: Sendable {
     public var outboundQueueLimit: Int = 1024
     /// Throttling of failed authentications per address.
     public var authThrottle: AuthThrottle.Policy = .init()
-    /// The clock; injected in tests.
-    public var now: @Sendable () -> Date = { Date() }
+    /// The domain clock (timers, event times); injected in tests.
+    public var clock: any ServerClock = SystemServerClock()
+    /// The most events replayed by `RESUME`; a client further behind gets a snapshot instead.
+    public var resumeWindow: Int = 1000
+    /// How often the server records that it is alive, in seconds (dates a crash for the outage ledger).
+    public var heartbeatInterval: TimeInterval = 2
+
+    /// The current domain time.
+    public var now: @Sendable () -> Date {
+        let clock = self.clock
+        return { clock.now() }
+    }
 
     /// Creates the default configuration.
     public init() {}

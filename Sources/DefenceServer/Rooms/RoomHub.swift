@@ -1,0 +1,419 @@
+import DefenceCore
+import DefenceProtocol
+import DefenceStore
+import Foundation
+import Logging
+
+/// A connection that receives a room's events.
+struct RoomSubscriber: Sendable {
+    /// The session.
+    let sessionID: UInt64
+    /// Who is connected.
+    let actor: RoomActor
+    /// Queues a line for the connection; returns `false` when its queue is full.
+    let deliver: @Sendable (String) -> Bool
+    /// Called when the queue overflowed: the connection is closed as a slow consumer.
+    let overflow: @Sendable () -> Void
+}
+
+/// What `RESUME` sends before its reply.
+enum ResumeResult: Sendable {
+    /// The events missed, in order (already delivered).
+    case replayed(count: Int)
+    /// The gap was too old: a snapshot was delivered instead.
+    case snapshot
+}
+
+/// Runs every room: in-memory states rebuilt from the event log, one command at a time per room, events
+/// persisted before they are delivered, timers that emit phase changes, warnings and overtime on time.
+actor RoomHub {
+    private let store: RoomStore
+    private let accounts: AccountStore
+    private let referentials: ReferentialCatalog
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private var clock: any ServerClock { configuration.clock }
+
+    private var rooms: [String: RoomState] = [:]
+    private var subscribers: [String: [UInt64: RoomSubscriber]] = [:]
+    private var connections: [String: [String: Int]] = [:]
+    private var timers: [String: Task<Void, Never>] = [:]
+    private var heartbeat: Task<Void, Never>?
+    private var busy: Set<String> = []
+    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private static let schedulingLock = "\u{0}scheduling"
+    private static let system = RoomActor(user: "server", role: .admin)
+
+    init(store: RoomStore, accounts: AccountStore, referentials: ReferentialCatalog, configuration: ServerConfiguration, logger: Logger) {
+        self.store = store
+        self.accounts = accounts
+        self.referentials = referentials
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    // MARK: Life
+
+    /// Rebuilds every room from its events, records the downtime of rooms under way, starts timers and the heartbeat.
+    func start() async throws {
+        let lastBeat = try await store.lastHeartbeat()
+        for history in try await store.allHistories() {
+            let state = try RoomState.fold(history)
+            rooms[state.plan.id] = state
+        }
+        let now = clock.now()
+        for (id, state) in rooms {
+            if state.lifecycle == .running || state.lifecycle == .paused {
+                _ = try await execute(id, .serverRestarted(since: lastBeat ?? state.lastEventAt), by: Self.system, at: now)
+            } else {
+                for user in state.present.sorted() {
+                    _ = try await execute(id, .connectionLost, by: RoomActor(user: user, role: .candidate), at: now)
+                }
+            }
+            try await tick(id)
+        }
+        try await store.heartbeat(now)
+        let interval = configuration.heartbeatInterval
+        heartbeat = Task { [clock, store] in
+            while !Task.isCancelled {
+                do {
+                    try await clock.sleep(until: clock.now().addingTimeInterval(interval))
+                    try await store.heartbeat(clock.now())
+                } catch {
+                    return
+                }
+            }
+        }
+        logger.info("rooms loaded", metadata: ["rooms": "\(rooms.count)"])
+    }
+
+    /// Stops timers and the heartbeat (recording a last one).
+    func stop() async {
+        heartbeat?.cancel()
+        for timer in timers.values { timer.cancel() }
+        timers.removeAll()
+        try? await store.heartbeat(clock.now())
+    }
+
+    // MARK: Per-room serialisation
+
+    private func acquire(_ key: String) async {
+        if busy.contains(key) {
+            await withCheckedContinuation { waiters[key, default: []].append($0) }
+        } else {
+            busy.insert(key)
+        }
+    }
+
+    private func release(_ key: String) {
+        if var queue = waiters[key], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiters[key] = queue.isEmpty ? nil : queue
+            next.resume()
+        } else {
+            busy.remove(key)
+        }
+    }
+
+    // MARK: Reading
+
+    /// The rooms `actor` may see (admins: all; others: their own), sorted by start then id.
+    func rooms(visibleTo actor: RoomActor) -> [RoomState] {
+        rooms.values.filter { actor.role == .admin || $0.plan.role(of: actor.user) != nil }
+            .sorted { ($0.plan.start, $0.plan.id) < ($1.plan.start, $1.plan.id) }
+    }
+
+    /// One room, if `actor` may see it; otherwise the same `NOT_FOUND` as for a room that does not exist.
+    func room(_ id: String, visibleTo actor: RoomActor) throws(DomainError) -> RoomState {
+        guard let state = rooms[id], actor.role == .admin || state.plan.role(of: actor.user) != nil else {
+            throw DomainError(.notFound, context: [id], "no room \(id)")
+        }
+        return state
+    }
+
+    /// The current time on the domain clock.
+    func now() -> Date { clock.now() }
+
+    // MARK: Scheduling
+
+    /// Validates and schedules a new room.
+    func create(_ request: RoomRequest, by actor: RoomActor) async throws -> RoomState {
+        await acquire(Self.schedulingLock)
+        defer { release(Self.schedulingLock) }
+        guard rooms[request.id] == nil else {
+            throw DomainError(.alreadyExists, context: [request.id], "room \(request.id) already exists")
+        }
+        let plan = try await makePlan(request)
+        let now = clock.now()
+        let state = RoomState(scheduled: plan, at: now)
+        try await store.append([RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan))], state: state)
+        rooms[plan.id] = state
+        logger.info("room scheduled", metadata: ["room": "\(plan.id)", "by": "\(actor.user)"])
+        return state
+    }
+
+    /// Changes a room's plan: `change` turns the current plan into the new request.
+    func update(_ id: String, by actor: RoomActor, change: @Sendable (RoomPlan) throws -> RoomRequest) async throws -> RoomState {
+        await acquire(Self.schedulingLock)
+        defer { release(Self.schedulingLock) }
+        let current = try room(id, visibleTo: actor)
+        let plan = try await makePlan(try change(current.plan), referentialHash: current.plan.referentialHash)
+        return try await perform(id, .update(plan), by: actor)
+    }
+
+    /// Cancels a room.
+    func cancel(_ id: String, reason: String?, by actor: RoomActor) async throws -> RoomState {
+        await acquire(Self.schedulingLock)
+        defer { release(Self.schedulingLock) }
+        return try await perform(id, .cancel(reason: reason), by: actor)
+    }
+
+    /// Validates a whole day and writes it in one transaction, or nothing.
+    ///
+    /// - Returns: the faults by CSV line; empty when the day was imported.
+    func importDay(_ day: DayImport, by actor: RoomActor) async throws -> [DayImport.Fault] {
+        await acquire(Self.schedulingLock)
+        defer { release(Self.schedulingLock) }
+        var faults = day.faults
+        var newUsers: [String: User] = [:]
+        let now = clock.now()
+        for row in day.users {
+            if try await accounts.user(row.user.id) != nil || newUsers[row.user.id] != nil {
+                faults.append(.init(line: row.line, code: .alreadyExists, text: "user \(row.user.id) already exists"))
+                continue
+            }
+            var user = row.user
+            user.createdAt = now
+            newUsers[user.id] = user
+        }
+        let referential = try await referentials.referential(nil)
+        var existing: [String: User] = [:]
+        for row in day.rooms {
+            for person in row.request.candidates + row.request.jurors where newUsers[person] == nil && existing[person] == nil {
+                existing[person] = try await accounts.user(person)
+            }
+        }
+        var planned: [RoomPlan] = rooms.values.filter { $0.lifecycle != .cancelled }.map(\.plan)
+        var newRooms: [(event: RoomEvent, state: RoomState)] = []
+        for row in day.rooms {
+            if rooms[row.request.id] != nil || newRooms.contains(where: { $0.state.plan.id == row.request.id }) {
+                faults.append(.init(line: row.line, code: .alreadyExists, text: "room \(row.request.id) already exists"))
+                continue
+            }
+            do {
+                let plan = try RoomScheduler.plan(
+                    row.request,
+                    referential: referential,
+                    users: { newUsers[$0] ?? existing[$0] ?? nil },
+                    otherRooms: planned
+                )
+                planned.append(plan)
+                newRooms.append((RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan)), RoomState(scheduled: plan, at: now)))
+            } catch {
+                faults.append(.init(line: row.line, code: error.code, text: error.text))
+            }
+        }
+        guard faults.isEmpty else { return faults.sorted { $0.line < $1.line } }
+        try await store.importDay(users: Array(newUsers.values).sorted { $0.id < $1.id }, rooms: newRooms)
+        for room in newRooms { rooms[room.state.plan.id] = room.state }
+        logger.info("day imported", metadata: ["users": "\(newUsers.count)", "rooms": "\(newRooms.count)", "by": "\(actor.user)"])
+        return []
+    }
+
+    private func makePlan(_ request: RoomRequest, referentialHash: String? = nil) async throws -> RoomPlan {
+        let referential = try await referentials.referential(referentialHash)
+        var people: [String: User] = [:]
+        for id in request.candidates + request.jurors { people[id] = try await accounts.user(id) }
+        let others = rooms.values.filter { $0.lifecycle != .cancelled && $0.plan.id != request.id }.map(\.plan)
+        return try RoomScheduler.plan(request, referential: referential, users: { people[$0] }, otherRooms: others)
+    }
+
+    // MARK: Participation
+
+    /// Subscribes a connection to a room and marks its participant present.
+    /// - Returns: the room before the join; its `SNAPSHOT` was delivered first, then the join's events.
+    func join(_ id: String, subscriber: RoomSubscriber) async throws -> RoomState {
+        _ = try room(id, visibleTo: subscriber.actor)
+        await acquire(id)
+        defer { release(id) }
+        guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
+        _ = subscriber.deliver(RoomWire.snapshot(state, at: clock.now()).serialized)
+        try await attach(id, subscriber)
+        return state
+    }
+
+    /// Resubscribes a connection and delivers what it missed after `lastSeq`, or a snapshot when the gap is too old.
+    func resume(_ id: String, after lastSeq: Int, subscriber: RoomSubscriber) async throws -> ResumeResult {
+        _ = try room(id, visibleTo: subscriber.actor)
+        await acquire(id)
+        defer { release(id) }
+        guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
+        let result: ResumeResult
+        let window = configuration.resumeWindow
+        if lastSeq > state.lastSeq || state.lastSeq - lastSeq > window {
+            _ = subscriber.deliver(RoomWire.snapshot(state, at: clock.now()).serialized)
+            result = .snapshot
+        } else {
+            // Fold the history from the start so that each replayed line shows the room right after its event,
+            // exactly as live subscribers saw it.
+            var folded: RoomState?
+            var count = 0
+            for event in try await store.events(of: id, after: 0) {
+                if var current = folded {
+                    current.apply(event)
+                    folded = current
+                } else {
+                    folded = try RoomState.fold([event])
+                }
+                if event.seq > lastSeq, let after = folded, Self.visible(event, to: subscriber, in: after) {
+                    _ = subscriber.deliver(RoomWire.event(event, state: after).serialized)
+                    count += 1
+                }
+            }
+            result = .replayed(count: count)
+        }
+        try await attach(id, subscriber)
+        return result
+    }
+
+    private func attach(_ id: String, _ subscriber: RoomSubscriber) async throws {
+        subscribers[id, default: [:]][subscriber.sessionID] = subscriber
+        guard let state = rooms[id], state.plan.role(of: subscriber.actor.user) != nil else { return }
+        let count = connections[id, default: [:]][subscriber.actor.user, default: 0]
+        connections[id, default: [:]][subscriber.actor.user] = count + 1
+        if count == 0 {
+            _ = try await execute(id, .join, by: subscriber.actor, at: clock.now())
+        }
+    }
+
+    /// Unsubscribes a connection; a participant whose last connection leaves is marked as having left.
+    func leave(_ id: String, sessionID: UInt64, actor: RoomActor) async throws {
+        _ = try room(id, visibleTo: actor)
+        await acquire(id)
+        defer { release(id) }
+        guard subscribers[id]?.removeValue(forKey: sessionID) != nil else {
+            throw DomainError(.wrongState, context: [id], "this connection has not joined room \(id)")
+        }
+        if try await detach(id, user: actor.user) {
+            _ = try await execute(id, .leave, by: actor, at: clock.now())
+        }
+    }
+
+    /// A connection closed: for each room it had joined, a participant whose last connection this was is
+    /// recorded as having lost the connection (an outage while the defence is under way).
+    func sessionEnded(_ sessionID: UInt64, actor: RoomActor) async {
+        for id in subscribers.keys.sorted() where subscribers[id]?[sessionID] != nil {
+            await acquire(id)
+            subscribers[id]?[sessionID] = nil
+            do {
+                if try await detach(id, user: actor.user) {
+                    _ = try await execute(id, .connectionLost, by: actor, at: clock.now())
+                }
+            } catch {
+                logger.error("could not record a connection loss", metadata: ["room": "\(id)", "error": "\(error)"])
+            }
+            release(id)
+        }
+    }
+
+    /// Decrements a participant's connection count; returns whether it reached zero.
+    private func detach(_ id: String, user: String) async throws -> Bool {
+        guard let count = connections[id]?[user] else { return false }
+        if count <= 1 {
+            connections[id]?[user] = nil
+            return true
+        }
+        connections[id]?[user] = count - 1
+        return false
+    }
+
+    /// Whether the connection has joined the room.
+    func isSubscribed(_ id: String, sessionID: UInt64) -> Bool {
+        subscribers[id]?[sessionID] != nil
+    }
+
+    // MARK: Commands
+
+    /// Runs a room command for `actor` (membership checked), then emits whatever became due.
+    func perform(_ id: String, _ command: RoomCommand, by actor: RoomActor) async throws -> RoomState {
+        _ = try room(id, visibleTo: actor)
+        await acquire(id)
+        defer { release(id) }
+        _ = try await execute(id, command, by: actor, at: clock.now())
+        try await tickLocked(id)
+        return rooms[id]!
+    }
+
+    /// Decides, persists, applies and delivers. The caller holds the room's lock.
+    private func execute(_ id: String, _ command: RoomCommand, by actor: RoomActor, at now: Date) async throws -> [RoomEvent] {
+        guard var state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
+        let kinds = try state.decide(command, by: actor, at: now)
+        guard !kinds.isEmpty else { return [] }
+        var events: [RoomEvent] = []
+        var states: [RoomState] = []
+        for kind in kinds {
+            let event = RoomEvent(room: id, seq: state.lastSeq + 1, at: now, kind: kind)
+            state.apply(event)
+            events.append(event)
+            states.append(state)
+        }
+        try await store.append(events, state: state)
+        rooms[id] = state
+        for (event, after) in zip(events, states) { deliver(event, state: after) }
+        scheduleTimer(id)
+        return events
+    }
+
+    private func deliver(_ event: RoomEvent, state: RoomState) {
+        guard let audience = subscribers[event.room], !audience.isEmpty else { return }
+        let line = RoomWire.event(event, state: state).serialized
+        for subscriber in audience.values where Self.visible(event, to: subscriber, in: state) {
+            if !subscriber.deliver(line) { subscriber.overflow() }
+        }
+    }
+
+    /// Candidates never receive jury-only events.
+    static func visible(_ event: RoomEvent, to subscriber: RoomSubscriber, in state: RoomState) -> Bool {
+        guard event.kind.isJuryOnly else { return true }
+        return state.role(of: subscriber.actor) != .candidate
+    }
+
+    // MARK: Timers
+
+    private func tick(_ id: String) async throws {
+        await acquire(id)
+        defer { release(id) }
+        try await tickLocked(id)
+    }
+
+    private func tickLocked(_ id: String) async throws {
+        _ = try await execute(id, .tick, by: Self.system, at: clock.now())
+        scheduleTimer(id)
+    }
+
+    private func scheduleTimer(_ id: String) {
+        timers[id]?.cancel()
+        guard let due = rooms[id]?.nextDue() else {
+            timers[id] = nil
+            return
+        }
+        timers[id] = Task { [clock] in
+            do {
+                try await clock.sleep(until: due)
+            } catch {
+                return
+            }
+            // A fresh task, so that this timer being replaced cannot cancel the write of what it emits.
+            await Task { await self.timerFired(id) }.value
+        }
+    }
+
+    private func timerFired(_ id: String) async {
+        do {
+            try await tick(id)
+        } catch {
+            logger.error("timer failed", metadata: ["room": "\(id)", "error": "\(error)"])
+            scheduleTimer(id)
+        }
+    }
+}
