@@ -1,0 +1,189 @@
+import DefenceClient
+import DefenceCore
+import DefenceProtocol
+import DefenceServer
+import Foundation
+import Testing
+
+@Suite struct RoomDefenceTests {
+    static let start = Date(timeIntervalSince1970: 1_796_112_000)  // 2026-12-01T08:00:00Z
+
+    @Test func aWholeTeamDefenceOverTLS() async throws {
+        let clock = ManualServerClock(start: Self.start)
+        try await withServer({ $0.clock = clock }) { server in
+            let candidateIDs = ["lea", "hugo", "ines", "malo"]
+            let candidateTokens = try await server.makeUsers(candidateIDs, role: .candidate)
+            let jurorTokens = try await server.makeUsers(["camille", "paul"], role: .juror)
+
+            // An admin schedules the defence.
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            let created = try await admin.ok(
+                "ROOM-CREATE mspr-a team start=2026-12-01T09:30:00Z candidates=\(candidateIDs.joined(separator: ",")) jurors=camille,paul president=camille block=A1 :Salle A"
+            )
+            #expect(created.parameters == ["ROOM-CREATE", "mspr-a", "1"])
+
+            // Four candidates and two jurors join; everyone sees everyone arrive.
+            var candidates: [RoomClient] = []
+            for (id, token) in zip(candidateIDs, candidateTokens) {
+                let client = try await RoomClient.connect(server, name: id, token: token)
+                try await client.ok("JOIN mspr-a")
+                candidates.append(client)
+            }
+            let camille = try await RoomClient.connect(server, name: "camille", token: jurorTokens[0])
+            let paul = try await RoomClient.connect(server, name: "paul", token: jurorTokens[1])
+            try await camille.ok("JOIN mspr-a")
+            try await paul.ok("JOIN mspr-a")
+            let everyone = candidates + [camille, paul]
+            // Each sees those already there in the SNAPSHOT it got on joining, and every later arrival as an event.
+            try await candidates[0].event("joined", "paul")
+            for client in everyone {
+                try await client.event("joined", "paul")
+                let snapshot = try #require(client.lines.first { $0.hasPrefix("SNAPSHOT mspr-a ") })
+                let present = try parsed(snapshot).parameters.first { $0.hasPrefix("present=") }?.dropFirst(8)
+                    .split(separator: ",").map(String.init).filter { $0 != "-" } ?? []
+                let arrivals = client.events.filter { $0.eventType == "joined" }.map { $0.parameters[4] }
+                #expect(Set(present + arrivals) == Set(candidateIDs + ["camille", "paul"]), "\(client.name)")
+            }
+            #expect(candidates[0].lines.contains { $0.hasPrefix("SNAPSHOT mspr-a 1 ") && $0.contains(" scheduled ") })
+
+            // A candidate may not run the clock.
+            let refused = try await candidates[1].request("TIMER-PAUSE mspr-a")
+            #expect(refused.parameters.prefix(2) == ["TIMER-PAUSE", "FORBIDDEN"])
+            #expect(try await candidates[1].request("TIMER-START mspr-a").parameters[1] == "FORBIDDEN")
+
+            // A juror starts the clock: 20 min presentation, 10 min questions, warnings at 5 and 1 minute.
+            try await camille.ok("TIMER-START mspr-a")
+            for client in everyone {
+                try await client.event("timer-started")
+                try await client.event("phase", "0")
+            }
+            let time = try await candidates[0].ok("TIME mspr-a")
+            #expect(time.parameters[1...4] == ["mspr-a", "running", "0", "presentation"])
+            #expect(time.parameters.contains("remaining-ms=1800000"))
+
+            // Pause, resume, add time.
+            clock.advance(by: 600)
+            try await paul.ok("TIMER-PAUSE mspr-a :vidéo coupée")
+            try await candidates[2].event("timer-paused")
+            clock.advance(by: 120)
+            #expect(try await candidates[2].ok("TIME mspr-a").parameters.contains("remaining-ms=1200000"))
+            try await paul.ok("TIMER-RESUME mspr-a")
+            try await camille.ok("TIMER-ADJUST mspr-a +60 :retard au démarrage")
+            try await candidates[3].event("time-adjusted")
+
+            // One candidate drops; the room goes on; messages to the jury and to the room.
+            let hugo = candidates[1]
+            await hugo.close()
+            try await camille.event("connection-lost", "hugo")
+            try await camille.event("outage-started")
+            try await camille.ok("SAY mspr-a jury :Hugo a perdu la connexion, on continue")
+            try await paul.event("message", "camille")
+            try await camille.ok("SAY mspr-a room :Nous continuons, Hugo va revenir")
+            try await candidates[0].waitFor("room message") { $0.eventType == "message" && $0.parameters.last == "Nous continuons, Hugo va revenir" }
+
+            // The clock reaches the questions phase while Hugo is away (600 + 60 s added: phase at 1260 s of running time).
+            clock.advance(by: 660)
+            for client in [candidates[0], camille] { try await client.event("phase", "1") }
+
+            // Hugo comes back and RESUMEs from the last event he saw: nothing missed, nothing twice.
+            let lastSeen = hugo.events.compactMap(\.eventSeq).max() ?? 0
+            let hugoAgain = try await RoomClient.connect(server, name: "hugo2", token: candidateTokens[1])
+            let resumed = try await hugoAgain.ok("RESUME mspr-a \(lastSeen)")
+            #expect(resumed.parameters.last?.hasPrefix("replayed=") == true)
+            try await camille.event("outage-ended")
+            let before = hugo.events.compactMap(\.eventSeq)
+            let after = hugoAgain.events.compactMap(\.eventSeq)
+            let seen = before + after
+            #expect(Set(seen).count == seen.count, "no event twice: \(seen)")
+            // Hugo saw every event a candidate may see, in order, with increasing sequence numbers.
+            let candidateView = candidates[0].events.compactMap(\.eventSeq).filter { $0 > (candidates[0].events.first?.eventSeq ?? 0) }
+            for seq in candidateView where seq > before.min() ?? 0 && seq <= (after.max() ?? 0) {
+                #expect(seen.contains(seq), "hugo missed event \(seq)")
+            }
+            #expect(after == after.sorted())
+
+            // Warnings and overtime, in order, with increasing sequence numbers.
+            clock.advance(by: 300)  // 5 min left
+            try await candidates[0].event("warning", "300")
+            clock.advance(by: 240)  // 1 min left
+            try await candidates[0].event("warning", "60")
+            clock.advance(by: 61)
+            try await candidates[0].event("overtime")
+            let types = candidates[0].events.map { $0.eventType ?? "" }
+            let order = ["timer-started", "phase", "timer-paused", "timer-resumed", "time-adjusted", "warning", "overtime"]
+            let indices = order.map { type in types.firstIndex(of: type) ?? -1 }
+            #expect(indices == indices.sorted() && !indices.contains(-1), "\(types)")
+            let seqs = camille.events.compactMap(\.eventSeq)
+            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
+
+            // Candidates signal the jury; only the jury sees it.
+            try await candidates[0].ok("SIGNAL mspr-a hand")
+            try await camille.event("signal", "lea")
+
+            // The outage is in the ledger; the president compensates it.
+            let ledger = try await camille.request("OUTAGES mspr-a")
+            #expect(ledger.parameters.prefix(3) == ["OUTAGES", "mspr-a", "1"])
+            try await camille.ok("OUTAGE-EXTEND mspr-a 1")
+            #expect(try await paul.request("OUTAGE-EXTEND mspr-a 1").parameters[1] == "FORBIDDEN")
+            try await camille.ok("DELIBERATE mspr-a")
+            try await candidates[0].event("deliberation")
+
+            // Jury-only information never reached a candidate's connection.
+            for client in candidates + [hugoAgain] {
+                for line in client.lines {
+                    let message = try parsed(line)
+                    guard message.verb == "EVENT" else { continue }
+                    #expect(!["signal", "outage-started", "outage-ended", "outage-compensated"].contains(message.eventType ?? ""), "\(client.name): \(line)")
+                    #expect(!(message.eventType == "message" && message.parameters[5] == "jury"), "\(client.name): \(line)")
+                }
+            }
+            for client in everyone + [admin, hugoAgain] { await client.close() }
+        }
+    }
+
+    @Test func roomsAreInvisibleToOutsiders() async throws {
+        try await withServer { server in
+            let tokens = try await server.makeUsers(["lea", "zoe"], role: .candidate)
+            _ = try await server.makeUsers(["camille", "paul"], role: .juror)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 individual start=2026-12-01T09:00:00Z candidates=lea jurors=camille,paul president=paul block=A1")
+            let zoe = try await RoomClient.connect(server, name: "zoe", token: tokens[1])
+            for verb in ["JOIN r1", "TIME r1", "ROOM-SHOW r1", "RESUME r1 0"] {
+                let exists = try await zoe.request(verb)
+                let missing = try await zoe.request(verb.replacingOccurrences(of: "r1", with: "r404"))
+                #expect(exists.parameters[1] == "NOT_FOUND")
+                #expect(exists.parameters.dropFirst(2).map { $0.replacingOccurrences(of: "r1", with: "r404") } == Array(missing.parameters.dropFirst(2)))
+            }
+            #expect(try await zoe.ok("ROOM-LIST").parameters == ["ROOM-LIST", "0"])
+            let lea = try await RoomClient.connect(server, name: "lea", token: tokens[0])
+            #expect(try await lea.ok("ROOM-LIST").parameters == ["ROOM-LIST", "1"])
+            // Admins observe any room without appearing present.
+            try await admin.ok("JOIN r1")
+            try await lea.ok("JOIN r1")
+            try await admin.event("joined", "lea")
+            #expect(!admin.events.contains { $0.eventType == "joined" && $0.parameters[4] == "admin" })
+            for client in [admin, zoe, lea] { await client.close() }
+        }
+    }
+
+    @Test func aClientTooFarBehindGetsASnapshot() async throws {
+        let clock = ManualServerClock(start: Self.start)
+        try await withServer({ $0.clock = clock; $0.resumeWindow = 3 }) { server in
+            let tokens = try await server.makeUsers(["camille", "paul"], role: .juror)
+            _ = try await server.makeUsers(["lea"], role: .candidate)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 team start=2026-12-01T09:00:00Z candidates=lea jurors=camille,paul president=paul block=A2")
+            let camille = try await RoomClient.connect(server, name: "camille", token: tokens[0])
+            try await camille.ok("JOIN r1")
+            for index in 1...5 { try await camille.ok("SAY r1 room :message \(index)") }
+            let late = try await RoomClient.connect(server, name: "paul", token: tokens[1])
+            let reply = try await late.ok("RESUME r1 1")
+            #expect(reply.parameters.last == "snapshot")
+            #expect(late.lines.contains { $0.hasPrefix("SNAPSHOT r1 ") })
+            let close = try await RoomClient.connect(server, name: "paul2", token: tokens[1])
+            let replay = try await close.ok("RESUME r1 6")
+            #expect(replay.parameters.last == "replayed=3", "two messages and Paul's own arrival")
+            for client in [admin, camille, late, close] { await client.close() }
+        }
+    }
+}
