@@ -1,4 +1,5 @@
 import DefenceClient
+import DefenceProtocol
 import Foundation
 import Testing
 
@@ -211,5 +212,64 @@ import Glibc
         #expect(rows.last?.contains("bundled") == true)
         let active = try Self.run(["referential", "export", "--data-dir", "data"], in: folder)
         #expect(active.out == edition2)
+    }
+
+    @Test func aRunningTimerSurvivesSIGKILL() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        let first = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await first.waitForPort()
+        let caPath = folder.appendingPathComponent("Certs/ca.pem").path
+        let tls = ClientTLS.configuration(caFile: caPath)
+        let adminToken = try String(contentsOfFile: folder.appendingPathComponent("data/admin.token").path, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let admin = try await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: tls)
+        try await admin.authenticate(token: adminToken)
+        var tokens: [String: String] = [:]
+        for (id, role) in [("camille", "juror"), ("paul", "juror"), ("lea", "candidate")] {
+            _ = try await admin.request(.userCreate(user: id, role: role, email: nil, displayName: id))
+            tokens[id] = try await admin.request(.tokenIssue(user: id, expiry: nil, label: nil)).terminal.parameters[3]
+        }
+        let start = WireTime.format(Date())
+        _ = try await admin.request(.roomCreate(
+            room: "r1", kind: "team",
+            options: ["start": start, "candidates": "lea", "jurors": "camille,paul", "president": "camille", "block": "A1"],
+            title: nil
+        ))
+        let juror = try await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: tls)
+        try await juror.authenticate(token: tokens["camille"]!)
+        _ = try await juror.request(.join(room: "r1"))
+        _ = try await juror.request(.timerStart(room: "r1"))
+        let before = try await juror.request(.time(room: "r1")).terminal
+        let endsAt = try #require(before.parameters.first { $0.hasPrefix("ends-at=") })
+        let shown = try await juror.request(.roomShow(room: "r1"))
+        let seqText = try #require(shown.data.first?.parameters.first { $0.hasPrefix("seq=") })
+        let seqBefore = try #require(Int(seqText.dropFirst(4)))
+
+        // Kill it hard: no shutdown, no last heartbeat.
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = try await first.waitForExit()
+
+        let second = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port2 = try await second.waitForPort()
+        let back = try await DefenceConnection.connect(host: "127.0.0.1", port: port2, tls: tls)
+        try await back.authenticate(token: tokens["camille"]!)
+        let after = try await back.request(.time(room: "r1")).terminal
+        #expect(after.parameters[2] == "running")
+        #expect(after.parameters.contains(endsAt), "the deadline was persisted: \(after.serialized)")
+        // The room, its sequence numbers and the downtime are intact.
+        let ledger = try await back.request(.outages(room: "r1"))
+        #expect(ledger.data.count == 1)
+        #expect(ledger.data.first?.parameters[1] == "*server*")
+        let resumed = try await back.request(.resume(room: "r1", lastSeq: seqBefore))
+        #expect(resumed.terminal.parameters.last == "replayed=1", "the downtime: \(resumed.terminal.serialized)")
+        let show = try await back.request(.roomShow(room: "r1"))
+        #expect(show.data[0].parameters.contains("seq=\(seqBefore + 2)"), "downtime, then Camille's return")
+        await back.close()
+        kill(second.process.processIdentifier, SIGTERM)
+        #expect(try await second.waitForExit() == 0)
     }
 }
