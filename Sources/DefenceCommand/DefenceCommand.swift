@@ -18,7 +18,7 @@ struct DefenceCommand: AsyncParsableCommand {
             server certificate is always verified, against --ca or the system's trusted roots.
             """,
         version: "0.1.0",
-        subcommands: [WhoAmI.self, Ping.self]
+        subcommands: [WhoAmI.self, Ping.self, AdminCommand.self]
     )
 
     @Option(help: "The server, as host:port.")

@@ -272,4 +272,54 @@ import Glibc
         kill(second.process.processIdentifier, SIGTERM)
         #expect(try await second.waitForExit() == 0)
     }
+
+    /// Runs the `defence` client with `arguments`; returns exit status and standard output.
+    static func client(_ arguments: [String], in folder: URL) throws -> (status: Int32, out: String) {
+        let process = Process()
+        process.executableURL = try product("defence")
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let out = folder.appendingPathComponent("client-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8))
+    }
+
+    @Test func adminSchedulesFromTheCommandLine() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-admin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await server.waitForPort()
+        let common = ["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "admin"]
+        let day = DayImportTests.example.path
+
+        let imported = try Self.client(common + ["import-day", day], in: folder)
+        #expect(imported.status == 0)
+        #expect(imported.out == "OK DAY-IMPORT users=7 rooms=3\n")
+        let again = try Self.client(common + ["import-day", day], in: folder)
+        #expect(again.status == 1)
+        #expect(again.out.contains("IMPORT-ERROR 2 ALREADY_EXISTS :user camille.martin already exists"))
+
+        let created = try Self.client(common + [
+            "create-room", "r9", "--kind", "individual", "--start", "2026-12-02T08:00:00Z", "--candidates", "malo.leroy",
+            "--jurors", "camille.martin,paul.bernard", "--president", "paul.bernard", "--block", "A5", "--title", "Dossier Malo",
+        ], in: folder)
+        #expect(created.status == 0, "\(created.out)")
+        #expect(created.out.contains("OK ROOM-CREATE r9 1"))
+        let listed = try Self.client(common + ["rooms", "--day", "2026-12-02"], in: folder)
+        #expect(listed.out.hasSuffix("OK ROOM-LIST 1\n"))
+        #expect(listed.out.contains("ROOM r9 scheduled individual 2026-12-02T08:00:00.000Z 2026-12-02T08:45:00.000Z"))
+        let refused = try Self.client(common + [
+            "create-room", "r10", "--kind", "team", "--start", "2026-12-02T08:20:00Z", "--candidates", "malo.leroy",
+            "--jurors", "ines.roche,paul.bernard", "--president", "ines.roche", "--block", "A1",
+        ], in: folder)
+        #expect(refused.status == 1)
+        #expect(refused.out.hasPrefix("FAIL ROOM-CREATE DOUBLE_BOOKED"))
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+    }
 }
