@@ -25,18 +25,24 @@ public final class LineConnection: Sendable {
     ///   - port: the TCP port.
     ///   - tls: the client TLS settings, e.g. from ``ClientTLS/configuration(caFile:)``.
     ///   - maxLineBytes: the longest line accepted from the server.
+    ///   - receiveBufferBytes: a socket receive buffer size, to simulate a slow network in tests.
     /// - Throws: connection and TLS errors (an untrusted certificate fails the first read or write).
     public static func connect(
         host: String,
         port: Int,
         tls: TLSConfiguration,
-        maxLineBytes: Int = 65_536
+        maxLineBytes: Int = 65_536,
+        receiveBufferBytes: Int? = nil
     ) async throws -> LineConnection {
         let context = try NIOSSLContext(configuration: tls)
         let inbox = LineInbox()
         let serverHostname = Self.isIPAddress(host) ? nil : host
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        if let receiveBufferBytes {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
+        }
+        let channel = try await bootstrap
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -82,6 +88,11 @@ public final class LineConnection: Sendable {
         var lines: [String] = []
         while let line = try await inbox.next(timeout: timeout) { lines.append(line) }
         return lines
+    }
+
+    /// Stops reading from the socket (lines stay in the kernel's buffers), as a stalled client would.
+    public func pauseReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: false)
     }
 
     /// Closes the connection.

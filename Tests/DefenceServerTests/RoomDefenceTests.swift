@@ -187,3 +187,41 @@ import Testing
         }
     }
 }
+
+@Suite struct SlowConsumerTests {
+    @Test func aStalledClientIsDisconnectedWithoutDelayingTheRoom() async throws {
+        try await withServer({ $0.outboundQueueLimit = 16 }) { server in
+            let tokens = try await server.makeUsers(["camille", "paul"], role: .juror)
+            let leaToken = try await server.makeUser("lea", role: .candidate)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 team start=2026-12-01T08:00:00Z candidates=lea jurors=camille,paul president=camille block=A1")
+            let lea = RoomClient(
+                name: "lea",
+                connection: try await LineConnection.connect(host: "127.0.0.1", port: server.port, tls: server.tls, receiveBufferBytes: 4096)
+            )
+            _ = try await lea.waitFor("greeting") { $0.verb == "HELLO" }
+            try await lea.ok("AUTH \(leaToken)")
+            try await lea.ok("JOIN r1")
+            let camille = try await RoomClient.connect(server, name: "camille", token: tokens[0])
+            try await camille.ok("JOIN r1")
+            try await lea.connection.pauseReading()
+
+            let text = String(repeating: "Les échanges continuent. ", count: 38)
+            let started = ContinuousClock.now
+            var sent = 0
+            while !camille.messages.suffix(4).contains(where: { $0.eventType == "connection-lost" }), sent < 20_000,
+                ContinuousClock.now - started < .seconds(30)
+            {
+                try await camille.ok("SAY r1 room :\(text)")
+                sent += 1
+            }
+            #expect(camille.events.contains { $0.eventType == "connection-lost" && $0.parameters[4] == "lea" }, "after \(sent) messages")
+            // The room went on: the sender got every acknowledgement, and another juror can still act at once.
+            let paul = try await RoomClient.connect(server, name: "paul", token: tokens[1])
+            try await paul.ok("JOIN r1")
+            try await paul.ok("SAY r1 jury :toujours là")
+            for client in [admin, camille, paul] { await client.close() }
+            await lea.close()
+        }
+    }
+}

@@ -11,6 +11,7 @@ final class RoomClient: Sendable {
     let name: String
     let connection: LineConnection
     private let received = Mutex<[String]>([])
+    private let parsedLines = Mutex<[Message]>([])
     private let counter = Mutex(0)
 
     init(name: String, connection: LineConnection) {
@@ -26,13 +27,16 @@ final class RoomClient: Sendable {
     /// Every line received so far.
     var lines: [String] { received.withLock { $0 } }
 
+    /// Every line received so far, parsed.
+    var messages: [Message] { parsedLines.withLock { $0 } }
+
     /// The room events received so far, parsed.
-    var events: [Message] { lines.compactMap { try? parsed($0) }.filter { $0.verb == "EVENT" } }
+    var events: [Message] { messages.filter { $0.verb == "EVENT" } }
 
     /// Reads lines until one satisfies `predicate`; returns it.
     @discardableResult
     func waitFor(_ what: String, timeout: Duration = .seconds(5), _ predicate: (Message) -> Bool) async throws -> Message {
-        if let found = lines.compactMap({ try? parsed($0) }).first(where: predicate) { return found }
+        if let found = messages.first(where: predicate) { return found }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let line: String
@@ -43,6 +47,7 @@ final class RoomClient: Sendable {
             }
             received.withLock { $0.append(line) }
             let message = try parsed(line)
+            parsedLines.withLock { $0.append(message) }
             if predicate(message) { return message }
         }
         throw ProcessTests.ProcessTestError("\(name) did not receive \(what); got \(lines.suffix(5))")

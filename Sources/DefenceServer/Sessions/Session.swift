@@ -303,6 +303,8 @@ actor Session {
         channel.writeAndFlush(ByteBuffer(string: line.serialized + "\n")).whenComplete { _ in
             channel.close(promise: nil)
         }
+        // A peer that reads nothing never lets that write complete: cut it off after the grace period.
+        channel.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
     }
 
     /// Sends `FAIL * <code>` and closes the connection once the line is written.
