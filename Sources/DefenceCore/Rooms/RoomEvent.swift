@@ -60,6 +60,22 @@ public enum RoomEventKind: Codable, Hashable, Sendable {
     case outageCompensated(id: Int, by: String, seconds: Int)
     /// The jury ended the defence and deliberates.
     case deliberationStarted(by: String)
+    /// A juror marked (or, with `nil`, cleared) a criterion for a candidate.
+    case marked(juror: String, candidate: String, criterion: String, mark: Mark?, comment: String?)
+    /// A juror proposed (or, with `nil`, withdrew) a decision for a candidate and competence.
+    case proposed(juror: String, candidate: String, competence: String, decision: Decision?, comment: String?)
+    /// A juror submitted their grid (opens a blind room's grids to the other juror once both have).
+    case gridSubmitted(juror: String)
+    /// The jury set the final decision for a candidate and competence.
+    case decided(by: String, candidate: String, competence: String, decision: Decision, comment: String?)
+    /// A juror signed the final grid.
+    case signed(juror: String, gridHash: String)
+    /// A signature was withdrawn because the grid changed after it.
+    case signatureWithdrawn(juror: String)
+    /// Both jurors signed the same grid: the result is locked.
+    case locked
+    /// An admin reopened the signed room.
+    case reopened(by: String, reason: String)
 
     /// The event's name on the wire and in the database.
     public var name: String {
@@ -85,6 +101,22 @@ public enum RoomEventKind: Codable, Hashable, Sendable {
         case .downtime: return "downtime"
         case .outageCompensated: return "outage-compensated"
         case .deliberationStarted: return "deliberation"
+        case .marked: return "mark"
+        case .proposed: return "proposal"
+        case .gridSubmitted: return "grid-submitted"
+        case .decided: return "decision"
+        case .signed: return "signed"
+        case .signatureWithdrawn: return "signature-withdrawn"
+        case .locked: return "locked"
+        case .reopened: return "reopened"
+        }
+    }
+
+    /// The juror whose grid the event belongs to (marks and proposals), for blind rooms.
+    public var gridOwner: String? {
+        switch self {
+        case .marked(let juror, _, _, _, _), .proposed(let juror, _, _, _, _): return juror
+        default: return nil
         }
     }
 
@@ -92,7 +124,9 @@ public enum RoomEventKind: Codable, Hashable, Sendable {
     public var isJuryOnly: Bool {
         switch self {
         case .message(_, let audience, _): return audience == .jury
-        case .signal, .outageStarted, .outageEnded, .outageCompensated: return true
+        case .signal, .outageStarted, .outageEnded, .outageCompensated, .marked, .proposed, .gridSubmitted, .decided,
+            .signed, .signatureWithdrawn, .locked, .reopened:
+            return true
         default: return false
         }
     }

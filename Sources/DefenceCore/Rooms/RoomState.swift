@@ -88,6 +88,19 @@ public enum RoomCommand: Hashable, Sendable {
     case compensateOutage(id: Int)
     /// End the defence and start deliberating.
     case deliberate
+    /// Mark (or, with `nil`, clear) a criterion for a candidate. The criterion must belong to one of the room's
+    /// competences (checked against the referential by the caller).
+    case mark(candidate: String, criterion: String, mark: Mark?, comment: String?)
+    /// Propose (or, with `nil`, withdraw) a decision for a candidate and competence.
+    case propose(candidate: String, competence: String, decision: Decision?, comment: String?)
+    /// Submit one's grid.
+    case submitGrid
+    /// Set the final decision for a candidate and competence (deliberation).
+    case decide(candidate: String, competence: String, decision: Decision, comment: String?)
+    /// Sign the final grid.
+    case sign
+    /// Reopen a signed room (admin), with a reason.
+    case reopen(reason: String)
     /// Emit the phase changes, warnings and overtime that are due.
     case tick
     /// The server restarted after being down since `since`.
@@ -116,6 +129,22 @@ public struct RoomState: Codable, Hashable, Sendable {
     public private(set) var outages: [Outage] = []
     /// When the clock first started.
     public private(set) var startedAt: Date?
+    /// Each juror's marks.
+    public private(set) var marks: [String: [GridKey: Assessment<Mark>]] = [:]
+    /// Each juror's proposals.
+    public private(set) var proposals: [String: [GridKey: Assessment<Decision>]] = [:]
+    /// Jurors who submitted their grid.
+    public private(set) var submitted: Set<String> = []
+    /// The jury's final decisions.
+    public private(set) var decisions: [GridKey: Assessment<Decision>] = [:]
+    /// Current signatures of the final grid.
+    public private(set) var signatures: [String: Signature] = [:]
+    /// Every signature ever given, withdrawn ones included, for the PV.
+    public private(set) var signatureHistory: [Signature] = []
+    /// Reopenings, for the PV.
+    public private(set) var reopenings: [Reopening] = []
+    /// When the defence ended (deliberation started).
+    public private(set) var endedAt: Date?
     /// The last event's sequence number.
     public private(set) var lastSeq = 0
     /// The last event's time.
@@ -334,6 +363,98 @@ public struct RoomState: Codable, Hashable, Sendable {
 
         case .serverRestarted(let since):
             return [.downtime(id: (outages.last?.id ?? 0) + 1, from: since)]
+
+        case .mark(let candidate, let criterion, let mark, let comment):
+            try requireJuror(role, "marking")
+            try requireEvaluable()
+            try requireCandidate(candidate)
+            let competence = criterion.split(separator: ".").first.map(String.init) ?? ""
+            guard plan.competences.contains(competence) else {
+                throw DomainError(.notFound, context: [criterion], "criterion \(criterion) is not in this room's checklist")
+            }
+            try Self.validateText(comment, allowEmpty: true)
+            let key = GridKey(candidate: candidate, item: criterion)
+            let current = marks[actor.user]?[key]
+            if current?.value == mark && current?.comment == comment || (mark == nil && current == nil) { return [] }
+            return [.marked(juror: actor.user, candidate: candidate, criterion: criterion, mark: mark, comment: mark == nil ? nil : comment)]
+
+        case .propose(let candidate, let competence, let decision, let comment):
+            try requireJuror(role, "proposing a decision")
+            try requireEvaluable()
+            try requireCandidate(candidate)
+            try requireCompetence(competence)
+            try Self.validateText(comment, allowEmpty: true)
+            let key = GridKey(candidate: candidate, item: competence)
+            let current = proposals[actor.user]?[key]
+            if current?.value == decision && current?.comment == comment || (decision == nil && current == nil) { return [] }
+            return [.proposed(juror: actor.user, candidate: candidate, competence: competence, decision: decision, comment: decision == nil ? nil : comment)]
+
+        case .submitGrid:
+            try requireJuror(role, "submitting a grid")
+            try requireEvaluable()
+            return submitted.contains(actor.user) ? [] : [.gridSubmitted(juror: actor.user)]
+
+        case .decide(let candidate, let competence, let decision, let comment):
+            try requireJuror(role, "deciding")
+            if lifecycle == .signed { throw DomainError(.locked, "the result is signed and locked; an admin may reopen it") }
+            try requireState([.deliberation], "decide")
+            try requireCandidate(candidate)
+            try requireCompetence(competence)
+            try Self.validateText(comment, allowEmpty: true)
+            let key = GridKey(candidate: candidate, item: competence)
+            if decisions[key]?.value == decision && decisions[key]?.comment == comment { return [] }
+            var events: [RoomEventKind] = [
+                .decided(by: actor.user, candidate: candidate, competence: competence, decision: decision, comment: comment),
+            ]
+            events += signatures.keys.sorted().map { RoomEventKind.signatureWithdrawn(juror: $0) }
+            return events
+
+        case .sign:
+            try requireJuror(role, "signing")
+            if lifecycle == .signed { throw DomainError(.locked, "the result is already signed and locked") }
+            try requireState([.deliberation], "sign")
+            let missing = plan.candidates.count * plan.competences.count - decisions.count
+            guard missing == 0 else {
+                throw DomainError(.incomplete, context: [String(missing)], "\(missing) decision\(missing == 1 ? " is" : "s are") still missing")
+            }
+            let hash = Self.gridHash(decisions)
+            if signatures[actor.user]?.gridHash == hash { return [] }
+            var events: [RoomEventKind] = [.signed(juror: actor.user, gridHash: hash)]
+            let others = plan.jurors.filter { $0 != actor.user }
+            if others.allSatisfy({ signatures[$0]?.gridHash == hash }) { events.append(.locked) }
+            return events
+
+        case .reopen(let reason):
+            guard actor.role == .admin else { throw DomainError(.forbidden, "only an admin reopens a signed room") }
+            try requireState([.signed], "reopen")
+            guard !reason.trimmingCharacters(in: " ").isEmpty else {
+                throw DomainError(.invalid, "reopening needs a reason")
+            }
+            try Self.validateText(reason, allowEmpty: false)
+            return [.reopened(by: actor.user, reason: reason)]
+        }
+    }
+
+    private func requireJuror(_ role: RoomRole?, _ what: String) throws(DomainError) {
+        guard role == .juror else { throw DomainError(.forbidden, "\(what) is for the room's jurors") }
+    }
+
+    private func requireEvaluable() throws(DomainError) {
+        if lifecycle == .signed { throw DomainError(.locked, "the result is signed and locked; an admin may reopen it") }
+        guard [.open, .running, .paused, .deliberation].contains(lifecycle) else {
+            throw DomainError(.wrongState, context: [lifecycle.rawValue], "cannot evaluate while the room is \(lifecycle.rawValue)")
+        }
+    }
+
+    private func requireCandidate(_ candidate: String) throws(DomainError) {
+        guard plan.candidates.contains(candidate) else {
+            throw DomainError(.notFound, context: [candidate], "\(candidate) is not a candidate of this room")
+        }
+    }
+
+    private func requireCompetence(_ competence: String) throws(DomainError) {
+        guard plan.competences.contains(competence) else {
+            throw DomainError(.notFound, context: [competence], "competence \(competence) is not assessed in this room")
         }
     }
 
@@ -415,6 +536,29 @@ public struct RoomState: Codable, Hashable, Sendable {
         case .deliberationStarted:
             if let endsAt { remainingWhenStopped = endsAt.timeIntervalSince(now) }
             endsAt = nil
+            lifecycle = .deliberation
+            endedAt = now
+        case .marked(let juror, let candidate, let criterion, let mark, let comment):
+            let key = GridKey(candidate: candidate, item: criterion)
+            marks[juror, default: [:]][key] = mark.map { Assessment(value: $0, comment: comment, by: juror, at: now) }
+        case .proposed(let juror, let candidate, let competence, let decision, let comment):
+            let key = GridKey(candidate: candidate, item: competence)
+            proposals[juror, default: [:]][key] = decision.map { Assessment(value: $0, comment: comment, by: juror, at: now) }
+        case .gridSubmitted(let juror):
+            submitted.insert(juror)
+        case .decided(let by, let candidate, let competence, let decision, let comment):
+            decisions[GridKey(candidate: candidate, item: competence)] = Assessment(value: decision, comment: comment, by: by, at: now)
+        case .signed(let juror, let hash):
+            let signature = Signature(juror: juror, at: now, gridHash: hash)
+            signatures[juror] = signature
+            signatureHistory.append(signature)
+        case .signatureWithdrawn(let juror):
+            signatures[juror] = nil
+        case .locked:
+            lifecycle = .signed
+        case .reopened(let by, let reason):
+            reopenings.append(Reopening(by: by, reason: reason, at: now))
+            signatures.removeAll()
             lifecycle = .deliberation
         }
     }

@@ -57,6 +57,10 @@ public enum ErrorCode: String, Sendable, CaseIterable, Hashable {
     case wrongState = "WRONG_STATE"
     /// Free text is longer than allowed.
     case textTooLong = "TEXT_TOO_LONG"
+    /// The room's result is signed and locked; marks, proposals and decisions can no longer change.
+    case locked = "LOCKED"
+    /// Signing needs a final decision for every candidate and competence.
+    case incomplete = "INCOMPLETE"
     /// A CSV import was refused; the data lines list every faulty row.
     case importFailed = "IMPORT_FAILED"
     /// The peer stayed silent past the idle timeout. Closes the connection.

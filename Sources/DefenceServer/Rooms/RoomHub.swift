@@ -372,10 +372,13 @@ actor RoomHub {
         }
     }
 
-    /// Candidates never receive jury-only events.
+    /// Candidates never receive jury-only events; in a blind room a juror receives the other juror's marks and
+    /// proposals only once both grids are submitted (and can then read them with `PROGRESS`).
     static func visible(_ event: RoomEvent, to subscriber: RoomSubscriber, in state: RoomState) -> Bool {
         guard event.kind.isJuryOnly else { return true }
-        return state.role(of: subscriber.actor) != .candidate
+        guard let role = state.role(of: subscriber.actor), role != .candidate else { return false }
+        if let owner = event.kind.gridOwner { return state.gridVisible(of: owner, to: subscriber.actor) }
+        return true
     }
 
     // MARK: Timers

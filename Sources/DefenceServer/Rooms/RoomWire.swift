@@ -48,6 +48,24 @@ enum RoomWire {
             parameters = [String(id), "by=\(by)", String(seconds)]
         case .deliberationStarted(let by):
             parameters = ["by=\(by)"]
+        case .marked(let juror, let candidate, let criterion, let mark, let comment):
+            parameters = [juror, candidate, criterion, mark?.rawValue ?? "cleared"]
+            text = comment
+        case .proposed(let juror, let candidate, let competence, let decision, let comment):
+            parameters = [juror, candidate, competence, decision?.rawValue ?? "withdrawn"]
+            text = comment
+        case .gridSubmitted(let juror), .signatureWithdrawn(let juror):
+            parameters = [juror]
+        case .decided(let by, let candidate, let competence, let decision, let comment):
+            parameters = ["by=\(by)", candidate, competence, decision.rawValue]
+            text = comment
+        case .signed(let juror, let hash):
+            parameters = [juror, hash]
+        case .locked:
+            break
+        case .reopened(let by, let reason):
+            parameters = ["by=\(by)"]
+            text = reason
         }
         return Message(
             id: nil,
