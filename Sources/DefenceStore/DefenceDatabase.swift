@@ -97,6 +97,9 @@ public final class DefenceDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v4-event-chain") { db in
+            try db.execute(sql: "ALTER TABLE room_event ADD COLUMN hash TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 

@@ -62,6 +62,81 @@ public struct RoomStore: Sendable {
         }
     }
 
+    /// The fingerprint of a room's event log: the last link of its hash chain.
+    public func fingerprint(of room: String) async throws -> String? {
+        try await database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT hash FROM room_event WHERE room_id = ? ORDER BY seq DESC LIMIT 1", arguments: [room])
+        }
+    }
+
+    /// The outcome of ``verifyChains(room:)``.
+    public struct AuditReport: Sendable, Hashable {
+        /// Rooms checked.
+        public var rooms: Int
+        /// Events checked.
+        public var events: Int
+        /// The first broken link of each damaged room.
+        public var breaks: [Break]
+
+        /// A broken link.
+        public struct Break: Sendable, Hashable, CustomStringConvertible {
+            /// The room.
+            public var room: String
+            /// The first event whose link does not match.
+            public var seq: Int
+            /// What is wrong.
+            public var problem: String
+
+            public var description: String { "room \(room), event \(seq): \(problem)" }
+        }
+    }
+
+    /// Recomputes the hash chains (of one room, or all) and reports the first broken link of each room.
+    public func verifyChains(room: String? = nil) async throws -> AuditReport {
+        try await database.pool.read { db in
+            let rows: RowCursor
+            if let room {
+                rows = try Row.fetchCursor(db, sql: "SELECT room_id, seq, payload, hash FROM room_event WHERE room_id = ? ORDER BY seq", arguments: [room])
+            } else {
+                rows = try Row.fetchCursor(db, sql: "SELECT room_id, seq, payload, hash FROM room_event ORDER BY room_id, seq")
+            }
+            var report = AuditReport(rooms: 0, events: 0, breaks: [])
+            var currentRoom: String?
+            var previous = EventChain.genesis
+            var expectedSeq = 1
+            var broken = false
+            while let row = try rows.next() {
+                let roomID: String = row["room_id"]
+                let seq: Int = row["seq"]
+                let payload: String = row["payload"]
+                let hash: String = row["hash"]
+                if roomID != currentRoom {
+                    currentRoom = roomID
+                    report.rooms += 1
+                    previous = EventChain.genesis
+                    expectedSeq = 1
+                    broken = false
+                }
+                report.events += 1
+                guard !broken else { continue }
+                func fail(_ problem: String) {
+                    report.breaks.append(.init(room: roomID, seq: seq, problem: problem))
+                    broken = true
+                }
+                if seq != expectedSeq {
+                    fail("expected event \(expectedSeq): an event is missing")
+                } else if let event = try? Self.decoder.decode(RoomEvent.self, from: Data(payload.utf8)), event.room != roomID || event.seq != seq {
+                    fail("the stored event says room \(event.room), event \(event.seq)")
+                } else if EventChain.link(previous: previous, payload: payload) != hash {
+                    fail("the hash does not match: the event or an earlier one was altered")
+                }
+                previous = hash
+                expectedSeq = seq + 1
+            }
+            return report
+        }
+    }
+
     /// Records that the server is alive at `at` (used to date a crash).
     public func heartbeat(_ at: Date) async throws {
         try await database.pool.write { db in
@@ -92,13 +167,23 @@ public struct RoomStore: Sendable {
                 state.plan.referentialHash, state.lastSeq, plan,
             ]
         )
+        var previous: String?
         for event in events {
             // The payload is the whole event (its time to the bit); the other columns are for queries and people.
             let payload = String(decoding: try encoder.encode(event), as: UTF8.self)
+            if previous == nil {
+                previous = event.seq == 1 ? EventChain.genesis : try String.fetchOne(
+                    db,
+                    sql: "SELECT hash FROM room_event WHERE room_id = ? AND seq = ?",
+                    arguments: [event.room, event.seq - 1]
+                ) ?? EventChain.genesis
+            }
+            let hash = EventChain.link(previous: previous!, payload: payload)
             try db.execute(
-                sql: "INSERT INTO room_event (room_id, seq, at, type, payload) VALUES (?, ?, ?, ?, ?)",
-                arguments: [event.room, event.seq, event.at, event.kind.name, payload]
+                sql: "INSERT INTO room_event (room_id, seq, at, type, payload, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [event.room, event.seq, event.at, event.kind.name, payload, hash]
             )
+            previous = hash
         }
     }
 

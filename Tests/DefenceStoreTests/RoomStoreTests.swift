@@ -70,3 +70,64 @@ import Testing
         #expect(abs(beat.timeIntervalSince(t0.addingTimeInterval(2))) < 0.001)
     }
 }
+
+@Suite struct AuditChainTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// A room with a few events, stored.
+    func storedRoom(_ id: String, _ store: RoomStore, hash: String) async throws {
+        let plan = RoomPlan(
+            id: id, kind: .team, epreuve: 2, referentialHash: hash, competences: ["A1C1"], candidates: ["c1"],
+            jurors: ["j1", "j2"], president: "j1", start: t0, phases: [Phase(name: "all", seconds: 1800)], warnings: [60],
+            visibility: .live
+        )
+        var state = RoomState(scheduled: plan, at: t0)
+        try await store.append([RoomEvent(room: id, seq: 1, at: t0, kind: .scheduled(plan))], state: state)
+        for (index, command) in [RoomCommand.startTimer, .say(audience: .room, text: "bonjour"), .pause(reason: nil)].enumerated() {
+            let now = t0.addingTimeInterval(Double(index + 1))
+            let events = try state.decide(command, by: RoomActor(user: "j1", role: .juror), at: now).enumerated().map {
+                RoomEvent(room: id, seq: state.lastSeq + 1 + $0.offset, at: now, kind: $0.element)
+            }
+            for event in events { state.apply(event) }
+            try await store.append(events, state: state)
+        }
+    }
+
+    func setUp() async throws -> RoomStore {
+        let database = try makeDatabase()
+        let bundled = try ReferentialLoader.bundled()
+        try await ReferentialStore(database: database).installBundled(bundled, now: t0)
+        let store = RoomStore(database: database)
+        try await storedRoom("r1", store, hash: bundled.hash)
+        try await storedRoom("r2", store, hash: bundled.hash)
+        return store
+    }
+
+    @Test func intactChainsVerify() async throws {
+        let store = try await setUp()
+        let report = try await store.verifyChains()
+        #expect(report.rooms == 2 && report.events == 10 && report.breaks.isEmpty)
+        #expect(try await store.fingerprint(of: "r1")?.count == 64)
+        #expect(try await store.fingerprint(of: "r1") != store.fingerprint(of: "r2"))
+    }
+
+    @Test func anAlteredEventIsReported() async throws {
+        let store = try await setUp()
+        try await store.database.pool.write { db in
+            try db.execute(sql: "UPDATE room_event SET payload = replace(payload, 'bonjour', 'bonsoir') WHERE room_id = 'r1' AND seq = 4")
+        }
+        let report = try await store.verifyChains()
+        #expect(report.breaks.map(\.description) == ["room r1, event 4: the hash does not match: the event or an earlier one was altered"])
+        #expect(try await store.verifyChains(room: "r2").breaks.isEmpty)
+    }
+
+    @Test func aDeletedOrRewrittenEventIsReported() async throws {
+        let store = try await setUp()
+        try await store.database.pool.write { db in
+            try db.execute(sql: "DELETE FROM room_event WHERE room_id = 'r2' AND seq = 3")
+            try db.execute(sql: "UPDATE room_event SET hash = 'forged' WHERE room_id = 'r1' AND seq = 2")
+        }
+        let report = try await store.verifyChains()
+        #expect(report.breaks.map { "\($0.room) \($0.seq)" } == ["r1 2", "r2 4"])
+    }
+}
