@@ -73,6 +73,21 @@ import Testing
         .outages(room: "r1"),
         .outageExtend(room: "r1", outage: 2),
         .deliberate(room: "r1"),
+        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: "met", comment: nil),
+        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: "partly-met", comment: "sources peu variées"),
+        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: "clear", comment: nil),
+        .propose(room: "r1", candidate: "lea", competence: "A1C1", decision: "acquis", comment: nil),
+        .propose(room: "r1", candidate: "lea", competence: "A1C1", decision: "clear", comment: nil),
+        .submit(room: "r1"),
+        .progress(room: "r1"),
+        .disagreements(room: "r1"),
+        .decide(room: "r1", candidate: "lea", competence: "A1C1", decision: "non-acquis", comment: "veille absente"),
+        .sign(room: "r1"),
+        .reopen(room: "r1", reason: "erreur de saisie"),
+        .results(room: "r1", day: nil),
+        .results(room: nil, day: "2026-12-01"),
+        .pv(room: "r1", format: nil),
+        .pv(room: "r1", format: "html"),
     ]
 
     @Test(arguments: examples)
@@ -96,7 +111,8 @@ import Testing
         "HELLO", "AUTH", "PONG", "USER-CREATE", "USER-CREATE alice", "USER-CREATE alice juror",
         "USER-DISABLE", "USER-ENABLE", "TOKEN-ISSUE", "TOKEN-REVOKE", "COMPETENCE-SHOW", "ROOM-CREATE r1",
         "ROOM-UPDATE", "ROOM-CANCEL", "ROOM-SHOW", "DAY-IMPORT", "JOIN", "RESUME r1", "TIME", "TIMER-ADJUST r1",
-        "SAY r1", "SAY r1 room", "SIGNAL r1", "OUTAGE-EXTEND r1", "DELIBERATE",
+        "SAY r1", "SAY r1 room", "SIGNAL r1", "OUTAGE-EXTEND r1", "DELIBERATE", "MARK r1 lea A1C1.1", "PROPOSE r1 lea A1C1",
+        "DECIDE r1 lea A1C1", "REOPEN r1", "PV",
     ])
     func missingArguments(_ line: String) {
         let failure = error(line)
@@ -113,6 +129,8 @@ import Testing
         "ROOM-CREATE r1 team colour=red", "ROOM-UPDATE r1", "ROOM-LIST r1", "DAY-IMPORT 0", "DAY-IMPORT 5001",
         "DAY-IMPORT many", "RESUME r1 -1", "RESUME r1 x", "TIMER-ADJUST r1 0", "TIMER-ADJUST r1 2min",
         "SAY r1 everyone :hello", "SIGNAL r1 wave", "OUTAGE-EXTEND r1 0", "JOIN r1 r2", "TIME r1 now",
+        "MARK r1 lea A1C1.1 good", "DECIDE r1 lea A1C1 clear", "PROPOSE r1 lea A1C1 maybe", "PV r1 format=pdf",
+        "RESULTS r1", "SIGN r1 now",
     ])
     func extraOrUnknownArguments(_ line: String) {
         #expect(error(line)?.code == .badArguments, "\(line)")

@@ -9,8 +9,12 @@ public enum AccessPolicy {
             .roomList, .roomShow, .join, .leave, .resume, .time:
             return Set(Role.allCases)
         case .userCreate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke,
-            .roomCreate, .roomUpdate, .roomCancel, .dayImport:
+            .roomCreate, .roomUpdate, .roomCancel, .dayImport, .reopen, .results, .pv:
             return [.admin]
+        case .mark, .propose, .submit, .decide, .sign:
+            return [.juror]
+        case .progress, .disagreements:
+            return [.juror, .admin]
         case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .outages, .outageExtend, .deliberate:
             return [.juror, .admin]
         case .signal:

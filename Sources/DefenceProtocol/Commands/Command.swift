@@ -76,6 +76,27 @@ public enum Command: Hashable, Sendable {
     /// `DELIBERATE <room>`.
     case deliberate(room: String)
 
+    /// `MARK <room> <candidate> <criterion> <mark|clear> [:comment]`.
+    case mark(room: String, candidate: String, criterion: String, mark: String, comment: String?)
+    /// `PROPOSE <room> <candidate> <competence> <decision|clear> [:comment]`.
+    case propose(room: String, candidate: String, competence: String, decision: String, comment: String?)
+    /// `SUBMIT <room>`.
+    case submit(room: String)
+    /// `PROGRESS <room>`.
+    case progress(room: String)
+    /// `DISAGREEMENTS <room>`.
+    case disagreements(room: String)
+    /// `DECIDE <room> <candidate> <competence> <decision> [:comment]`.
+    case decide(room: String, candidate: String, competence: String, decision: String, comment: String?)
+    /// `SIGN <room>`.
+    case sign(room: String)
+    /// `REOPEN <room> :<reason>`.
+    case reopen(room: String, reason: String)
+    /// `RESULTS [room=] [day=]`.
+    case results(room: String?, day: String?)
+    /// `PV <room> [format=markdown|html]`.
+    case pv(room: String, format: String?)
+
     /// The options `ROOM-CREATE` and `ROOM-UPDATE` accept.
     public static let roomOptions: Set<String> = [
         "start", "candidates", "jurors", "president", "competences", "block", "specialisation", "phases", "warnings",
@@ -132,6 +153,16 @@ public enum Command: Hashable, Sendable {
         case .outages: return .outages
         case .outageExtend: return .outageExtend
         case .deliberate: return .deliberate
+        case .mark: return .mark
+        case .propose: return .propose
+        case .submit: return .submit
+        case .progress: return .progress
+        case .disagreements: return .disagreements
+        case .decide: return .decide
+        case .sign: return .sign
+        case .reopen: return .reopen
+        case .results: return .results
+        case .pv: return .pv
         }
     }
 
@@ -285,6 +316,48 @@ public enum Command: Hashable, Sendable {
             self = .outageExtend(room: room, outage: id)
         case .deliberate:
             self = .deliberate(room: try args.word("room"))
+        case .mark:
+            let room = try args.word("room")
+            let candidate = try args.word("candidate")
+            let criterion = try args.word("criterion")
+            let value = try args.word("mark")
+            guard ["met", "partly-met", "not-met", "clear"].contains(value) else {
+                throw args.bad("mark is met, partly-met, not-met or clear")
+            }
+            self = .mark(room: room, candidate: candidate, criterion: criterion, mark: value, comment: args.remainingText())
+        case .propose, .decide:
+            let room = try args.word("room")
+            let candidate = try args.word("candidate")
+            let competence = try args.word("competence")
+            let value = try args.word("decision")
+            let allowed = verb == .propose ? ["acquis", "non-acquis", "clear"] : ["acquis", "non-acquis"]
+            guard allowed.contains(value) else { throw args.bad("decision is \(allowed.joined(separator: ", "))") }
+            let comment = args.remainingText()
+            self = verb == .propose
+                ? .propose(room: room, candidate: candidate, competence: competence, decision: value, comment: comment)
+                : .decide(room: room, candidate: candidate, competence: competence, decision: value, comment: comment)
+        case .submit:
+            self = .submit(room: try args.word("room"))
+        case .progress:
+            self = .progress(room: try args.word("room"))
+        case .disagreements:
+            self = .disagreements(room: try args.word("room"))
+        case .sign:
+            self = .sign(room: try args.word("room"))
+        case .reopen:
+            let room = try args.word("room")
+            guard let reason = args.remainingText() else { throw args.bad("a reason is required") }
+            self = .reopen(room: room, reason: reason)
+        case .results:
+            let options = try args.options(allowed: ["room", "day"])
+            self = .results(room: options["room"], day: options["day"])
+        case .pv:
+            let room = try args.word("room")
+            let options = try args.options(allowed: ["format"])
+            if let format = options["format"], format != "markdown" && format != "html" {
+                throw args.bad("format is markdown or html")
+            }
+            self = .pv(room: room, format: options["format"])
         }
         try args.finish()
     }
@@ -356,6 +429,22 @@ public enum Command: Hashable, Sendable {
             params = [room, kind]
         case .outageExtend(let room, let outage):
             params = [room, String(outage)]
+        case .mark(let room, let candidate, let criterion, let mark, let comment):
+            params = [room, candidate, criterion, mark]
+            text = comment
+        case .propose(let room, let candidate, let competence, let decision, let comment),
+            .decide(let room, let candidate, let competence, let decision, let comment):
+            params = [room, candidate, competence, decision]
+            text = comment
+        case .submit(let room), .progress(let room), .disagreements(let room), .sign(let room):
+            params = [room]
+        case .reopen(let room, let reason):
+            params = [room]
+            text = reason
+        case .results(let room, let day):
+            params = (room.map { ["room=\($0)"] } ?? []) + (day.map { ["day=\($0)"] } ?? [])
+        case .pv(let room, let format):
+            params = [room] + (format.map { ["format=\($0)"] } ?? [])
         }
         return Message(id: id, verb: verb.rawValue, params, text: text)
     }

@@ -72,6 +72,26 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
     case outageExtend = "OUTAGE-EXTEND"
     /// End the defence and start the deliberation (jurors, admins).
     case deliberate = "DELIBERATE"
+    /// Mark a criterion for a candidate (jurors).
+    case mark = "MARK"
+    /// Propose acquis / non acquis for a candidate and competence (jurors).
+    case propose = "PROPOSE"
+    /// Submit one's grid (jurors; opens blind grids once both have).
+    case submit = "SUBMIT"
+    /// The grids: own, the other juror's when visible, decisions, what remains unassessed (jurors, admins).
+    case progress = "PROGRESS"
+    /// Where the two jurors' proposals differ (jurors, admins).
+    case disagreements = "DISAGREEMENTS"
+    /// Set the final decision for a candidate and competence (jurors, deliberation).
+    case decide = "DECIDE"
+    /// Sign the final grid (jurors).
+    case sign = "SIGN"
+    /// Reopen a signed room, with a reason (admin).
+    case reopen = "REOPEN"
+    /// Final decisions of a room or a day (admin).
+    case results = "RESULTS"
+    /// A room's procès-verbal as Markdown or HTML (admin).
+    case pv = "PV"
 
     /// The verbs accepted before authentication.
     public static let beforeAuthentication: Set<Verb> = [.hello, .auth, .ping, .pong, .quit]
@@ -118,6 +138,16 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .outages: return "OUTAGES <room>"
         case .outageExtend: return "OUTAGE-EXTEND <room> <outage-id>"
         case .deliberate: return "DELIBERATE <room>"
+        case .mark: return "MARK <room> <candidate> <criterion> <met|partly-met|not-met|clear> [:comment]"
+        case .propose: return "PROPOSE <room> <candidate> <competence> <acquis|non-acquis|clear> [:comment]"
+        case .submit: return "SUBMIT <room>"
+        case .progress: return "PROGRESS <room>"
+        case .disagreements: return "DISAGREEMENTS <room>"
+        case .decide: return "DECIDE <room> <candidate> <competence> <acquis|non-acquis> [:comment]"
+        case .sign: return "SIGN <room>"
+        case .reopen: return "REOPEN <room> :<reason>"
+        case .results: return "RESULTS [room=<room>] [day=<YYYY-MM-DD>]"
+        case .pv: return "PV <room> [format=markdown|html]"
         }
     }
 }

@@ -131,6 +131,16 @@ actor RoomHub {
         return state
     }
 
+    /// The room's referential version.
+    func referential(of state: RoomState) async throws -> Referential {
+        try await referentials.referential(state.plan.referentialHash).referential
+    }
+
+    /// A room's stored events and the fingerprint of its log.
+    func record(of id: String) async throws -> (events: [RoomEvent], fingerprint: String) {
+        (try await store.events(of: id, after: 0), try await store.fingerprint(of: id) ?? "")
+    }
+
     /// The current time on the domain clock.
     func now() -> Date { clock.now() }
 

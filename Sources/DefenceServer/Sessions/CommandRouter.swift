@@ -286,6 +286,134 @@ struct CommandRouter: Sendable {
             }
             return lines + [.ok(verb: "OUTAGES", [room, String(lines.count)], id: id)]
 
+        case .mark(let room, let candidate, let criterion, let value, let comment):
+            let state = try await rooms.room(room, visibleTo: actor)
+            let referential = try await rooms.referential(of: state)
+            let competence = criterion.split(separator: ".").first.map(String.init) ?? ""
+            guard state.plan.competences.contains(competence),
+                referential.competence(competence)?.criteria.contains(where: { $0.id == criterion }) == true
+            else {
+                throw DomainError(.notFound, context: [criterion], "criterion \(criterion) is not in this room's checklist")
+            }
+            let mark = value == "clear" ? nil : Mark(rawValue: value)
+            return try await roomCommand(room, .mark(candidate: candidate, criterion: criterion, mark: mark, comment: comment), actor, "MARK", id)
+
+        case .propose(let room, let candidate, let competence, let value, let comment):
+            let decision = value == "clear" ? nil : Decision(rawValue: value)
+            return try await roomCommand(room, .propose(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "PROPOSE", id)
+
+        case .submit(let room):
+            return try await roomCommand(room, .submitGrid, actor, "SUBMIT", id)
+
+        case .decide(let room, let candidate, let competence, let value, let comment):
+            let decision = Decision(rawValue: value) ?? .nonAcquis
+            return try await roomCommand(room, .decide(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "DECIDE", id)
+
+        case .sign(let room):
+            return try await roomCommand(room, .sign, actor, "SIGN", id)
+
+        case .reopen(let room, let reason):
+            return try await roomCommand(room, .reopen(reason: reason), actor, "REOPEN", id)
+
+        case .progress(let room):
+            let state = try await rooms.room(room, visibleTo: actor)
+            guard state.role(of: actor) != .candidate else {
+                throw DomainError(.forbidden, "grids are for the room's jurors and admins")
+            }
+            let referential = try await rooms.referential(of: state)
+            var lines: [Message] = []
+            for juror in state.plan.jurors where state.gridVisible(of: juror, to: actor) {
+                for (key, mark) in (state.marks[juror] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    lines.append(Message(id: id, verb: "MARK", [juror, key.candidate, key.item, mark.value.rawValue], text: mark.comment))
+                }
+                for (key, proposal) in (state.proposals[juror] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    lines.append(Message(id: id, verb: "PROPOSAL", [juror, key.candidate, key.item, proposal.value.rawValue], text: proposal.comment))
+                }
+            }
+            for (key, decision) in state.decisions.sorted(by: { $0.key < $1.key }) {
+                lines.append(Message(id: id, verb: "DECISION", [key.candidate, key.item, decision.value.rawValue, "by=\(decision.by)"], text: decision.comment))
+            }
+            for juror in state.plan.jurors where actor.role == .admin || juror == actor.user {
+                for candidate in state.plan.candidates {
+                    for code in state.plan.competences {
+                        let criteria = referential.competence(code)?.criteria.map(\.id) ?? []
+                        let left = state.unassessed(by: juror, candidate: candidate, criteria: criteria)
+                        lines.append(Message(id: id, verb: "REMAINING", [juror, candidate, code, String(left.count), left.isEmpty ? "-" : left.joined(separator: ",")]))
+                    }
+                }
+            }
+            for juror in state.plan.jurors where state.submitted.contains(juror) {
+                lines.append(Message(id: id, verb: "SUBMITTED", [juror]))
+            }
+            for juror in state.plan.jurors {
+                if let signature = state.signatures[juror] {
+                    lines.append(Message(id: id, verb: "SIGNATURE", [juror, WireTime.format(signature.at), signature.gridHash]))
+                }
+            }
+            return lines + [.ok(verb: "PROGRESS", [room, state.lifecycle.rawValue, String(lines.count)], id: id)]
+
+        case .disagreements(let room):
+            let state = try await rooms.room(room, visibleTo: actor)
+            guard state.role(of: actor) != .candidate else {
+                throw DomainError(.forbidden, "proposals are for the room's jurors and admins")
+            }
+            guard state.gridVisible(of: state.plan.jurors[0], to: actor), state.gridVisible(of: state.plan.jurors[1], to: actor) else {
+                throw DomainError(.wrongState, context: ["blind"], "in a blind room the proposals are compared once both grids are submitted")
+            }
+            let lines = state.disagreements.map { disagreement in
+                Message(
+                    id: id,
+                    verb: "DISAGREEMENT",
+                    [disagreement.candidate, disagreement.competence] + state.plan.jurors.map { juror in
+                        "\(juror)=\((disagreement.proposals[juror] ?? nil)?.rawValue ?? "-")"
+                    }
+                )
+            }
+            return lines + [.ok(verb: "DISAGREEMENTS", [room, String(lines.count)], id: id)]
+
+        case .results(let roomFilter, let day):
+            var states = await rooms.rooms(visibleTo: actor)
+            if let roomFilter {
+                states = [try await rooms.room(roomFilter, visibleTo: actor)]
+            }
+            if let day {
+                guard let start = WireTime.parse(day + "T00:00:00Z") else {
+                    throw DomainError(.invalid, "day is a date such as 2026-12-01 (UTC)")
+                }
+                states = states.filter { $0.plan.start >= start && $0.plan.start < start.addingTimeInterval(86_400) }
+            }
+            var lines: [Message] = []
+            for state in states where state.lifecycle != .cancelled {
+                for candidate in state.plan.candidates {
+                    for code in state.plan.competences {
+                        let decision = state.decisions[GridKey(candidate: candidate, item: code)]
+                        lines.append(Message(
+                            id: id,
+                            verb: "RESULT",
+                            [state.plan.id, candidate, code, decision?.value.rawValue ?? "-", state.lifecycle == .signed ? "signed" : "provisional"],
+                            text: decision?.comment
+                        ))
+                    }
+                }
+            }
+            return lines + [.ok(verb: "RESULTS", [String(lines.count)], id: id)]
+
+        case .pv(let room, let format):
+            let state = try await rooms.room(room, visibleTo: actor)
+            let referential = try await rooms.referential(of: state)
+            let (events, fingerprint) = try await rooms.record(of: room)
+            var names: [String: String] = [:]
+            for person in state.plan.participants + state.reopenings.map(\.by) where names[person] == nil {
+                names[person] = try await accounts.user(person)?.displayName
+            }
+            let document = ProcesVerbal(
+                state: state, events: events, referential: referential, names: names, fingerprint: fingerprint,
+                generatedAt: await rooms.now()
+            )
+            let text = format == "html" ? document.html : document.markdown
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Message(id: id, verb: "PV", [], text: String($0)) }
+            return lines + [.ok(verb: "PV", [room, format ?? "markdown", String(lines.count), "fingerprint=\(fingerprint)"], id: id)]
+
         case .dayImport:
             throw DomainError(.internal, "DAY-IMPORT is handled by the session")
 

@@ -1,0 +1,152 @@
+import DefenceClient
+import DefenceCore
+import DefenceProtocol
+import DefenceServer
+import DefenceStore
+import Foundation
+import Testing
+
+@Suite struct EvaluationFlowTests {
+    /// The confidential event types and data lines a candidate must never receive.
+    static let juryOnlyEvents: Set<String> = [
+        "mark", "proposal", "grid-submitted", "decision", "signed", "signature-withdrawn", "locked", "reopened", "signal",
+        "outage-started", "outage-ended", "outage-compensated",
+    ]
+
+    static func assertConfidential(_ client: RoomClient) throws {
+        for line in client.lines {
+            let message = try parsed(line)
+            if message.verb == "EVENT" {
+                #expect(!Self.juryOnlyEvents.contains(message.eventType ?? ""), "\(client.name) received \(line)")
+                #expect(!(message.eventType == "message" && message.parameters[5] == "jury"), "\(client.name) received \(line)")
+            }
+            #expect(!["MARK", "PROPOSAL", "DECISION", "REMAINING", "SIGNATURE", "DISAGREEMENT", "RESULT", "PV"].contains(message.verb), "\(client.name) received \(line)")
+        }
+    }
+
+    @Test func aWholeDefenceFromSchedulingToSignedPV() async throws {
+        let clock = ManualServerClock(start: Date(timeIntervalSince1970: 1_796_112_000))
+        try await withServer({ $0.clock = clock }) { server in
+            let candidateTokens = try await server.makeUsers(["lea", "hugo"], role: .candidate)
+            let jurorTokens = try await server.makeUsers(["camille", "paul"], role: .juror)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 team start=2026-12-01T08:00:00Z candidates=lea,hugo jurors=camille,paul president=camille competences=A1C1,A1C2 :Salle A")
+            let lea = try await RoomClient.connect(server, name: "lea", token: candidateTokens[0])
+            let hugo = try await RoomClient.connect(server, name: "hugo", token: candidateTokens[1])
+            let camille = try await RoomClient.connect(server, name: "camille", token: jurorTokens[0])
+            let paul = try await RoomClient.connect(server, name: "paul", token: jurorTokens[1])
+            for client in [lea, hugo, camille, paul, admin] { try await client.ok("JOIN r1") }
+            try await camille.ok("TIMER-START r1")
+
+            // Both jurors mark at the same time; each sees the other's marks live.
+            async let camilleMarks: Void = {
+                for index in 1...5 { try await camille.ok("MARK r1 lea A1C1.\(index) met :critère \(index) vu") }
+            }()
+            async let paulMarks: Void = {
+                for index in 1...5 { try await paul.ok("MARK r1 lea A1C1.\(index) \(index == 3 ? "partly-met" : "met")") }
+            }()
+            _ = try await (camilleMarks, paulMarks)
+            try await camille.waitFor("paul's last mark") { $0.eventType == "mark" && $0.parameters[4] == "paul" && $0.parameters[6] == "A1C1.5" }
+            try await admin.waitFor("camille's last mark") { $0.eventType == "mark" && $0.parameters[4] == "camille" && $0.parameters[6] == "A1C1.5" }
+            try await camille.ok("MARK r1 lea A1C1.1 clear")
+            #expect(try await camille.request("MARK r1 lea A1C1.99 met").parameters[1] == "NOT_FOUND")
+            #expect(try await camille.request("MARK r1 lea A2C1.1 met").parameters[1] == "NOT_FOUND")
+            #expect(try await lea.request("MARK r1 lea A1C1.1 met").parameters[1] == "FORBIDDEN")
+
+            // Progress shows what is left when a warning fires.
+            let progress = try await camille.ok("PROGRESS r1")
+            #expect(progress.parameters[1...2] == ["r1", "running"])
+            let remaining = camille.messages.filter { $0.verb == "REMAINING" && $0.parameters[0] == "camille" && $0.parameters[1] == "lea" && $0.parameters[2] == "A1C1" }
+            #expect(remaining.last?.parameters[3...4] == ["1", "A1C1.1"])
+
+            // Proposals with a deliberate disagreement.
+            for (candidate, competence) in [("lea", "A1C1"), ("lea", "A1C2"), ("hugo", "A1C1"), ("hugo", "A1C2")] {
+                try await camille.ok("PROPOSE r1 \(candidate) \(competence) acquis")
+                let paulSays = candidate == "hugo" && competence == "A1C2" ? "non-acquis :cahier des charges incomplet" : "acquis"
+                try await paul.ok("PROPOSE r1 \(candidate) \(competence) \(paulSays)")
+            }
+            try await paul.ok("DELIBERATE r1")
+            try await lea.event("deliberation")
+            try await camille.ok("DISAGREEMENTS r1")
+            let disagreements = camille.messages.filter { $0.verb == "DISAGREEMENT" }
+            #expect(disagreements.map(\.parameters) == [["hugo", "A1C2", "camille=acquis", "paul=non-acquis"]])
+
+            // Decisions, a signature withdrawn by a change, both signatures, the lock.
+            #expect(try await camille.request("SIGN r1").parameters[1] == "INCOMPLETE")
+            for candidate in ["lea", "hugo"] {
+                for competence in ["A1C1", "A1C2"] { try await camille.ok("DECIDE r1 \(candidate) \(competence) acquis") }
+            }
+            try await camille.ok("SIGN r1")
+            try await paul.ok("DECIDE r1 hugo A1C2 non-acquis :cahier des charges incomplet")
+            try await camille.event("signature-withdrawn", "camille")
+            try await paul.ok("SIGN r1")
+            try await camille.ok("SIGN r1")
+            try await admin.event("locked")
+            #expect(try await paul.request("MARK r1 hugo A1C2.1 met").parameters[1] == "LOCKED")
+            #expect(try await paul.request("DECIDE r1 hugo A1C2 acquis").parameters[1] == "LOCKED")
+
+            // An admin reopens with a reason; the jury signs again.
+            #expect(try await camille.request("REOPEN r1 :erreur").parameters[1] == "FORBIDDEN")
+            try await admin.ok("REOPEN r1 :erreur de saisie signalée par le président")
+            try await camille.ok("DECIDE r1 lea A1C2 acquis :soutenance convaincante")
+            try await camille.ok("SIGN r1")
+            try await paul.ok("SIGN r1")
+            try await admin.waitFor("the second lock") { $0.eventType == "locked" && ($0.eventSeq ?? 0) > 30 }
+
+            // Results and the PV.
+            try await admin.ok("RESULTS room=r1")
+            let results = admin.messages.filter { $0.verb == "RESULT" }.map(\.parameters)
+            #expect(results.count == 4)
+            #expect(results.contains { $0[1] == "hugo" && $0[2] == "A1C2" && $0[3] == "non-acquis" && $0[4] == "signed" })
+            let pvReply = try await admin.ok("PV r1")
+            let pv = admin.messages.filter { $0.verb == "PV" }.map { $0.parameters.last ?? "" }.joined(separator: "\n")
+            for expected in [
+                "# Procès-verbal de soutenance", "Camille (camille) — président(e) du jury", "Lea (lea)",
+                "erreur de saisie signalée par le président", "NON ACQUIS — cahier des charges incomplet",
+                "Signatures retirées après modification de la grille", "empreinte SHA-256 du dernier maillon",
+                "| A1C1.3 |", "partiellement atteint", "critère 2 vu", "Horaires prévus : 2026-12-01T08:00:00.000Z",
+            ] {
+                #expect(pv.contains(expected), "the PV lacks \(expected)")
+            }
+            let fingerprint = try #require(pvReply.parameters.last?.dropFirst("fingerprint=".count))
+            #expect(pv.contains(String(fingerprint)))
+            try await admin.ok("PV r1 format=html")
+            #expect(admin.messages.contains { $0.verb == "PV" && $0.parameters.last == "<!DOCTYPE html>" })
+            #expect(try await RoomStore(database: server.database).verifyChains(room: "r1").breaks.isEmpty)
+
+            // Across the whole defence, the candidates received nothing reserved to the jury.
+            for client in [lea, hugo] { try Self.assertConfidential(client) }
+            #expect(lea.events.contains { $0.eventType == "deliberation" })
+            for client in [lea, hugo, camille, paul, admin] { await client.close() }
+        }
+    }
+
+    @Test func aBlindRoomHidesEachJurorsMarksUntilBothSubmitted() async throws {
+        try await withServer { server in
+            _ = try await server.makeUsers(["lea"], role: .candidate)
+            let tokens = try await server.makeUsers(["camille", "paul"], role: .juror)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 individual start=2026-12-01T08:00:00Z candidates=lea jurors=camille,paul president=paul competences=A1C4 visibility=blind")
+            let camille = try await RoomClient.connect(server, name: "camille", token: tokens[0])
+            let paul = try await RoomClient.connect(server, name: "paul", token: tokens[1])
+            try await camille.ok("JOIN r1")
+            try await paul.ok("JOIN r1")
+            try await camille.ok("MARK r1 lea A1C4.1 met :schéma clair")
+            try await camille.ok("PROPOSE r1 lea A1C4 acquis")
+            try await paul.ok("MARK r1 lea A1C4.1 not-met")
+            try await paul.ok("SUBMIT r1")
+            try await paul.ok("PROGRESS r1")
+            #expect(!paul.lines.contains { $0.contains("camille lea A1C4.1") || $0.contains("schéma clair") }, "paul saw camille's grid early")
+            #expect(!camille.lines.contains { $0.contains("paul lea A1C4.1") }, "camille saw paul's grid early")
+            #expect(try await paul.request("DISAGREEMENTS r1").parameters[1] == "WRONG_STATE")
+            try await camille.ok("SUBMIT r1")
+            try await paul.ok("PROGRESS r1")
+            #expect(paul.messages.contains { $0.verb == "MARK" && $0.parameters == ["camille", "lea", "A1C4.1", "met", "schéma clair"] })
+            #expect(paul.messages.contains { $0.verb == "PROPOSAL" && $0.parameters.prefix(4) == ["camille", "lea", "A1C4", "acquis"] })
+            // From now on marks are live.
+            try await camille.ok("MARK r1 lea A1C4.2 partly-met")
+            try await paul.event("mark", "camille")
+            for client in [admin, camille, paul] { await client.close() }
+        }
+    }
+}
