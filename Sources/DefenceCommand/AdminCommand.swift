@@ -16,7 +16,10 @@ struct AdminCommand: AsyncParsableCommand {
               defence --ca Certs/ca.pem --token-file data/admin.token admin import-day Protocol/examples/day.csv
             Each command prints the server's answer lines; a refusal prints its FAIL line and exits with status 1.
             """,
-        subcommands: [Rooms.self, Room.self, CreateRoom.self, UpdateRoom.self, CancelRoom.self, ImportDay.self]
+        subcommands: [
+            Rooms.self, Room.self, CreateRoom.self, UpdateRoom.self, CancelRoom.self, ImportDay.self, Results.self, PV.self,
+            Reopen.self,
+        ]
     )
 
     /// Options shared by create-room and update-room.
@@ -137,6 +140,97 @@ struct AdminCommand: AsyncParsableCommand {
                 throw ValidationError("the file must have 1 to \(Command.maxImportLines) lines")
             }
             try await send(root, .dayImport(lines: lines.count), following: lines)
+        }
+    }
+}
+
+extension AdminCommand {
+    struct Results: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Final decisions per room, candidate and competence.",
+            discussion: "'signed' results are locked; 'provisional' ones may still change. '-' means not decided yet."
+        )
+        @ParentCommand var root: DefenceCommand
+        @Option(help: "One room.") var room: String?
+        @Option(help: "The rooms starting on this day (YYYY-MM-DD, UTC).") var day: String?
+        @Option(help: "table (default), csv or json.") var format: String = "table"
+
+        func validate() throws {
+            guard ["table", "csv", "json"].contains(format) else { throw ValidationError("--format is table, csv or json") }
+            guard room != nil || day != nil else { throw ValidationError("give --room or --day") }
+        }
+
+        func run() async throws {
+            let connection = try await root.connect()
+            let reply = try await connection.exchange(.results(room: room, day: day))
+            await connection.close()
+            guard reply.terminal.verb == "OK" else {
+                print(reply.terminal.serialized)
+                throw ExitCode(1)
+            }
+            let header = ["room", "candidate", "competence", "decision", "status", "comment"]
+            let rows = reply.data.map { line -> [String] in
+                let p = line.parameters
+                return [p[0], p[1], p[2], p[3], p[4], p.count > 5 ? p[5] : ""]
+            }
+            switch format {
+            case "csv":
+                func field(_ text: String) -> String {
+                    text.contains(where: { ",\"".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+                }
+                print(header.joined(separator: ","))
+                for row in rows { print(row.map(field).joined(separator: ",")) }
+            case "json":
+                let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+                let data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            default:
+                let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+                for row in [header] + rows {
+                    print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+                }
+            }
+        }
+    }
+
+    struct PV: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pv",
+            abstract: "Write a room's procès-verbal as Markdown and as a print-ready HTML page.",
+            discussion: "Writes <output>.md and <output>.html (default: pv-<room>), and prints the log's fingerprint."
+        )
+        @ParentCommand var root: DefenceCommand
+        @Option(help: "The room.") var room: String
+        @Option(help: "The files' path without extension.") var output: String?
+
+        func run() async throws {
+            let connection = try await root.connect()
+            let base = output ?? "pv-\(room)"
+            for format in ["markdown", "html"] {
+                let reply = try await connection.exchange(.pv(room: room, format: format))
+                guard reply.terminal.verb == "OK" else {
+                    print(reply.terminal.serialized)
+                    await connection.close()
+                    throw ExitCode(1)
+                }
+                let text = reply.data.map { $0.parameters.last ?? "" }.joined(separator: "\n") + "\n"
+                let path = base + (format == "html" ? ".html" : ".md")
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                print("written \(path)")
+                if format == "html", let fingerprint = reply.terminal.parameters.last { print(fingerprint) }
+            }
+            await connection.close()
+        }
+    }
+
+    struct Reopen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reopen a signed room; the reason goes into the PV.")
+        @ParentCommand var root: DefenceCommand
+        @Argument(help: "The room id.") var room: String
+        @Option(help: "Why (required).") var reason: String
+
+        func run() async throws {
+            try await send(root, .reopen(room: room, reason: reason))
         }
     }
 }

@@ -1,4 +1,5 @@
 import DefenceClient
+import DefenceStore
 import DefenceProtocol
 import Foundation
 import Testing
@@ -321,5 +322,69 @@ import Glibc
         #expect(refused.out.hasPrefix("FAIL ROOM-CREATE DOUBLE_BOOKED"))
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.waitForExit() == 0)
+    }
+
+    @Test func anAcknowledgedMarkSurvivesSIGKILLAndTheAuditSeesTampering() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-mark-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await first.waitForPort()
+        let tls = ClientTLS.configuration(caFile: folder.appendingPathComponent("Certs/ca.pem").path)
+        let adminToken = try String(contentsOfFile: folder.appendingPathComponent("data/admin.token").path, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let admin = try await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: tls)
+        try await admin.authenticate(token: adminToken)
+        var tokens: [String: String] = [:]
+        for (id, role) in [("camille", "juror"), ("paul", "juror"), ("lea", "candidate")] {
+            _ = try await admin.request(.userCreate(user: id, role: role, email: nil, displayName: id))
+            tokens[id] = try await admin.request(.tokenIssue(user: id, expiry: nil, label: nil)).terminal.parameters[3]
+        }
+        _ = try await admin.request(.roomCreate(
+            room: "r1", kind: "team",
+            options: ["start": "2026-12-01T08:00:00Z", "candidates": "lea", "jurors": "camille,paul", "president": "camille", "competences": "A1C1"],
+            title: nil
+        ))
+        let juror = try await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: tls)
+        try await juror.authenticate(token: tokens["camille"]!)
+        _ = try await juror.request(.join(room: "r1"))
+        let ack = try await juror.request(.mark(room: "r1", candidate: "lea", criterion: "A1C1.3", mark: "partly-met", comment: "outil cité, pas utilisé"))
+        #expect(ack.terminal.parameters.first == "MARK")
+
+        // The acknowledgement came after the commit: a hard kill right now loses nothing.
+        kill(first.process.processIdentifier, SIGKILL)
+        _ = try await first.waitForExit()
+        let second = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port2 = try await second.waitForPort()
+        let back = try await DefenceConnection.connect(host: "127.0.0.1", port: port2, tls: tls)
+        try await back.authenticate(token: tokens["camille"]!)
+        let progress = try await back.request(.progress(room: "r1"))
+        #expect(progress.data.contains { $0.verb == "MARK" && $0.parameters == ["camille", "lea", "A1C1.3", "partly-met", "outil cité, pas utilisé"] })
+        await back.close()
+
+        // The admin exports results and the PV from the command line.
+        let common = ["--server", "127.0.0.1:\(port2)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "admin"]
+        let results = try Self.client(common + ["results", "--room", "r1", "--format", "csv"], in: folder)
+        #expect(results.status == 0)
+        #expect(results.out == "room,candidate,competence,decision,status,comment\nr1,lea,A1C1,-,provisional,\n")
+        let pv = try Self.client(common + ["pv", "--room", "r1"], in: folder)
+        #expect(pv.status == 0)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("pv-r1.md"), encoding: .utf8)
+        #expect(markdown.contains("partiellement atteint — outil cité, pas utilisé"))
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("pv-r1.html").path))
+        kill(second.process.processIdentifier, SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+
+        // The audit: intact, then one stored event altered by hand.
+        let intact = try Self.run(["audit", "verify"], in: folder)
+        #expect(intact.status == 0)
+        #expect(intact.out.hasPrefix("ok: 1 room,"))
+        let database = try DefenceDatabase(path: folder.appendingPathComponent("data/defence.sqlite").path)
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE room_event SET payload = replace(payload, 'partly-met', 'met') WHERE type = 'mark'")
+        }
+        let broken = try Self.run(["audit", "verify", "--room", "r1"], in: folder)
+        #expect(broken.status != 0)
+        #expect(broken.out.contains("BROKEN room r1, event"), "\(broken.out)")
     }
 }
