@@ -73,6 +73,7 @@ let package = Package(
             dependencies: [
                 "DefenceProtocol",
                 "DefenceChannel",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

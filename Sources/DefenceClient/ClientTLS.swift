@@ -1,3 +1,4 @@
+import Crypto
 import NIOSSL
 
 /// TLS settings for clients. Certificate verification is always on.
@@ -12,5 +13,17 @@ public enum ClientTLS {
             tls.trustRoots = .file(caFile)
         }
         return tls
+    }
+
+    /// SHA-256 of a certificate's DER bytes, lower-case hex: what `--pin` compares.
+    public static func fingerprint(der: [UInt8]) -> String {
+        SHA256.hash(data: der).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+    }
+
+    /// The fingerprint of the first certificate of a PEM file.
+    public static func fingerprint(pemFile: String) throws -> String {
+        let certificates = try NIOSSLCertificate.fromPEMFile(pemFile)
+        guard let first = certificates.first else { throw ClientError.unexpected("no certificate in \(pemFile)") }
+        return fingerprint(der: try first.toDERBytes())
     }
 }

@@ -26,13 +26,16 @@ public final class LineConnection: Sendable {
     ///   - tls: the client TLS settings, e.g. from ``ClientTLS/configuration(caFile:)``.
     ///   - maxLineBytes: the longest line accepted from the server.
     ///   - receiveBufferBytes: a socket receive buffer size, to simulate a slow network in tests.
+    ///   - pinnedSHA256: when set, the server's certificate must have this SHA-256 fingerprint (hex); the chain
+    ///     is then not checked against any CA.
     /// - Throws: connection and TLS errors (an untrusted certificate fails the first read or write).
     public static func connect(
         host: String,
         port: Int,
         tls: TLSConfiguration,
         maxLineBytes: Int = 65_536,
-        receiveBufferBytes: Int? = nil
+        receiveBufferBytes: Int? = nil,
+        pinnedSHA256: String? = nil
     ) async throws -> LineConnection {
         let context = try NIOSSLContext(configuration: tls)
         let inbox = LineInbox()
@@ -46,7 +49,16 @@ public final class LineConnection: Sendable {
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                    let handler: NIOSSLClientHandler
+                    if let pin = pinnedSHA256?.lowercased() {
+                        // Pinning replaces chain verification: the leaf certificate must have exactly this SHA-256.
+                        handler = try NIOSSLClientHandler(context: context, serverHostname: serverHostname) { chain, promise in
+                            let matches = (try? chain.first?.toDERBytes()).map { ClientTLS.fingerprint(der: $0) == pin } ?? false
+                            promise.succeed(matches ? .certificateVerified : .failed)
+                        }
+                    } else {
+                        handler = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                    }
                     try channel.pipeline.syncOperations.addHandler(handler)
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLineBytes))

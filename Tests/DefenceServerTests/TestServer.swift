@@ -24,12 +24,31 @@ final class TestServer: Sendable {
         configuration.dataDirectory = folder + "/data"
         configuration.certsDirectory = folder + "/Certs"
         configure(&configuration)
+        return try await start(configuration: configuration, folder: folder)
+    }
+
+    /// Stops this server (keeping its data) and starts a new one on the same port and data.
+    func restarted() async throws -> TestServer {
+        server.shutdown()
+        _ = try? await runTask.value
+        var configuration = self.configuration
+        configuration.port = port
+        return try await Self.start(configuration: configuration, folder: folder, adminToken: adminToken)
+    }
+
+    static func start(configuration: ServerConfiguration, folder: String, adminToken: String? = nil) async throws -> TestServer {
+        var configuration = configuration
         var logger = Logger(label: "test-server")
         logger.logLevel = .critical
         let prepared = try ServerSetup.prepare(&configuration, certificate: nil, key: nil, logger: logger)
         let database = try DefenceDatabase(path: configuration.databasePath)
         try await ServerSetup.installBundledReferential(database: database, now: configuration.now())
-        let token = try #require(try await ServerSetup.bootstrapAdmin(database: database, configuration: configuration))
+        let token: String
+        if let adminToken {
+            token = adminToken
+        } else {
+            token = try #require(try await ServerSetup.bootstrapAdmin(database: database, configuration: configuration))
+        }
         let server = try await DefenceServer.bind(configuration: configuration, database: database, logger: logger)
         let task = Task { try await server.run() }
         return TestServer(
@@ -38,11 +57,23 @@ final class TestServer: Sendable {
             adminToken: token,
             caPath: try #require(prepared.caPath),
             folder: folder,
-            runTask: task
+            runTask: task,
+            configuration: configuration
         )
     }
 
-    private init(server: DefenceServer, database: DefenceDatabase, adminToken: String, caPath: String, folder: String, runTask: Task<Void, Error>) {
+    let configuration: ServerConfiguration
+
+    private init(
+        server: DefenceServer,
+        database: DefenceDatabase,
+        adminToken: String,
+        caPath: String,
+        folder: String,
+        runTask: Task<Void, Error>,
+        configuration: ServerConfiguration
+    ) {
+        self.configuration = configuration
         self.server = server
         self.database = database
         self.adminToken = adminToken

@@ -1,0 +1,251 @@
+import DefenceProtocol
+import Foundation
+import NIOSSL
+
+/// Where and how to connect.
+public struct ServerEndpoint: Sendable, Hashable {
+    /// Host name or IP address.
+    public var host: String
+    /// TCP port.
+    public var port: Int
+    /// A CA file to trust (nil: the system's roots).
+    public var caFile: String?
+    /// A pinned SHA-256 fingerprint of the server certificate (wins over `caFile`).
+    public var pin: String?
+
+    /// Creates an endpoint.
+    public init(host: String, port: Int, caFile: String? = nil, pin: String? = nil) {
+        self.host = host
+        self.port = port
+        self.caFile = caFile
+        self.pin = pin
+    }
+}
+
+/// What a live session reports to its user.
+public enum LiveEvent: Sendable, Equatable {
+    /// Connected and authenticated (again); joined rooms are being resumed.
+    case connected
+    /// The connection dropped; the session reconnects by itself (`attempt` counts from 1).
+    case disconnected(reason: String, attempt: Int)
+    /// A room line: `EVENT` or `SNAPSHOT` (duplicates after a resume are dropped).
+    case room(Message)
+    /// A new clock measurement: server time minus local time, and the round trip, in seconds.
+    case clock(offset: Double, roundTrip: Double, at: Date)
+    /// The server refused the session for good (e.g. token revoked); no more reconnection.
+    case ended(reason: String)
+}
+
+/// A long-lived client session: correlates requests and replies by id, delivers room events as an async
+/// sequence, measures the clock offset with `PING`, and reconnects by itself with backoff and jitter,
+/// resuming every joined room from the last event it delivered — without losing or duplicating one.
+public actor LiveSession {
+    /// The events, in order.
+    public nonisolated let events: AsyncStream<LiveEvent>
+    private let continuation: AsyncStream<LiveEvent>.Continuation
+    private let endpoint: ServerEndpoint
+    private let token: String
+    private var connection: LineConnection?
+    private var reader: Task<Void, Never>?
+    private var pinger: Task<Void, Never>?
+    private var pending: [String: (data: [Message], continuation: CheckedContinuation<Reply, Error>)] = [:]
+    private var counter = 0
+    private var lastSeq: [String: Int] = [:]
+    private var joined: [String] = []
+    private var closed = false
+    /// The last measured offset (server − local), in seconds.
+    public private(set) var clockOffset: Double = 0
+    /// When the clock was last measured.
+    public private(set) var lastSync: Date?
+
+    /// The first and the longest wait between reconnection attempts, in seconds.
+    public static let backoff = (first: 0.5, max: 10.0)
+
+    /// Creates a session; call ``start()``.
+    public init(endpoint: ServerEndpoint, token: String) {
+        self.endpoint = endpoint
+        self.token = token
+        (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// Connects and authenticates once; later drops are repaired in the background.
+    /// - Throws: connection, TLS or `AUTH_FAILED` errors of this first attempt.
+    public func start() async throws {
+        try await connect()
+    }
+
+    /// Sends a command and waits for its terminal reply (`OK`, `PONG` or `FAIL`).
+    /// - Throws: ``ClientError/closed`` if the connection drops first.
+    public func request(_ command: Command, timeout: Duration = .seconds(30)) async throws -> Reply {
+        guard let connection else { throw ClientError.closed }
+        counter += 1
+        let id = "s\(counter)"
+        let line = command.message(id: id).serialized
+        return try await withCheckedThrowingContinuation { continuation in
+            pending[id] = ([], continuation)
+            Task {
+                do {
+                    try await connection.send(line)
+                } catch {
+                    self.fail(id, error)
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.fail(id, ClientError.timeout)
+            }
+        }
+    }
+
+    /// Joins a room (or resumes it after a reconnection) and remembers it.
+    public func join(_ room: String) async throws -> Reply {
+        let reply = try await request(lastSeq[room].map { .resume(room: room, lastSeq: $0) } ?? .join(room: room))
+        if reply.terminal.verb == "OK", !joined.contains(room) { joined.append(room) }
+        return reply
+    }
+
+    /// The last event sequence number delivered for a room.
+    public func lastSequence(of room: String) -> Int? { lastSeq[room] }
+
+    /// Closes the session for good.
+    public func close() async {
+        closed = true
+        pinger?.cancel()
+        reader?.cancel()
+        if let connection { try? await connection.send("QUIT"); await connection.close() }
+        continuation.finish()
+    }
+
+    // MARK: Connection
+
+    private func connect() async throws {
+        let tls = ClientTLS.configuration(caFile: endpoint.pin == nil ? endpoint.caFile : nil)
+        let lines = try await LineConnection.connect(host: endpoint.host, port: endpoint.port, tls: tls, pinnedSHA256: endpoint.pin)
+        let greeting: String
+        do {
+            greeting = try await lines.nextLine(timeout: .seconds(10))
+        } catch let error as NIOSSLError {
+            await lines.close()
+            throw ClientError.tls("\(error)")
+        }
+        guard greeting.hasPrefix("HELLO \(ProtocolVersion.current)") else {
+            await lines.close()
+            throw ClientError.unexpected(greeting)
+        }
+        try await lines.send("@id=auth AUTH \(token)")
+        let reply = try await lines.nextLine(timeout: .seconds(15))
+        guard reply.hasPrefix("@id=auth OK AUTH ") else {
+            await lines.close()
+            let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(reply)
+            throw ClientError.failed(code: message?.parameters.dropFirst().first ?? "?", text: message?.parameters.last ?? reply, line: reply)
+        }
+        connection = lines
+        reader = Task { await self.read(lines) }
+        pinger = Task { await self.pingLoop() }
+        continuation.yield(.connected)
+        for room in joined {
+            Task { _ = try? await self.request(self.lastSeq[room].map { .resume(room: room, lastSeq: $0) } ?? .join(room: room)) }
+        }
+    }
+
+    private func read(_ lines: LineConnection) async {
+        var endReason = "the server closed the connection"
+        var fatal = false
+        while true {
+            let line: String
+            do {
+                line = try await lines.nextLine(timeout: .seconds(3600))
+            } catch ClientError.timeout {
+                continue
+            } catch {
+                break
+            }
+            guard let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(line) else { continue }
+            if let id = message.id, var entry = pending[id] {
+                if ["OK", "FAIL", "PONG"].contains(message.verb) {
+                    pending[id] = nil
+                    entry.continuation.resume(returning: Reply(data: entry.data, terminal: message))
+                } else {
+                    entry.data.append(message)
+                    pending[id] = entry
+                }
+                continue
+            }
+            switch message.verb {
+            case "PING":
+                if let token = message.parameters.first { try? await lines.send("PONG \(token)") }
+            case "EVENT":
+                let room = message.parameters.first ?? ""
+                let seq = Int(message.parameters.count > 1 ? message.parameters[1] : "") ?? 0
+                if let last = lastSeq[room], seq <= last { continue }
+                lastSeq[room] = seq
+                continuation.yield(.room(message))
+            case "SNAPSHOT":
+                let room = message.parameters.first ?? ""
+                lastSeq[room] = Int(message.parameters.count > 1 ? message.parameters[1] : "") ?? 0
+                continuation.yield(.room(message))
+            case "FAIL":
+                endReason = message.parameters.last ?? endReason
+                let code = message.parameters.count > 1 ? message.parameters[1] : ""
+                fatal = code == ErrorCode.revoked.rawValue
+            default:
+                continue
+            }
+        }
+        connection = nil
+        pinger?.cancel()
+        for (id, entry) in pending {
+            pending[id] = nil
+            entry.continuation.resume(throwing: ClientError.closed)
+        }
+        guard !closed else { return }
+        if fatal {
+            continuation.yield(.ended(reason: endReason))
+            continuation.finish()
+            return
+        }
+        await reconnect(reason: endReason)
+    }
+
+    private func reconnect(reason: String) async {
+        var attempt = 0
+        while !closed {
+            attempt += 1
+            continuation.yield(.disconnected(reason: reason, attempt: attempt))
+            let base = min(Self.backoff.max, Self.backoff.first * pow(2, Double(attempt - 1)))
+            let wait = base * Double.random(in: 0.7...1.3)
+            try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+            do {
+                try await connect()
+                return
+            } catch ClientError.failed(let code, let text, _) where code == ErrorCode.authFailed.rawValue {
+                continuation.yield(.ended(reason: text))
+                continuation.finish()
+                return
+            } catch {
+                continue
+            }
+        }
+    }
+
+    private func pingLoop() async {
+        while !Task.isCancelled {
+            let sent = Date()
+            if let reply = try? await request(.ping(token: "clock"), timeout: .seconds(10)),
+                let serverTime = reply.terminal.parameters.first.flatMap(WireTime.parse)
+            {
+                let received = Date()
+                let roundTrip = received.timeIntervalSince(sent)
+                clockOffset = serverTime.timeIntervalSince(sent.addingTimeInterval(roundTrip / 2))
+                lastSync = received
+                continuation.yield(.clock(offset: clockOffset, roundTrip: roundTrip, at: received))
+            }
+            try? await Task.sleep(for: .seconds(10))
+        }
+    }
+
+    private func fail(_ id: String, _ error: Error) {
+        guard let entry = pending.removeValue(forKey: id) else { return }
+        entry.continuation.resume(throwing: error)
+    }
+}

@@ -1,0 +1,108 @@
+import DefenceClient
+import DefenceCore
+import DefenceProtocol
+import DefenceServer
+import Foundation
+import Synchronization
+import Testing
+
+/// Collects a live session's events in the background.
+final class EventLog: Sendable {
+    final class Storage: Sendable {
+        let items = Mutex<[LiveEvent]>([])
+    }
+
+    private let storage = Storage()
+    let task: Task<Void, Never>
+
+    init(_ session: LiveSession) {
+        let storage = self.storage
+        task = Task {
+            for await event in session.events { storage.items.withLock { $0.append(event) } }
+        }
+    }
+
+    var all: [LiveEvent] { storage.items.withLock { $0 } }
+
+    var roomSeqs: [Int] {
+        all.compactMap { event in
+            if case .room(let message) = event, message.verb == "EVENT" { return Int(message.parameters[1]) }
+            return nil
+        }
+    }
+
+    func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ predicate: ([LiveEvent]) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if predicate(all) { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw ProcessTests.ProcessTestError("timed out waiting for \(what); got \(all.suffix(5))")
+    }
+}
+
+@Suite struct LiveSessionTests {
+    @Test func reconnectsAndResumesWithoutLosingOrDuplicatingEvents() async throws {
+        var server = try await TestServer.start()
+        let tokens = try await server.makeUsers(["camille", "paul"], role: .juror)
+        let leaToken = try await server.makeUser("lea", role: .candidate)
+        let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+        try await admin.ok("ROOM-CREATE r1 team start=2026-12-01T08:00:00Z candidates=lea jurors=camille,paul president=camille block=A1")
+        await admin.close()
+
+        let session = LiveSession(endpoint: ServerEndpoint(host: "127.0.0.1", port: server.port, caFile: server.caPath), token: leaToken)
+        let log = EventLog(session)
+        try await session.start()
+        #expect(try await session.join("r1").terminal.verb == "OK")
+        try await log.waitUntil("a clock measurement") { $0.contains { if case .clock = $0 { return true } else { return false } } }
+
+        let juror = try await RoomClient.connect(server, name: "camille", token: tokens[0])
+        try await juror.ok("JOIN r1")
+        for index in 1...3 { try await juror.ok("SAY r1 room :avant \(index)") }
+        try await log.waitUntil("three messages") { events in events.filter { if case .room(let m) = $0 { return m.eventType == "message" } else { return false } }.count == 3 }
+        await juror.close()
+
+        // The server goes away and comes back; meanwhile nothing is lost.
+        server = try await server.restarted()
+        try await log.waitUntil("the reconnection") { events in events.filter { $0 == .connected }.count == 2 }
+        let juror2 = try await RoomClient.connect(server, name: "camille2", token: tokens[0])
+        try await juror2.ok("JOIN r1")
+        for index in 1...3 { try await juror2.ok("SAY r1 room :après \(index)") }
+        try await log.waitUntil("three more messages") { events in events.filter { if case .room(let m) = $0 { return m.eventType == "message" } else { return false } }.count == 6 }
+
+        let seqs = log.roomSeqs
+        #expect(seqs == Array(Set(seqs)).sorted(), "in order, no duplicate: \(seqs)")
+        let last = try #require(seqs.last)
+        #expect(Set(seqs) == Set((seqs.first!)...last), "no gap: \(seqs)")
+        #expect(log.all.contains { if case .disconnected = $0 { return true } else { return false } })
+        await session.close()
+        await juror2.close()
+        await server.stop()
+    }
+
+    @Test func aPinnedFingerprintIsEnforced() async throws {
+        try await withServer { server in
+            let folder = (server.caPath as NSString).deletingLastPathComponent
+            let pin = try ClientTLS.fingerprint(pemFile: folder + "/server.pem")
+            let good = LiveSession(endpoint: ServerEndpoint(host: "127.0.0.1", port: server.port, pin: pin), token: server.adminToken)
+            try await good.start()
+            #expect(try await good.request(.whoami).terminal.parameters.prefix(2) == ["WHOAMI", "admin"])
+            await good.close()
+            let wrong = LiveSession(endpoint: ServerEndpoint(host: "127.0.0.1", port: server.port, pin: String(repeating: "0", count: 64)), token: server.adminToken)
+            await #expect(throws: ClientError.self) { try await wrong.start() }
+        }
+    }
+
+    @Test func aRevokedTokenEndsTheSession() async throws {
+        try await withServer { server in
+            let token = try await server.makeUser("lea", role: .candidate)
+            let session = LiveSession(endpoint: ServerEndpoint(host: "127.0.0.1", port: server.port, caFile: server.caPath), token: token)
+            let log = EventLog(session)
+            try await session.start()
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("USER-DISABLE lea")
+            try await log.waitUntil("the end") { $0.contains { if case .ended = $0 { return true } else { return false } } }
+            await admin.close()
+        }
+    }
+}
