@@ -41,6 +41,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Pure: what the terminal clients show (room view, sentences in French and English, the screen).
+        .target(name: "DefenceConsole", dependencies: ["DefenceProtocol"]),
         // SQLite through GRDB.
         .target(
             name: "DefenceStore",
@@ -94,11 +96,13 @@ let package = Package(
             name: "DefenceCommand",
             dependencies: [
                 "DefenceClient",
+                "DefenceConsole",
                 "DefenceProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "DefenceProtocolTests", dependencies: ["DefenceProtocol"]),
+        .testTarget(name: "DefenceConsoleTests", dependencies: ["DefenceConsole", "DefenceProtocol"]),
         .testTarget(name: "DefenceCoreTests", dependencies: ["DefenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DefenceChannelTests", dependencies: ["DefenceChannel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "DefenceStoreTests", dependencies: ["DefenceStore", "DefenceCore"]),

@@ -1,0 +1,136 @@
+import DefenceConsole
+import DefenceProtocol
+import Foundation
+import Testing
+
+func line(_ text: String) -> Message {
+    try! LineParser(limits: Limits(maxLineBytes: 65_536)).parse(text)!
+}
+
+@Suite struct RoomViewTests {
+    @Test func foldsSnapshotAndEvents() {
+        var view = RoomView(room: "r1")
+        view.apply(line("SNAPSHOT r1 3 2026-12-01T08:00:00.000Z open phase=0 phase-name=presentation remaining-ms=1800000 overtime=no present=lea :Salle A"))
+        #expect(view.state == "open" && view.present == ["lea"] && view.title == "Salle A")
+        #expect(view.remaining(serverNow: Date()) == 1800)
+        view.apply(line("EVENT r1 4 2026-12-01T08:00:00.000Z joined camille juror"))
+        view.apply(line("EVENT r1 5 2026-12-01T08:00:00.000Z timer-started by=camille ends-at=2026-12-01T08:30:00.000Z"))
+        let t = WireTime.parse("2026-12-01T08:10:00.000Z")!
+        #expect(view.state == "running")
+        #expect(view.remaining(serverNow: t) == 1200)
+        view.apply(line("EVENT r1 6 2026-12-01T08:10:00.000Z timer-paused by=paul remaining-ms=1200000 :son"))
+        #expect(view.state == "paused" && view.remaining(serverNow: t.addingTimeInterval(300)) == 1200)
+        view.apply(line("EVENT r1 7 2026-12-01T08:11:00.000Z message camille room :Bonjour"))
+        view.apply(line("EVENT r1 8 2026-12-01T08:11:00.000Z mark camille lea A1C1.1 met"))
+        view.apply(line("EVENT r1 9 2026-12-01T08:11:00.000Z connection-lost lea candidate"))
+        #expect(view.notes.map(\.text) == ["Bonjour"])
+        #expect(view.marks["camille"]?["lea A1C1.1"] == "met")
+        #expect(view.present == ["camille"])
+        #expect(view.lastSeq == 9)
+        view.apply(line("EVENT r2 10 2026-12-01T08:11:00.000Z opened"))
+        #expect(view.lastSeq == 9, "other rooms' lines are ignored")
+    }
+}
+
+@Suite struct NarratorTests {
+    @Test func sentencesInBothLanguages() {
+        let event = line("EVENT r1 12 2026-12-01T08:25:00.000Z warning 300")
+        #expect(Narrator(language: .fr).sentence(event) == "[08:25:00] #12 Attention : plus que 5 min.")
+        #expect(Narrator(language: .en).sentence(event) == "[08:25:00] #12 Warning: 5 min left.")
+        let message = line("EVENT r1 13 2026-12-01T08:25:01.000Z message camille room :Encore cinq minutes")
+        #expect(Narrator(language: .fr).sentence(message) == "[08:25:01] #13 camille : Encore cinq minutes")
+        #expect(Narrator(language: .en).sentence(line("EVENT r1 14 2026-12-01T08:30:00.000Z overtime")) == "[08:30:00] #14 Time is up: overtime.")
+        #expect(Narrator.clock(754) == "12:34")
+        #expect(Narrator.clock(-61) == "-01:01")
+    }
+
+    @Test func languageFromOptionOrLocale() {
+        #expect(Language.resolve("en", environment: ["LANG": "fr_FR.UTF-8"]) == .en)
+        #expect(Language.resolve(nil, environment: ["LANG": "en_GB.UTF-8"]) == .en)
+        #expect(Language.resolve(nil, environment: ["LC_ALL": "fr_FR", "LANG": "en_US"]) == .fr)
+        #expect(Language.resolve(nil, environment: [:]) == .fr)
+    }
+}
+
+@Suite struct ConsoleInputTests {
+    @Test func typedLinesBecomeCommands() {
+        func parse(_ text: String) -> ConsoleInput.Action { ConsoleInput.parse(text, room: "r1", language: .en) }
+        #expect(parse("start") == .send(.timerStart(room: "r1")))
+        #expect(parse("pause sound cut") == .send(.timerPause(room: "r1", reason: "sound cut")))
+        #expect(parse("+60 late start") == .send(.timerAdjust(room: "r1", seconds: 60, reason: "late start")))
+        #expect(parse("-30") == .send(.timerAdjust(room: "r1", seconds: -30, reason: nil)))
+        #expect(parse("jury il lit ses notes") == .send(.say(room: "r1", audience: "jury", text: "il lit ses notes")))
+        #expect(parse("hand") == .send(.signal(room: "r1", kind: "hand")))
+        #expect(parse("mark lea A1C1.2 met très clair") == .send(.mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: "met", comment: "très clair")))
+        #expect(parse("decide lea A1C1 acquis") == .send(.decide(room: "r1", candidate: "lea", competence: "A1C1", decision: "acquis", comment: nil)))
+        #expect(parse("   ") == .nothing)
+        #expect(parse("quit") == .quit)
+        if case .problem(let text) = parse("mark lea") { #expect(text.hasPrefix("Usage: mark")) } else { Issue.record("expected a problem") }
+        if case .problem(let text) = parse("dance") { #expect(text.contains("dance")) } else { Issue.record("expected a problem") }
+    }
+}
+
+@Suite struct RoomScreenTests {
+    func view() -> RoomView {
+        var view = RoomView(room: "r1")
+        view.apply(line("SNAPSHOT r1 5 2026-12-01T08:00:00.000Z running phase=1 phase-name=questions remaining-ms=754000 ends-at=2026-12-01T08:30:00.000Z overtime=no present=lea,camille :Salle A"))
+        view.apply(line("EVENT r1 6 2026-12-01T08:17:00.000Z message camille room :Nous passons aux questions"))
+        view.apply(line("EVENT r1 7 2026-12-01T08:17:00.000Z message camille jury :note"))
+        return view
+    }
+
+    func context(role: String = "candidate", now: String = "2026-12-01T08:17:26.000Z", synced: Double? = 3, connected: Bool = true, language: Language = .fr) -> ScreenContext {
+        let date = WireTime.parse(now)!
+        return ScreenContext(
+            now: date, offset: 0, lastSync: synced.map { date.addingTimeInterval(-$0) }, connected: connected, role: role, me: "lea",
+            language: language, width: 100, height: 40, color: false
+        )
+    }
+
+    @Test func candidateScreenShowsTheClockPhaseAndMessages() {
+        let screen = RoomScreen.render(view(), context())
+        #expect(screen[0].hasPrefix("Defence Rooms — salle r1 · Salle A") && screen[0].hasSuffix("EN COURS"))
+        #expect(screen.contains("Phase : questions"))
+        // 12:34 left, in big digits.
+        #expect(screen.contains("      █ █████       █████ █   █"))
+        #expect(screen.contains("      █     █   █       █ █   █"))
+        #expect(screen.contains("Heure vérifiée avec le serveur il y a 3 s"))
+        #expect(screen.contains("  camille : Nous passons aux questions"))
+        #expect(screen.last == "[r] prêt·e  [h] lever la main  [q] quitter")
+        #expect(!screen.contains { $0.contains("\u{1B}") }, "no colour when disabled")
+    }
+
+    @Test func aStaleOrLostClockIsShownAsSuch() {
+        #expect(RoomScreen.render(view(), context(synced: 45)).contains { $0.contains("HEURE NON VÉRIFIÉE (45 s)") })
+        #expect(RoomScreen.render(view(), context(connected: false, language: .en)).contains { $0.contains("CONNECTION LOST") })
+    }
+
+    @Test func overtimeAndWarningsAreUnmistakable() {
+        let late = RoomScreen.render(view(), context(now: "2026-12-01T08:31:05.000Z"))
+        #expect(late.contains("DÉPASSEMENT — le temps prévu est écoulé"))
+        #expect(late.contains { $0.contains("█████") })
+    }
+
+    @Test func jurorScreenShowsTheChecklistWithBothJurorsMarks() {
+        var room = view()
+        room.candidates = ["lea"]
+        room.jurors = ["lea", "paul"]  // "me" is lea in this context
+        room.checklist = [RoomView.ChecklistItem(competence: "A1C1", title: "Mettre en place un dispositif de veille", criteria: [("A1C1.1", "Il identifie des sources"), ("A1C1.2", "Il préconise une méthodologie")])]
+        room.apply(line("EVENT r1 8 2026-12-01T08:18:00.000Z mark lea lea A1C1.1 met"))
+        room.apply(line("EVENT r1 9 2026-12-01T08:18:00.000Z mark paul lea A1C1.1 partly-met"))
+        let screen = RoomScreen.render(room, context(role: "juror", language: .en))
+        #expect(screen.contains("▶ ✔ ◐ A1C1.1 Il identifie des sources"))
+        #expect(screen.contains("  · · A1C1.2 Il préconise une méthodologie"))
+        #expect(screen.contains { $0.contains("Unassessed: 1") })
+        #expect(screen.contains("  camille → jury : note"))
+    }
+
+    @Test func theScreenFitsTheTerminal() {
+        var small = context()
+        small.width = 40
+        small.height = 12
+        let screen = RoomScreen.render(view(), small)
+        #expect(screen.count <= 12)
+        #expect(screen.allSatisfy { $0.count <= 40 || $0.contains("█") })
+    }
+}
