@@ -27,8 +27,8 @@ public final class DefenceConnection: Sendable {
 
     /// Connects, verifies the server certificate and reads the greeting.
     /// - Throws: TLS or connection errors; ``ClientError/unexpected(_:)`` when the greeting is not `HELLO defence/1`.
-    public static func connect(host: String, port: Int, tls: TLSConfiguration) async throws -> DefenceConnection {
-        let lines = try await LineConnection.connect(host: host, port: port, tls: tls)
+    public static func connect(host: String, port: Int, tls: TLSConfiguration, pin: String? = nil) async throws -> DefenceConnection {
+        let lines = try await LineConnection.connect(host: host, port: port, tls: tls, pinnedSHA256: pin)
         let first: String
         do {
             first = try await lines.nextLine(timeout: .seconds(10))

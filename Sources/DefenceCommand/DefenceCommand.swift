@@ -18,14 +18,17 @@ struct DefenceCommand: AsyncParsableCommand {
             server certificate is always verified, against --ca or the system's trusted roots.
             """,
         version: "0.1.0",
-        subcommands: [WhoAmI.self, Ping.self, AdminCommand.self]
+        subcommands: [Login.self, WhoAmI.self, Ping.self, RoomCommand.self, AdminCommand.self]
     )
 
-    @Option(help: "The server, as host:port.")
-    var server: String = "127.0.0.1:7443"
+    @Option(help: "The server, as host:port (default: the profile's, else 127.0.0.1:7443).")
+    var server: String?
 
     @Option(help: "A PEM file of the certificate authority to trust (the server's Certs/ca.pem in development).")
     var ca: String?
+
+    @Option(help: "The SHA-256 fingerprint (hex) of the server certificate, to pin it instead of trusting a CA.")
+    var pin: String?
 
     @Option(help: "A file whose first line is the access token.")
     var tokenFile: String?
@@ -33,15 +36,36 @@ struct DefenceCommand: AsyncParsableCommand {
     @Option(help: "The access token itself (prefer --token-file or DEFENCE_TOKEN: arguments are visible to other users).")
     var token: String?
 
-    /// Connects and authenticates with the options given.
-    func connect() async throws -> DefenceConnection {
-        guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]) else {
+    @Option(help: "The connection profile to use (default: ~/.config/defence/profile.json, written by 'defence login').")
+    var profile: String?
+
+    /// The stored profile, if any.
+    var storedProfile: Profile? { Profile.load(from: profile ?? Profile.defaultPath) }
+
+    /// Where to connect: flags first, then the profile, then 127.0.0.1:7443.
+    func endpoint() throws -> ServerEndpoint {
+        let stored = storedProfile
+        let address = server ?? stored?.server ?? "127.0.0.1:7443"
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw ValidationError("--server must be host:port, e.g. 127.0.0.1:7443")
         }
-        var host = String(server[..<colon])
+        var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let explicitTrust = ca != nil || pin != nil
+        return ServerEndpoint(
+            host: host,
+            port: port,
+            caFile: explicitTrust ? ca : stored?.ca,
+            pin: explicitTrust ? pin : stored?.pin
+        )
+    }
+
+    /// Connects and authenticates with the options given.
+    func connect() async throws -> DefenceConnection {
+        let endpoint = try endpoint()
         let secret = try readToken()
-        let connection = try await DefenceConnection.connect(host: host, port: port, tls: ClientTLS.configuration(caFile: ca))
+        let tls = ClientTLS.configuration(caFile: endpoint.pin == nil ? endpoint.caFile : nil)
+        let connection = try await DefenceConnection.connect(host: endpoint.host, port: endpoint.port, tls: tls, pin: endpoint.pin)
         do {
             try await connection.authenticate(token: secret)
         } catch {
@@ -51,7 +75,8 @@ struct DefenceCommand: AsyncParsableCommand {
         return connection
     }
 
-    private func readToken() throws -> String {
+    /// The token: --token, --token-file, DEFENCE_TOKEN, then the profile's.
+    func readToken() throws -> String {
         if let token { return token }
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
@@ -62,7 +87,8 @@ struct DefenceCommand: AsyncParsableCommand {
             return first.trimmingCharacters(in: .whitespaces)
         }
         if let token = ProcessInfo.processInfo.environment["DEFENCE_TOKEN"], !token.isEmpty { return token }
-        throw ValidationError("no token: give --token-file, --token or DEFENCE_TOKEN")
+        if let stored = storedProfile { return stored.token }
+        throw ValidationError("no token: give --token-file, --token, DEFENCE_TOKEN, or run 'defence login' first")
     }
 }
 

@@ -137,8 +137,11 @@ public enum RoomScreen {
 
         rows.append("")
         if let status = context.status { rows.append(clip(status, context.width)) }
-        rows.append(clip(keys(context), context.width))
-        if rows.count > context.height { rows = Array(rows.prefix(max(1, context.height - 1))) + [rows.last!] }
+        let keyRows = wrap(keys(context), context.width)
+        rows += keyRows
+        if rows.count > context.height {
+            rows = Array(rows.prefix(max(1, context.height - keyRows.count))) + keyRows.suffix(max(1, min(keyRows.count, context.height - 1)))
+        }
         return rows
     }
 
@@ -198,6 +201,24 @@ public enum RoomScreen {
                 "[s] start [p] pause/resume [+/-] ±1 min [↑↓] criterion [←→] competence [tab] candidate [1] met [2] partly [3] not met [0] clear [a/n] propose [d] deliberate [S] sign [q] quit"
             )
         }
+    }
+
+    /// Splits text into lines of at most `width` characters, at spaces before `[`.
+    static func wrap(_ text: String, _ width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for part in text.components(separatedBy: " [") .enumerated().map({ $0.offset == 0 ? $0.element : "[" + $0.element }) {
+            if current.isEmpty {
+                current = part
+            } else if current.count + 1 + part.count <= width {
+                current += " " + part
+            } else {
+                lines.append(clip(current, width))
+                current = part
+            }
+        }
+        if !current.isEmpty { lines.append(clip(current, width)) }
+        return lines
     }
 
     static func fit(_ left: String, _ right: String, width: Int) -> String {

@@ -1,0 +1,36 @@
+import ArgumentParser
+import DefenceClient
+import DefenceProtocol
+import Foundation
+
+/// `defence login`: checks the connection and stores it as the profile every command uses.
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a server, CA or pin, and token, then store them as your connection profile (mode 0600).",
+        discussion: """
+            Example: defence --server defence.example.org:7443 --token-file ~/jury-token.txt login
+            With a development server: defence --ca Certs/ca.pem --token-file data/admin.token login
+            Afterwards 'defence room mspr-a1' needs no other option.
+            """
+    )
+
+    @ParentCommand var root: DefenceCommand
+
+    func run() async throws {
+        let endpoint = try root.endpoint()
+        let token = try root.readToken()
+        let connection = try await root.connect()
+        let who = try await connection.request(.whoami).terminal
+        await connection.close()
+        let path = root.profile ?? Profile.defaultPath
+        let ca = endpoint.caFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let profile = Profile(
+            server: "\(endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host):\(endpoint.port)",
+            ca: ca, pin: endpoint.pin, token: token,
+            user: who.parameters.count > 1 ? who.parameters[1] : nil,
+            role: who.parameters.count > 2 ? who.parameters[2] : nil
+        )
+        try profile.save(to: path)
+        print("\(who.parameters.last ?? "") (\(profile.user ?? "?"), \(profile.role ?? "?")) — profile saved to \(path)")
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import DefenceClient
+import DefenceConsole
+import DefenceProtocol
+import Foundation
+
+/// `defence room ROOM`: the live room console.
+struct RoomCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "room",
+        abstract: "Join a room: the live console for candidates and jurors (full screen, or --plain).",
+        discussion: """
+            Full screen: a large clock with the phase, warnings and overtime, who is present, the room's messages, \
+            and the connection and clock health; jurors also get the clock controls and the checklist. Keys are \
+            shown at the bottom of the screen.
+            --plain prints every event as a sentence and reads commands from standard input (type 'help'): for \
+            screen readers, logs and scripts. The console reconnects by itself and resumes the room without \
+            losing an event. NO_COLOR disables colours.
+            """
+    )
+
+    @ParentCommand var root: DefenceCommand
+
+    @Argument(help: "The room id (default: your only room, if you have exactly one).")
+    var room: String?
+
+    @Flag(help: "Line mode: sentences out, commands in, no cursor movement or colour.")
+    var plain = false
+
+    @Option(help: "fr or en (default: from the locale).")
+    var lang: String?
+
+    func run() async throws {
+        let language = Language.resolve(lang)
+        let session = LiveSession(endpoint: try root.endpoint(), token: try root.readToken())
+        try await session.start()
+        let who = try await session.request(.whoami).terminal
+        let me = who.parameters.count > 1 ? who.parameters[1] : "?"
+        let role = who.parameters.count > 2 ? who.parameters[2] : "candidate"
+        let roomID = try await chooseRoom(session, language: language)
+        let console = RoomConsole(session: session, room: roomID, me: me, role: role, language: language)
+        if plain {
+            try await console.runPlain()
+        } else {
+            try await console.runFullScreen()
+        }
+    }
+
+    private func chooseRoom(_ session: LiveSession, language: Language) async throws -> String {
+        if let room { return room }
+        let rooms = try await session.request(.roomList(day: nil, state: nil)).data.map { $0.parameters[0] }
+        guard rooms.count == 1, let only = rooms.first else {
+            throw ValidationError(language.text(
+                "précisez la salle : defence room <salle> (vos salles : \(rooms.joined(separator: ", ")))",
+                "name the room: defence room <room> (your rooms: \(rooms.joined(separator: ", ")))"
+            ))
+        }
+        return only
+    }
+}

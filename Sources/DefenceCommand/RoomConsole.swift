@@ -1,0 +1,223 @@
+import DefenceClient
+import DefenceConsole
+import DefenceProtocol
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a room console over a live session.
+actor RoomConsole {
+    let session: LiveSession
+    let room: String
+    let me: String
+    let role: String
+    let language: Language
+    private var view: RoomView
+    private var connected = true
+    private var status: String?
+    private var cursor = (candidate: 0, competence: 0, criterion: 0)
+    private var done = false
+
+    init(session: LiveSession, room: String, me: String, role: String, language: Language) {
+        self.session = session
+        self.room = room
+        self.me = me
+        self.role = role
+        self.language = language
+        self.view = RoomView(room: room)
+    }
+
+    // MARK: Shared
+
+    /// Joins the room and loads its plan and, for jurors and admins, its checklist.
+    private func prepare() async throws {
+        let joined = try await session.join(room)
+        guard joined.terminal.verb == "OK" else { throw ConsoleError(joined.terminal.parameters.last ?? "refused") }
+        let shown = try await session.request(.roomShow(room: room))
+        guard let plan = shown.data.first else { return }
+        view.applyPlan(plan)
+        guard role != "candidate" else { return }
+        let competences = plan.parameters.first { $0.hasPrefix("competences=") }?.dropFirst(12).split(separator: ",").map(String.init) ?? []
+        let ref = plan.parameters.first { $0.hasPrefix("referential=") }.map { String($0.dropFirst(12)) }
+        var checklist: [RoomView.ChecklistItem] = []
+        for code in competences {
+            let reply = try await session.request(.competenceShow(code: code, ref: ref))
+            let title = reply.data.first { $0.verb == "COMPETENCE" }?.parameters.last ?? ""
+            let criteria = reply.data.filter { $0.verb == "CRITERION" }.map { (id: $0.parameters[0], text: $0.parameters.last ?? "") }
+            checklist.append(RoomView.ChecklistItem(competence: code, title: title, criteria: criteria))
+        }
+        view.checklist = checklist
+        // Marks and proposals made before we arrived.
+        let progress = try await session.request(.progress(room: room))
+        for line in progress.data where line.verb == "MARK" && line.parameters.count >= 4 {
+            view.marks[line.parameters[0], default: [:]]["\(line.parameters[1]) \(line.parameters[2])"] = line.parameters[3]
+        }
+        for line in progress.data where line.verb == "PROPOSAL" && line.parameters.count >= 4 {
+            view.proposals[line.parameters[0], default: [:]]["\(line.parameters[1]) \(line.parameters[2])"] = line.parameters[3]
+        }
+    }
+
+    /// Sends a command and returns a one-line account of the answer, in the console's language.
+    private func send(_ command: Command) async -> (summary: String, data: [Message]) {
+        do {
+            let reply = try await session.request(command)
+            if reply.terminal.verb == "FAIL" {
+                let code = reply.terminal.parameters.count > 1 ? reply.terminal.parameters[1] : "?"
+                return (language.text("Refusé (\(code)) : ", "Refused (\(code)): ") + (reply.terminal.parameters.last ?? ""), reply.data)
+            }
+            return ("OK", reply.data)
+        } catch {
+            return (language.text("Pas de réponse : \(error)", "No answer: \(error)"), [])
+        }
+    }
+
+    // MARK: Plain
+
+    func runPlain() async throws {
+        let narrator = Narrator(language: language)
+        try await prepare()
+        let events = Task {
+            for await event in session.events {
+                switch event {
+                case .room(let line):
+                    view.apply(line)
+                    if let sentence = narrator.sentence(line) { emit(sentence) }
+                case .connected:
+                    emit(language.text("Connecté ; la salle reprend.", "Connected; resuming the room."))
+                case .disconnected(let reason, let attempt):
+                    emit(language.text("Connexion perdue (\(reason)) ; nouvelle tentative n°\(attempt)…", "Connection lost (\(reason)); retry #\(attempt)…"))
+                case .ended(let reason):
+                    emit(language.text("Session terminée : \(reason)", "Session ended: \(reason)"))
+                    return
+                case .clock:
+                    break
+                }
+            }
+        }
+        emit(language.text("Salle \(room) — tapez help pour les commandes.", "Room \(room) — type help for commands."))
+        while let line = readLine(strippingNewline: true) {
+            switch ConsoleInput.parse(line, room: room, language: language) {
+            case .nothing: continue
+            case .help: ConsoleInput.help(language).forEach(emit)
+            case .quit:
+                events.cancel()
+                await session.close()
+                return
+            case .problem(let text): emit(text)
+            case .send(let command):
+                let (summary, data) = await send(command)
+                for item in data {
+                    var shown = item
+                    shown.tags = []
+                    emit("  " + shown.serialized)
+                }
+                if case .time = command, summary == "OK", let remaining = view.remaining(serverNow: Date().addingTimeInterval(await session.clockOffset)) {
+                    emit(language.text("Temps restant : \(Narrator.clock(remaining))", "Time left: \(Narrator.clock(remaining))"))
+                }
+                emit(summary)
+            }
+        }
+        // End of input: leave cleanly.
+        events.cancel()
+        await session.close()
+    }
+
+    private nonisolated func emit(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    // MARK: Full screen
+
+    func runFullScreen() async throws {
+        try await prepare()
+        let terminal = Terminal()
+        terminal.enter()
+        defer { terminal.leave() }
+        let events = Task {
+            for await event in session.events {
+                switch event {
+                case .room(let line): view.apply(line)
+                case .connected: connected = true
+                case .disconnected: connected = false
+                case .ended(let reason):
+                    status = reason
+                    done = true
+                case .clock: break
+                }
+                await draw(terminal)
+            }
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                await draw(terminal)
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        defer {
+            events.cancel()
+            ticker.cancel()
+        }
+        while !done {
+            guard let key = await terminal.readKey() else { break }
+            await handle(key)
+        }
+        await session.close()
+    }
+
+    private func draw(_ terminal: Terminal) async {
+        let size = terminal.size()
+        let context = ScreenContext(
+            now: Date(), offset: await session.clockOffset, lastSync: await session.lastSync, connected: connected, role: role,
+            me: me, language: language, width: size.columns, height: size.rows,
+            color: ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true, cursor: cursor, status: status
+        )
+        terminal.show(RoomScreen.render(view, context))
+    }
+
+    private func handle(_ key: Terminal.Key) async {
+        switch key {
+        case .character("q"), .interrupt: done = true
+        case .character("r") where role == "candidate": status = await send(.signal(room: room, kind: "ready")).summary
+        case .character("h") where role == "candidate": status = await send(.signal(room: room, kind: "hand")).summary
+        case .character("s") where role != "candidate": status = await send(.timerStart(room: room)).summary
+        case .character("p") where role != "candidate":
+            status = await send(view.state == "paused" ? .timerResume(room: room) : .timerPause(room: room, reason: nil)).summary
+        case .character("+") where role != "candidate": status = await send(.timerAdjust(room: room, seconds: 60, reason: nil)).summary
+        case .character("-") where role != "candidate": status = await send(.timerAdjust(room: room, seconds: -60, reason: nil)).summary
+        case .character("d") where role != "candidate": status = await send(.deliberate(room: room)).summary
+        case .character("S") where role == "juror": status = await send(.sign(room: room)).summary
+        case .up: cursor.criterion = max(0, cursor.criterion - 1)
+        case .down:
+            let count = view.checklist.isEmpty ? 1 : view.checklist[min(cursor.competence, view.checklist.count - 1)].criteria.count
+            cursor.criterion = min(max(0, count - 1), cursor.criterion + 1)
+        case .left:
+            cursor.competence = max(0, cursor.competence - 1)
+            cursor.criterion = 0
+        case .right:
+            cursor.competence = min(max(0, view.checklist.count - 1), cursor.competence + 1)
+            cursor.criterion = 0
+        case .tab:
+            cursor.candidate = view.candidates.isEmpty ? 0 : (cursor.candidate + 1) % view.candidates.count
+        case .character(let c) where role == "juror" && "1230an".contains(c):
+            guard !view.checklist.isEmpty, !view.candidates.isEmpty else { return }
+            let candidate = view.candidates[min(cursor.candidate, view.candidates.count - 1)]
+            let item = view.checklist[min(cursor.competence, view.checklist.count - 1)]
+            if c == "a" || c == "n" {
+                status = await send(.propose(room: room, candidate: candidate, competence: item.competence, decision: c == "a" ? "acquis" : "non-acquis", comment: nil)).summary
+            } else if !item.criteria.isEmpty {
+                let criterion = item.criteria[min(cursor.criterion, item.criteria.count - 1)].id
+                let mark = ["1": "met", "2": "partly-met", "3": "not-met", "0": "clear"][c]!
+                status = await send(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil)).summary
+                if c != "0" { cursor.criterion = min(item.criteria.count - 1, cursor.criterion + 1) }
+            }
+        default: break
+        }
+    }
+}
+
+struct ConsoleError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The terminal in raw mode with the alternate screen; restored on exit, error and Ctrl-C.
+final class Terminal: @unchecked Sendable {
+    // @unchecked: `original` is written once in `enter()` before any other thread reads it, and `lastFrame` is
+    // only touched from `show`, which the console calls from its actor (one caller at a time).
+    private var original = termios()
+    private var lastFrame: [String] = []
+    private var entered = false
+
+    /// A key press.
+    enum Key: Equatable {
+        case character(Character)
+        case up, down, left, right, tab, interrupt
+    }
+
+    func enter() {
+        tcgetattr(STDIN_FILENO, &original)
+        var raw = original
+        raw.c_lflag &= ~tcflag_t(ECHO | ICANON | ISIG)
+        raw.c_iflag &= ~tcflag_t(IXON | ICRNL)
+        tcsetattr(STDIN_FILENO, TCSANOW, &raw)
+        write("\u{1B}[?1049h\u{1B}[?25l")
+        entered = true
+        // Whatever happens, the terminal comes back: on SIGTERM/SIGHUP too.
+        Terminal.current = self
+        for sig in [SIGTERM, SIGHUP] {
+            signal(sig) { _ in
+                Terminal.current?.leave()
+                exit(1)
+            }
+        }
+        atexit { Terminal.current?.leave() }
+    }
+
+    nonisolated(unsafe) static var current: Terminal?
+
+    func leave() {
+        guard entered else { return }
+        entered = false
+        write("\u{1B}[?25h\u{1B}[?1049l")
+        tcsetattr(STDIN_FILENO, TCSANOW, &original)
+    }
+
+    /// The window's size (re-read on every frame, so a resize is picked up at the next draw).
+    func size() -> (rows: Int, columns: Int) {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+            return (Int(size.ws_row), Int(size.ws_col))
+        }
+        return (24, 80)
+    }
+
+    /// Draws a frame (only when it changed).
+    func show(_ rows: [String]) {
+        guard rows != lastFrame else { return }
+        lastFrame = rows
+        write("\u{1B}[H\u{1B}[2J" + rows.joined(separator: "\r\n"))
+    }
+
+    /// The next key, or nil at the end of input.
+    func readKey() async -> Key? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(returning: Terminal.blockingReadKey())
+            }
+        }
+    }
+
+    private static func blockingReadKey() -> Key? {
+        var byte: UInt8 = 0
+        guard read(STDIN_FILENO, &byte, 1) == 1 else { return nil }
+        switch byte {
+        case 3: return .interrupt
+        case 9: return .tab
+        case 27:
+            var sequence = [UInt8](repeating: 0, count: 2)
+            guard read(STDIN_FILENO, &sequence, 2) == 2, sequence[0] == UInt8(ascii: "[") else { return .character("\u{1B}") }
+            switch sequence[1] {
+            case UInt8(ascii: "A"): return .up
+            case UInt8(ascii: "B"): return .down
+            case UInt8(ascii: "C"): return .right
+            case UInt8(ascii: "D"): return .left
+            default: return .character("\u{1B}")
+            }
+        default:
+            return .character(Character(Unicode.Scalar(byte)))
+        }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
