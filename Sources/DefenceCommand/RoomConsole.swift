@@ -79,13 +79,15 @@ actor RoomConsole {
         let narrator = Narrator(language: language)
         try await prepare()
         let events = Task {
+            var connections = 0
             for await event in session.events {
                 switch event {
                 case .room(let line):
                     view.apply(line)
                     if let sentence = narrator.sentence(line) { emit(sentence) }
                 case .connected:
-                    emit(language.text("Connecté ; la salle reprend.", "Connected; resuming the room."))
+                    connections += 1
+                    if connections > 1 { emit(language.text("Reconnecté ; la salle reprend.", "Reconnected; resuming the room.")) }
                 case .disconnected(let reason, let attempt):
                     emit(language.text("Connexion perdue (\(reason)) ; nouvelle tentative n°\(attempt)…", "Connection lost (\(reason)); retry #\(attempt)…"))
                 case .ended(let reason):
@@ -97,7 +99,14 @@ actor RoomConsole {
             }
         }
         emit(language.text("Salle \(room) — tapez help pour les commandes.", "Room \(room) — type help for commands."))
-        while let line = readLine(strippingNewline: true) {
+        // Standard input is read on its own thread, so that events keep flowing while nobody types.
+        let input = AsyncStream<String> { continuation in
+            Thread.detachNewThread {
+                while let line = readLine(strippingNewline: true) { continuation.yield(line) }
+                continuation.finish()
+            }
+        }
+        for await line in input {
             switch ConsoleInput.parse(line, room: room, language: language) {
             case .nothing: continue
             case .help: ConsoleInput.help(language).forEach(emit)
