@@ -134,3 +134,18 @@ func line(_ text: String) -> Message {
         #expect(screen.allSatisfy { $0.count <= 40 || $0.contains("█") })
     }
 }
+
+@Suite struct RoomBoardTests {
+    @Test func oneRowPerRoom() {
+        var running = RoomView(room: "mspr-a1")
+        running.applyPlan(line("ROOM mspr-a1 scheduled team 2026-12-01T08:00:00.000Z 2026-12-01T08:30:00.000Z candidates=lea,hugo jurors=camille,paul president=camille"))
+        running.apply(line("SNAPSHOT mspr-a1 9 2026-12-01T08:10:00.000Z running phase=0 phase-name=presentation remaining-ms=1200000 ends-at=2026-12-01T08:30:00.000Z overtime=no present=lea,camille"))
+        running.apply(line("EVENT mspr-a1 10 2026-12-01T08:10:01.000Z mark camille lea A1C1.1 met"))
+        let idle = RoomView(room: "r2")
+        let board = RoomBoard.render([running, idle], serverNow: WireTime.parse("2026-12-01T08:15:00.000Z")!, language: .en)
+        #expect(board.count == 3)
+        #expect(board[0].hasPrefix("room"))
+        #expect(board[1].split(separator: " ", omittingEmptySubsequences: true) == ["mspr-a1", "running", "presentation", "15:00", "2/4", "1", "0/2"])
+        #expect(board[2].hasPrefix("r2"))
+    }
+}

@@ -88,6 +88,8 @@ import Testing
         .results(room: nil, day: "2026-12-01"),
         .pv(room: "r1", format: nil),
         .pv(room: "r1", format: "html"),
+        .audit(room: nil),
+        .audit(room: "r1"),
     ]
 
     @Test(arguments: examples)

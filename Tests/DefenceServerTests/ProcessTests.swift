@@ -303,7 +303,7 @@ import Glibc
         #expect(imported.out == "OK DAY-IMPORT users=7 rooms=3\n")
         let again = try Self.client(common + ["import-day", day], in: folder)
         #expect(again.status == 1)
-        #expect(again.out.contains("IMPORT-ERROR 2 ALREADY_EXISTS :user camille.martin already exists"))
+        #expect(again.out.contains("2     ALREADY_EXISTS  user camille.martin already exists"), "\(again.out)")
 
         let created = try Self.client(common + [
             "create-room", "r9", "--kind", "individual", "--start", "2026-12-02T08:00:00Z", "--candidates", "malo.leroy",
@@ -311,15 +311,27 @@ import Glibc
         ], in: folder)
         #expect(created.status == 0, "\(created.out)")
         #expect(created.out.contains("OK ROOM-CREATE r9 1"))
+        #expect(created.out.contains("visibility"))
         let listed = try Self.client(common + ["rooms", "--day", "2026-12-02"], in: folder)
         #expect(listed.out.hasSuffix("OK ROOM-LIST 1\n"))
-        #expect(listed.out.contains("ROOM r9 scheduled individual 2026-12-02T08:00:00.000Z 2026-12-02T08:45:00.000Z"))
+        #expect(listed.out.contains("r9    scheduled  individual  2026-12-02T08:00:00.000Z  2026-12-02T08:45:00.000Z"), "\(listed.out)")
+        let users = try Self.client(common + ["users", "--role", "juror"], in: folder)
+        #expect(users.out.hasPrefix("user            role   state   email                       name\n"), "\(users.out)")
+        #expect(users.out.contains("ines.roche      juror  active  ines.roche@example.org      Inès Roche"))
+        let json = try Self.client(common + ["users", "--role", "candidate", "--json"], in: folder)
+        let decoded = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: String]]
+        #expect(decoded?.count == 4)
+        #expect(decoded?.first?["user"] == "hugo.petit" && decoded?.first?["type"] == "user")
+        let audit = try Self.client(common + ["audit"], in: folder)
+        #expect(audit.status == 0 && audit.out.contains("OK AUDIT rooms=4"), "\(audit.out)")
+        let board = try Self.client(common + ["watch", "--once", "--lang", "en", "--day", "2026-12-02"], in: folder)
+        #expect(board.out.contains("r9    scheduled  presentation  45:00  0/3"), "\(board.out)")
         let refused = try Self.client(common + [
             "create-room", "r10", "--kind", "team", "--start", "2026-12-02T08:20:00Z", "--candidates", "malo.leroy",
             "--jurors", "ines.roche,paul.bernard", "--president", "ines.roche", "--block", "A1",
         ], in: folder)
         #expect(refused.status == 1)
-        #expect(refused.out.hasPrefix("FAIL ROOM-CREATE DOUBLE_BOOKED"))
+        #expect(refused.out.hasPrefix("FAIL ROOM-CREATE DOUBLE_BOOKED"), "\(refused.out)")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }

@@ -9,7 +9,7 @@ public enum AccessPolicy {
             .roomList, .roomShow, .join, .leave, .resume, .time:
             return Set(Role.allCases)
         case .userCreate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke,
-            .roomCreate, .roomUpdate, .roomCancel, .dayImport, .reopen, .results, .pv:
+            .roomCreate, .roomUpdate, .roomCancel, .dayImport, .reopen, .results, .pv, .audit:
             return [.admin]
         case .mark, .propose, .submit, .decide, .sign:
             return [.juror]

@@ -96,6 +96,8 @@ public enum Command: Hashable, Sendable {
     case results(room: String?, day: String?)
     /// `PV <room> [format=markdown|html]`.
     case pv(room: String, format: String?)
+    /// `AUDIT [room=<room>]`.
+    case audit(room: String?)
 
     /// The options `ROOM-CREATE` and `ROOM-UPDATE` accept.
     public static let roomOptions: Set<String> = [
@@ -163,6 +165,7 @@ public enum Command: Hashable, Sendable {
         case .reopen: return .reopen
         case .results: return .results
         case .pv: return .pv
+        case .audit: return .audit
         }
     }
 
@@ -358,6 +361,8 @@ public enum Command: Hashable, Sendable {
                 throw args.bad("format is markdown or html")
             }
             self = .pv(room: room, format: options["format"])
+        case .audit:
+            self = .audit(room: try args.options(allowed: ["room"])["room"])
         }
         try args.finish()
     }
@@ -445,6 +450,8 @@ public enum Command: Hashable, Sendable {
             params = (room.map { ["room=\($0)"] } ?? []) + (day.map { ["day=\($0)"] } ?? [])
         case .pv(let room, let format):
             params = [room] + (format.map { ["format=\($0)"] } ?? [])
+        case .audit(let room):
+            params = room.map { ["room=\($0)"] } ?? []
         }
         return Message(id: id, verb: verb.rawValue, params, text: text)
     }

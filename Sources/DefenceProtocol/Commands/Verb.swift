@@ -92,6 +92,8 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
     case results = "RESULTS"
     /// A room's procès-verbal as Markdown or HTML (admin).
     case pv = "PV"
+    /// Check the rooms' event hash chains (admin).
+    case audit = "AUDIT"
 
     /// The verbs accepted before authentication.
     public static let beforeAuthentication: Set<Verb> = [.hello, .auth, .ping, .pong, .quit]
@@ -148,6 +150,7 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .reopen: return "REOPEN <room> :<reason>"
         case .results: return "RESULTS [room=<room>] [day=<YYYY-MM-DD>]"
         case .pv: return "PV <room> [format=markdown|html]"
+        case .audit: return "AUDIT [room=<room>]"
         }
     }
 }

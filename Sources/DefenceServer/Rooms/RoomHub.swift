@@ -141,6 +141,11 @@ actor RoomHub {
         (try await store.events(of: id, after: 0), try await store.fingerprint(of: id) ?? "")
     }
 
+    /// Recomputes the event hash chains.
+    func audit(room: String?) async throws -> RoomStore.AuditReport {
+        try await store.verifyChains(room: room)
+    }
+
     /// The current time on the domain clock.
     func now() -> Date { clock.now() }
 

@@ -414,6 +414,14 @@ struct CommandRouter: Sendable {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Message(id: id, verb: "PV", [], text: String($0)) }
             return lines + [.ok(verb: "PV", [room, format ?? "markdown", String(lines.count), "fingerprint=\(fingerprint)"], id: id)]
 
+        case .audit(let room):
+            if let room { _ = try await rooms.room(room, visibleTo: actor) }
+            let report = try await rooms.audit(room: room)
+            let lines = report.breaks.map { broken in
+                Message(id: id, verb: "BROKEN", [broken.room, String(broken.seq)], text: broken.problem)
+            }
+            return lines + [.ok(verb: "AUDIT", ["rooms=\(report.rooms)", "events=\(report.events)", "broken=\(report.breaks.count)"], id: id)]
+
         case .dayImport:
             throw DomainError(.internal, "DAY-IMPORT is handled by the session")
 

@@ -1,0 +1,93 @@
+import ArgumentParser
+import DefenceClient
+import DefenceProtocol
+import Foundation
+
+/// `--json` for the admin subcommands.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON for scripts instead of a table.")
+    var json = false
+}
+
+/// Readable tables (default) or JSON of a reply's data lines.
+enum AdminOutput {
+    /// Column names of the data lines each verb produces.
+    static let columns: [String: [String]] = [
+        "USER": ["user", "role", "state", "email", "name"],
+        "TOKEN": ["id", "user", "state", "created", "expires", "last-used", "label"],
+        "ROOM": ["room", "state", "kind", "start", "end", "candidates", "jurors", "president", "epreuve", "competences", "phases", "warnings", "visibility", "referential", "seq", "title"],
+        "IMPORT-ERROR": ["line", "code", "problem"],
+        "RESULT": ["room", "candidate", "competence", "decision", "status", "comment"],
+        "BROKEN": ["room", "event", "problem"],
+    ]
+
+    /// A data line as named fields: positional parameters in order, `key=value` ones by key, free text last.
+    static func fields(_ line: Message) -> [(String, String)] {
+        let names = columns[line.verb] ?? []
+        var positional: [String] = []
+        var named: [String: String] = [:]
+        for (index, parameter) in line.parameters.enumerated() {
+            let isText = line.hasText && index == line.parameters.count - 1
+            if !isText, let equals = parameter.firstIndex(of: "="), names.contains(String(parameter[..<equals])) {
+                named[String(parameter[..<equals])] = String(parameter[parameter.index(after: equals)...])
+            } else if !isText {
+                positional.append(parameter)
+            }
+        }
+        var result: [(String, String)] = []
+        var nextPositional = 0
+        let text = line.hasText ? line.parameters.last : nil
+        for (index, name) in names.enumerated() {
+            if let value = named[name] {
+                result.append((name, value))
+            } else if index == names.count - 1, let text {
+                result.append((name, text))
+            } else if nextPositional < positional.count, !(named.keys.contains(name)) {
+                result.append((name, positional[nextPositional]))
+                nextPositional += 1
+            } else {
+                result.append((name, ""))
+            }
+        }
+        if names.isEmpty { result = positional.enumerated().map { ("\($0.offset + 1)", $0.element) } + (text.map { [("text", $0)] } ?? []) }
+        return result
+    }
+
+    /// Prints a reply: the data as a table or JSON, then the terminal line (to standard error in JSON mode).
+    static func print(_ reply: Reply, json: Bool) {
+        if json {
+            let objects = reply.data.map { line -> [String: String] in
+                var object = Dictionary(uniqueKeysWithValues: fields(line))
+                object["type"] = line.verb.lowercased()
+                return object
+            }
+            let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
+            Swift.print(String(decoding: data, as: UTF8.self))
+            var terminal = reply.terminal
+            terminal.tags = []
+            FileHandle.standardError.write(Data((terminal.serialized + "\n").utf8))
+            return
+        }
+        var groups: [(verb: String, lines: [Message])] = []
+        for line in reply.data {
+            if groups.last?.verb == line.verb { groups[groups.count - 1].lines.append(line) } else { groups.append((line.verb, [line])) }
+        }
+        for group in groups {
+            let rows = group.lines.map(fields)
+            guard let header = rows.first?.map(\.0) else { continue }
+            // Drop columns empty in every row.
+            let keep = header.indices.filter { column in rows.contains { !$0[column].1.isEmpty } }
+            let table = [keep.map { header[$0] }] + rows.map { row in keep.map { row[$0].1 } }
+            let widths = keep.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
+            for (index, row) in table.enumerated() {
+                Swift.print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    .trimmingCharacters(in: .whitespaces))
+                if index == 0 { Swift.print(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")) }
+            }
+            Swift.print("")
+        }
+        var terminal = reply.terminal
+        terminal.tags = []
+        Swift.print(terminal.serialized)
+    }
+}
