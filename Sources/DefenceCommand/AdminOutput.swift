@@ -56,10 +56,17 @@ enum AdminOutput {
     /// Prints a reply: the data as a table or JSON, then the terminal line (to standard error in JSON mode).
     static func print(_ reply: Reply, json: Bool) {
         if json {
-            let objects = reply.data.map { line -> [String: String] in
-                var object = Dictionary(uniqueKeysWithValues: fields(line))
+            var objects: [[String: Any]] = reply.data.map { line -> [String: Any] in
+                var object: [String: Any] = Dictionary(uniqueKeysWithValues: fields(line))
                 object["type"] = line.verb.lowercased()
                 return object
+            }
+            if objects.isEmpty {
+                // A command whose answer is its reply line (TOKEN-ISSUE, ROOM-CANCEL…): the reply's words.
+                var object: [String: Any] = ["type": reply.terminal.verb.lowercased()]
+                object["verb"] = reply.terminal.parameters.first ?? ""
+                object["args"] = Array(reply.terminal.parameters.dropFirst())
+                objects = [object]
             }
             let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
             Swift.print(String(decoding: data, as: UTF8.self))
