@@ -70,8 +70,19 @@ struct AdminCommand: AsyncParsableCommand {
         var day: String?
         @Option(help: "Only rooms in this state (scheduled, open, running, paused, deliberation, signed, cancelled).")
         var state: String?
+        @Flag(help: "A live board instead of a list (as 'defence admin watch').")
+        var watch = false
 
         func run() async throws {
+            if watch {
+                var board = Watch()
+                board.root = root
+                board.day = day
+                board.lang = nil
+                board.once = false
+                try await board.run()
+                return
+            }
             try await send(root, .roomList(day: day, state: state), json: output.json)
         }
     }
@@ -377,8 +388,8 @@ extension AdminCommand {
                 let now = Date().addingTimeInterval(await session.clockOffset)
                 let current = await board.views
                 let lines = RoomBoard.render(order.compactMap { current[$0] }, serverNow: now, language: language)
-                if !once { FileHandle.standardOutput.write(Data("\u{1B}[H\u{1B}[2J".utf8)) }
-                print(lines.joined(separator: "\n"))
+                let clear = once ? "" : "\u{1B}[H\u{1B}[2J"
+                FileHandle.standardOutput.write(Data((clear + lines.joined(separator: "\n") + "\n").utf8))
                 if !once { try await Task.sleep(for: .seconds(1)) }
             } while !once
             listener.cancel()

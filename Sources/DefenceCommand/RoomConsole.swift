@@ -19,6 +19,8 @@ actor RoomConsole {
     private var status: String?
     private var cursor = (candidate: 0, competence: 0, criterion: 0)
     private var done = false
+    private enum PromptKind { case comment, roomMessage, juryMessage }
+    private var prompt: (kind: PromptKind, text: String)?
 
     init(session: LiveSession, room: String, me: String, role: String, language: Language) {
         self.session = session
@@ -182,11 +184,57 @@ actor RoomConsole {
             me: me, language: language, width: size.columns, height: size.rows,
             color: ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true, cursor: cursor, status: status
         )
-        terminal.show(RoomScreen.render(view, context))
+        var shown = context
+        if let prompt {
+            let label: String
+            switch prompt.kind {
+            case .comment: label = language.text("Commentaire", "Comment")
+            case .roomMessage: label = language.text("Message à la salle", "Message to the room")
+            case .juryMessage: label = language.text("Message au jury", "Message to the jury")
+            }
+            shown.prompt = (label + language.text(" (Entrée : envoyer, Échap : annuler)", " (Enter: send, Esc: cancel)"), prompt.text)
+        }
+        terminal.show(RoomScreen.render(view, shown))
     }
 
     private func handle(_ key: Terminal.Key) async {
+        if var current = prompt {
+            switch key {
+            case .enter:
+                prompt = nil
+                await submit(current)
+            case .escape, .interrupt:
+                prompt = nil
+            case .backspace:
+                if !current.text.isEmpty { current.text.removeLast() }
+                prompt = current
+            case .character(let c):
+                current.text.append(c)
+                prompt = current
+            default: break
+            }
+            return
+        }
         switch key {
+        case .character("c") where role == "juror": prompt = (.comment, "")
+        case .character("m") where role != "candidate": prompt = (.roomMessage, "")
+        case .character("j") where role != "candidate": prompt = (.juryMessage, "")
+        case .character("e") where role == "juror":
+            let ended = view.outages.filter { $0.value.seconds != nil }.map(\.key).max()
+            if let id = ended {
+                status = await send(.outageExtend(room: room, outage: id)).summary
+            } else {
+                status = language.text("Aucune coupure terminée à compenser.", "No ended outage to compensate.")
+            }
+        case .character("D") where role == "juror":
+            // Decide the current competence as the jury's consensus of the proposals (or mine when they differ).
+            guard let (candidate, item) = currentCell() else { return }
+            let key = "\(candidate) \(item.competence)"
+            if let mine = view.proposals[me]?[key] {
+                status = await send(.decide(room: room, candidate: candidate, competence: item.competence, decision: mine, comment: nil)).summary
+            } else {
+                status = language.text("Proposez d'abord (a/n).", "Propose first (a/n).")
+            }
         case .character("q"), .interrupt: done = true
         case .character("r") where role == "candidate": status = await send(.signal(room: room, kind: "ready")).summary
         case .character("h") where role == "candidate": status = await send(.signal(room: room, kind: "hand")).summary
@@ -222,6 +270,28 @@ actor RoomConsole {
                 if c != "0" { cursor.criterion = min(item.criteria.count - 1, cursor.criterion + 1) }
             }
         default: break
+        }
+    }
+
+    private func currentCell() -> (String, RoomView.ChecklistItem)? {
+        guard !view.checklist.isEmpty, !view.candidates.isEmpty else { return nil }
+        return (view.candidates[min(cursor.candidate, view.candidates.count - 1)], view.checklist[min(cursor.competence, view.checklist.count - 1)])
+    }
+
+    private func submit(_ prompt: (kind: PromptKind, text: String)) async {
+        let text = prompt.text.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { return }
+        switch prompt.kind {
+        case .roomMessage: status = await send(.say(room: room, audience: "room", text: text)).summary
+        case .juryMessage: status = await send(.say(room: room, audience: "jury", text: text)).summary
+        case .comment:
+            guard let (candidate, item) = currentCell(), !item.criteria.isEmpty else { return }
+            let criterion = item.criteria[min(cursor.criterion, item.criteria.count - 1)].id
+            guard let mark = view.marks[me]?["\(candidate) \(criterion)"] else {
+                status = language.text("Notez d'abord le critère (1/2/3).", "Mark the criterion first (1/2/3).")
+                return
+            }
+            status = await send(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: text)).summary
         }
     }
 }

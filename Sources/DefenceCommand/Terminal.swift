@@ -15,7 +15,7 @@ final class Terminal: @unchecked Sendable {
     /// A key press.
     enum Key: Equatable {
         case character(Character)
-        case up, down, left, right, tab, interrupt
+        case up, down, left, right, tab, interrupt, enter, escape, backspace
     }
 
     func enter() {
@@ -77,9 +77,14 @@ final class Terminal: @unchecked Sendable {
         switch byte {
         case 3: return .interrupt
         case 9: return .tab
+        case 10, 13: return .enter
+        case 127, 8: return .backspace
         case 27:
+            // An arrow is ESC [ A…D; a lone ESC (no byte follows at once) is Escape.
+            var pending = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+            guard poll(&pending, 1, 30) > 0 else { return .escape }
             var sequence = [UInt8](repeating: 0, count: 2)
-            guard read(STDIN_FILENO, &sequence, 2) == 2, sequence[0] == UInt8(ascii: "[") else { return .character("\u{1B}") }
+            guard read(STDIN_FILENO, &sequence, 2) == 2, sequence[0] == UInt8(ascii: "[") else { return .escape }
             switch sequence[1] {
             case UInt8(ascii: "A"): return .up
             case UInt8(ascii: "B"): return .down
@@ -87,6 +92,14 @@ final class Terminal: @unchecked Sendable {
             case UInt8(ascii: "D"): return .left
             default: return .character("\u{1B}")
             }
+        case 0xC0...0xF7:
+            // A multi-byte UTF-8 character (é, ç…): read its continuation bytes.
+            let extra = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : 1
+            var bytes = [byte] + [UInt8](repeating: 0, count: extra)
+            guard bytes.withUnsafeMutableBufferPointer({ read(STDIN_FILENO, $0.baseAddress! + 1, extra) }) == extra,
+                let text = String(validating: bytes, as: UTF8.self), let character = text.first
+            else { return .character("?") }
+            return .character(character)
         default:
             return .character(Character(Unicode.Scalar(byte)))
         }

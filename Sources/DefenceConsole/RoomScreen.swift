@@ -26,6 +26,8 @@ public struct ScreenContext: Sendable {
     public var cursor: (candidate: Int, competence: Int, criterion: Int)
     /// A one-line status (last reply or problem).
     public var status: String?
+    /// Text being typed at the prompt (a comment or a message), with its label.
+    public var prompt: (label: String, text: String)?
 
     /// Creates a context.
     public init(
@@ -136,7 +138,11 @@ public enum RoomScreen {
         }
 
         rows.append("")
-        if let status = context.status { rows.append(clip(status, context.width)) }
+        if let prompt = context.prompt {
+            rows.append(clip("\(prompt.label) › \(prompt.text)▏", context.width))
+        } else if let status = context.status {
+            rows.append(clip(status, context.width))
+        }
         let keyRows = wrap(keys(context), context.width)
         rows += keyRows
         if rows.count > context.height {
@@ -175,9 +181,29 @@ public enum RoomScreen {
         rows.append(clip(l.text("  Ma proposition : ", "  My proposal: ") + (proposal ?? "—") + l.text(" · Décision : ", " · Decision: ") + (decision ?? "—")
             + l.text(" · Non évalués : \(unassessed)", " · Unassessed: \(unassessed)"), context.width))
         if view.state == "deliberation" || view.state == "signed" {
+            let differences = disagreements(view)
+            rows.append(l.text("  Désaccords : ", "  Disagreements: ") + (differences.isEmpty ? l.text("aucun", "none") : "\(differences.count)"))
+            for line in differences.prefix(6) { rows.append(clip("    " + line, context.width)) }
             rows.append(l.text("  Signatures : ", "  Signatures: ") + (view.signed.isEmpty ? "—" : view.signed.sorted().joined(separator: ", ")))
         }
         return rows
+    }
+
+    /// Candidate × competence where the two jurors' proposals differ or one is missing, as text.
+    public static func disagreements(_ view: RoomView) -> [String] {
+        guard view.jurors.count == 2 else { return [] }
+        var lines: [String] = []
+        for candidate in view.candidates {
+            for item in view.checklist {
+                let key = "\(candidate) \(item.competence)"
+                let first = view.proposals[view.jurors[0]]?[key]
+                let second = view.proposals[view.jurors[1]]?[key]
+                if first == nil || first != second {
+                    lines.append("\(candidate) \(item.competence): \(view.jurors[0]) \(first ?? "—") / \(view.jurors[1]) \(second ?? "—")")
+                }
+            }
+        }
+        return lines
     }
 
     static func symbol(_ mark: String?) -> String {
@@ -197,8 +223,8 @@ public enum RoomScreen {
             return l.text("[r] prêt·e  [h] lever la main  [q] quitter", "[r] ready  [h] raise hand  [q] quit")
         default:
             return l.text(
-                "[s] démarrer [p] pause/reprise [+/-] ±1 min [↑↓] critère [←→] compétence [tab] candidat·e [1] atteint [2] partiel [3] non atteint [0] effacer [a/n] proposer [d] délibérer [S] signer [q] quitter",
-                "[s] start [p] pause/resume [+/-] ±1 min [↑↓] criterion [←→] competence [tab] candidate [1] met [2] partly [3] not met [0] clear [a/n] propose [d] deliberate [S] sign [q] quit"
+                "[s] démarrer [p] pause/reprise [+/-] ±1 min [e] prolonger (coupure) [↑↓] critère [←→] compétence [tab] candidat·e [1] atteint [2] partiel [3] non atteint [0] effacer [c] commenter [a/n] proposer [m] message [j] au jury [d] délibérer [D] décider [S] signer [q] quitter",
+                "[s] start [p] pause/resume [+/-] ±1 min [e] extend (outage) [↑↓] criterion [←→] competence [tab] candidate [1] met [2] partly [3] not met [0] clear [c] comment [a/n] propose [m] message [j] to jury [d] deliberate [D] decide [S] sign [q] quit"
             )
         }
     }

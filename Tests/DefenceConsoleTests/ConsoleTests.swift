@@ -149,3 +149,33 @@ func line(_ text: String) -> Message {
         #expect(board[2].hasPrefix("r2"))
     }
 }
+
+@Suite struct DeliberationScreenTests {
+    @Test func theJurorSeesDisagreementsAndThePrompt() {
+        var room = RoomView(room: "r1")
+        room.candidates = ["lea"]
+        room.jurors = ["camille", "paul"]
+        room.checklist = [
+            RoomView.ChecklistItem(competence: "A1C1", title: "Veille", criteria: [("A1C1.1", "Sources")]),
+            RoomView.ChecklistItem(competence: "A1C2", title: "Besoins", criteria: [("A1C2.1", "Interview")]),
+        ]
+        room.apply(line("SNAPSHOT r1 20 2026-12-01T08:31:00.000Z deliberation phase=1 phase-name=questions remaining-ms=-60000 overtime=yes present=camille,paul"))
+        room.apply(line("EVENT r1 21 2026-12-01T08:31:00.000Z proposal camille lea A1C1 acquis"))
+        room.apply(line("EVENT r1 22 2026-12-01T08:31:00.000Z proposal paul lea A1C1 acquis"))
+        room.apply(line("EVENT r1 23 2026-12-01T08:31:00.000Z proposal camille lea A1C2 acquis"))
+        room.apply(line("EVENT r1 24 2026-12-01T08:31:00.000Z proposal paul lea A1C2 non-acquis"))
+        room.apply(line("EVENT r1 25 2026-12-01T08:31:10.000Z signed paul abc"))
+        #expect(RoomScreen.disagreements(room) == ["lea A1C2: camille acquis / paul non-acquis"])
+        var context = ScreenContext(
+            now: WireTime.parse("2026-12-01T08:32:00.000Z")!, offset: 0, lastSync: WireTime.parse("2026-12-01T08:31:58.000Z")!,
+            connected: true, role: "juror", me: "camille", language: .fr, width: 120, height: 60, color: false
+        )
+        context.prompt = ("Commentaire", "sources citées")
+        let screen = RoomScreen.render(room, context)
+        #expect(screen.contains("  Désaccords : 1"))
+        #expect(screen.contains("    lea A1C2: camille acquis / paul non-acquis"))
+        #expect(screen.contains("  Signatures : paul"))
+        #expect(screen.contains("Commentaire › sources citées▏"))
+        #expect(screen[0].hasSuffix("DÉLIBÉRATION"))
+    }
+}

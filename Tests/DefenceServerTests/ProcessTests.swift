@@ -275,10 +275,13 @@ import Glibc
     }
 
     /// Runs the `defence` client with `arguments`; returns exit status and standard output.
-    static func client(_ arguments: [String], in folder: URL) throws -> (status: Int32, out: String) {
+    static func client(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String) {
         let process = Process()
         process.executableURL = try product("defence")
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.currentDirectoryURL = folder
         let out = folder.appendingPathComponent("client-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -398,5 +401,34 @@ import Glibc
         let broken = try Self.run(["audit", "verify", "--room", "r1"], in: folder)
         #expect(broken.status != 0)
         #expect(broken.out.contains("BROKEN room r1, event"), "\(broken.out)")
+    }
+
+    @Test func loginStoresAProfileThatEveryCommandUses() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-login-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await server.waitForPort()
+        let config = folder.appendingPathComponent("config").path
+        let environment = ["XDG_CONFIG_HOME": config, "DEFENCE_TOKEN": ""]
+
+        let login = try Self.client(["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "login"], in: folder, environment: environment)
+        #expect(login.status == 0)
+        #expect(login.out.contains("Administrator (admin, admin) — profile saved to \(config)/defence/profile.json"), "\(login.out)")
+        let profile = config + "/defence/profile.json"
+        #expect(try Self.permissions(profile) == 0o600)
+        #expect(try Self.permissions(config + "/defence") == 0o700)
+        // No flag at all: the profile supplies server, CA and token.
+        let whoami = try Self.client(["whoami"], in: folder, environment: environment)
+        #expect(whoami.status == 0 && whoami.out.contains("OK WHOAMI admin admin :Administrator"), "\(whoami.out)")
+
+        // A pinned certificate instead of a CA; a wrong pin is refused.
+        let pin = try ClientTLS.fingerprint(pemFile: folder.appendingPathComponent("Certs/server.pem").path)
+        let pinned = try Self.client(["--server", "127.0.0.1:\(port)", "--pin", pin, "--token-file", "data/admin.token", "whoami"], in: folder, environment: environment)
+        #expect(pinned.status == 0 && pinned.out.contains("OK WHOAMI admin"))
+        let wrong = try Self.client(["--server", "127.0.0.1:\(port)", "--pin", String(repeating: "a", count: 64), "--token-file", "data/admin.token", "whoami"], in: folder, environment: environment)
+        #expect(wrong.status != 0)
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await server.waitForExit() == 0)
     }
 }
