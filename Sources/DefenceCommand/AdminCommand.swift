@@ -8,15 +8,26 @@ import Foundation
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "Schedule rooms and import a day (admin token required).",
-        discussion: """
+        abstract: L("Planifier des salles et importer une journée (jeton administrateur requis).", "Schedule rooms and import a day (admin token required)."),
+        discussion: L(
+            """
+            Exemples :
+              defence --ca Certs/ca.pem --token-file data/admin.token admin create-room mspr-a1 --kind team \\
+                --start 2026-12-01T08:00:00Z --candidates lea,hugo --jurors camille,paul --president camille --block A1
+              defence --ca Certs/ca.pem --token-file data/admin.token admin rooms --day 2026-12-01
+              defence --ca Certs/ca.pem --token-file data/admin.token admin import-day Protocol/examples/day.csv
+            Chaque commande affiche la réponse du serveur en tableau (ou en JSON avec --json) ; un refus affiche \
+            sa ligne FAIL et son explication, et le code de sortie est 1.
+            """,
+            """
             Examples:
               defence --ca Certs/ca.pem --token-file data/admin.token admin create-room mspr-a1 --kind team \\
                 --start 2026-12-01T08:00:00Z --candidates lea,hugo --jurors camille,paul --president camille --block A1
               defence --ca Certs/ca.pem --token-file data/admin.token admin rooms --day 2026-12-01
               defence --ca Certs/ca.pem --token-file data/admin.token admin import-day Protocol/examples/day.csv
             Each command prints the server's answer lines; a refusal prints its FAIL line and exits with status 1.
-            """,
+            """
+        ),
         subcommands: [
             Users.self, CreateUser.self, DisableUser.self, EnableUser.self, Tokens.self, IssueToken.self, RevokeToken.self,
             Rooms.self, Room.self, CreateRoom.self, UpdateRoom.self, CancelRoom.self, ImportDay.self, Results.self, PV.self,
@@ -26,27 +37,27 @@ struct AdminCommand: AsyncParsableCommand {
 
     /// Options shared by create-room and update-room.
     struct RoomOptionsGroup: ParsableArguments {
-        @Option(help: "Start, RFC 3339 (e.g. 2026-12-01T08:00:00Z).")
+        @Option(help: H("Début, RFC 3339 (p. ex. 2026-12-01T08:00:00Z).", "Start, RFC 3339 (e.g. 2026-12-01T08:00:00Z)."))
         var start: String?
-        @Option(help: "Candidate user ids, comma-separated (1 to 4 for a team, 1 for an individual defence).")
+        @Option(help: H("Identifiants des candidats, séparés par des virgules (1 à 4 pour une équipe, 1 pour une soutenance individuelle).", "Candidate user ids, comma-separated (1 to 4 for a team, 1 for an individual defence)."))
         var candidates: String?
-        @Option(help: "The two jurors' user ids, comma-separated.")
+        @Option(help: H("Les identifiants des deux jurés, séparés par une virgule.", "The two jurors' user ids, comma-separated."))
         var jurors: String?
-        @Option(help: "The juror who presides.")
+        @Option(help: H("Le juré qui préside.", "The juror who presides."))
         var president: String?
-        @Option(help: "Competence codes, comma-separated.")
+        @Option(help: H("Codes de compétences, séparés par des virgules.", "Competence codes, comma-separated."))
         var competences: String?
-        @Option(help: "Assess the épreuve's competences of this block.")
+        @Option(help: H("Évaluer les compétences de l’épreuve pour ce bloc.", "Assess the épreuve's competences of this block."))
         var block: String?
-        @Option(help: "Assess the épreuve's competences of this specialisation.")
+        @Option(help: H("Évaluer les compétences de l’épreuve pour cette spécialisation.", "Assess the épreuve's competences of this specialisation."))
         var specialisation: String?
-        @Option(help: "Phases as name:minutes, comma-separated (e.g. presentation:20,questions:10).")
+        @Option(help: H("Phases nom:minutes, séparées par des virgules (p. ex. presentation:20,questions:10).", "Phases as name:minutes, comma-separated (e.g. presentation:20,questions:10)."))
         var phases: String?
-        @Option(help: "Warning thresholds in seconds, comma-separated (e.g. 300,60).")
+        @Option(help: H("Seuils d’alerte en secondes, séparés par des virgules (p. ex. 300,60).", "Warning thresholds in seconds, comma-separated (e.g. 300,60)."))
         var warnings: String?
-        @Option(help: "Scoring visibility: live or blind.")
+        @Option(help: H("Visibilité des notes : live ou blind.", "Scoring visibility: live or blind."))
         var visibility: String?
-        @Option(help: "A title shown to participants.")
+        @Option(help: H("Un titre montré aux participants.", "A title shown to participants."))
         var title: String?
 
         var options: [String: String] {
@@ -63,14 +74,14 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Rooms: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List rooms.")
+        static let configuration = CommandConfiguration(abstract: L("Lister les salles.", "List rooms."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Option(help: "Only the rooms starting on this day (YYYY-MM-DD, UTC).")
+        @Option(help: H("Seulement les salles qui commencent ce jour (AAAA-MM-JJ, UTC).", "Only the rooms starting on this day (YYYY-MM-DD, UTC)."))
         var day: String?
-        @Option(help: "Only rooms in this state (scheduled, open, running, paused, deliberation, signed, cancelled).")
+        @Option(help: H("Seulement les salles dans cet état (scheduled, open, running, paused, deliberation, signed, cancelled).", "Only rooms in this state (scheduled, open, running, paused, deliberation, signed, cancelled)."))
         var state: String?
-        @Flag(help: "A live board instead of a list (as 'defence admin watch').")
+        @Flag(help: H("Un tableau en direct au lieu d’une liste (comme « defence admin watch »).", "A live board instead of a list (as 'defence admin watch')."))
         var watch = false
 
         func run() async throws {
@@ -88,10 +99,10 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct Room: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one room's plan and state.")
+        static let configuration = CommandConfiguration(abstract: L("Afficher le planning et l’état d’une salle.", "Show one room's plan and state."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The room id.") var room: String
+        @Argument(help: H("L’identifiant de la salle.", "The room id.")) var room: String
 
         func run() async throws {
             try await send(root, .roomShow(room: room), json: output.json)
@@ -99,11 +110,11 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct CreateRoom: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create-room", abstract: "Schedule a room.")
+        static let configuration = CommandConfiguration(commandName: "create-room", abstract: L("Planifier une salle.", "Schedule a room."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The new room's id (a-z 0-9 . _ -).") var room: String
-        @Option(help: "team (MSPR, 1–4 candidates, 30 min) or individual (dossier, 1 candidate, 45 min).")
+        @Argument(help: H("L’identifiant de la nouvelle salle (a-z 0-9 . _ -).", "The new room's id (a-z 0-9 . _ -).")) var room: String
+        @Option(help: H("team (MSPR, 1 à 4 candidats, 30 min) ou individual (dossier, 1 candidat, 45 min).", "team (MSPR, 1–4 candidates, 30 min) or individual (dossier, 1 candidate, 45 min)."))
         var kind: String
         @OptionGroup var plan: RoomOptionsGroup
 
@@ -113,11 +124,11 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct UpdateRoom: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "update-room", abstract: "Change a room before it starts.")
+        static let configuration = CommandConfiguration(commandName: "update-room", abstract: L("Modifier une salle avant son début.", "Change a room before it starts."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The room id.") var room: String
-        @Option(help: "team or individual.") var kind: String?
+        @Argument(help: H("L’identifiant de la salle.", "The room id.")) var room: String
+        @Option(help: H("team ou individual.", "team or individual.")) var kind: String?
         @OptionGroup var plan: RoomOptionsGroup
 
         func run() async throws {
@@ -128,11 +139,11 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     struct CancelRoom: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "cancel-room", abstract: "Cancel a room before it starts.")
+        static let configuration = CommandConfiguration(commandName: "cancel-room", abstract: L("Annuler une salle avant son début.", "Cancel a room before it starts."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The room id.") var room: String
-        @Option(help: "Why, for the record.") var reason: String?
+        @Argument(help: H("L’identifiant de la salle.", "The room id.")) var room: String
+        @Option(help: H("Pourquoi, pour le procès-verbal.", "Why, for the record.")) var reason: String?
 
         func run() async throws {
             try await send(root, .roomCancel(room: room, reason: reason), json: output.json)
@@ -142,21 +153,24 @@ struct AdminCommand: AsyncParsableCommand {
     struct ImportDay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-day",
-            abstract: "Create a day's users and rooms from a CSV file: all of them, or none.",
-            discussion: "The format is in Protocol/PROTOCOL.md; Protocol/examples/day.csv is an example. Every faulty line is listed."
+            abstract: L("Créer les utilisateurs et les salles d’une journée depuis un CSV : tout, ou rien.", "Create a day's users and rooms from a CSV file: all of them, or none."),
+            discussion: L(
+            "Le format est décrit dans Protocol/PROTOCOL.md ; Protocol/examples/day.csv en est un exemple. Chaque ligne fautive est signalée.",
+            "The format is in Protocol/PROTOCOL.md; Protocol/examples/day.csv is an example. Every faulty line is listed."
+        )
         )
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The CSV file.") var file: String
+        @Argument(help: H("Le fichier CSV.", "The CSV file.")) var file: String
 
         func run() async throws {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("cannot read \(file) as UTF-8 text")
+                throw ValidationError(L("impossible de lire \(file) comme texte UTF-8", "cannot read \(file) as UTF-8 text"))
             }
             var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
             while lines.last?.isEmpty == true { lines.removeLast() }
             guard !lines.isEmpty, lines.count <= Command.maxImportLines else {
-                throw ValidationError("the file must have 1 to \(Command.maxImportLines) lines")
+                throw ValidationError(L("le fichier doit avoir de 1 à \(Command.maxImportLines) lignes", "the file must have 1 to \(Command.maxImportLines) lines"))
             }
             try await send(root, .dayImport(lines: lines.count), following: lines, json: output.json)
         }
@@ -166,17 +180,20 @@ struct AdminCommand: AsyncParsableCommand {
 extension AdminCommand {
     struct Results: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Final decisions per room, candidate and competence.",
-            discussion: "'signed' results are locked; 'provisional' ones may still change. '-' means not decided yet."
+            abstract: L("Décisions finales par salle, candidat et compétence.", "Final decisions per room, candidate and competence."),
+            discussion: L(
+            "Les résultats « signed » sont verrouillés ; les « provisional » peuvent encore changer. « - » : pas encore décidé.",
+            "'signed' results are locked; 'provisional' ones may still change. '-' means not decided yet."
+        )
         )
         @ParentCommand var root: DefenceCommand
-        @Option(help: "One room.") var room: String?
-        @Option(help: "The rooms starting on this day (YYYY-MM-DD, UTC).") var day: String?
-        @Option(help: "table (default), csv or json.") var format: String = "table"
+        @Option(help: H("Une salle.", "One room.")) var room: String?
+        @Option(help: H("Les salles qui commencent ce jour (AAAA-MM-JJ, UTC).", "The rooms starting on this day (YYYY-MM-DD, UTC).")) var day: String?
+        @Option(help: H("table (par défaut), csv ou json.", "table (default), csv or json.")) var format: String = "table"
 
         func validate() throws {
-            guard ["table", "csv", "json"].contains(format) else { throw ValidationError("--format is table, csv or json") }
-            guard room != nil || day != nil else { throw ValidationError("give --room or --day") }
+            guard ["table", "csv", "json"].contains(format) else { throw ValidationError(L("--format vaut table, csv ou json", "--format is table, csv or json")) }
+            guard room != nil || day != nil else { throw ValidationError(L("précisez --room ou --day", "give --room or --day")) }
         }
 
         func run() async throws {
@@ -215,12 +232,15 @@ extension AdminCommand {
     struct PV: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "pv",
-            abstract: "Write a room's procès-verbal as Markdown and as a print-ready HTML page.",
-            discussion: "Writes <output>.md and <output>.html (default: pv-<room>), and prints the log's fingerprint."
+            abstract: L("Écrire le procès-verbal d’une salle en Markdown et en page HTML prête à imprimer.", "Write a room's procès-verbal as Markdown and as a print-ready HTML page."),
+            discussion: L(
+            "Écrit <sortie>.md et <sortie>.html (par défaut pv-<salle>) et affiche l’empreinte du journal.",
+            "Writes <output>.md and <output>.html (default: pv-<room>), and prints the log's fingerprint."
+        )
         )
         @ParentCommand var root: DefenceCommand
-        @Option(help: "The room.") var room: String
-        @Option(help: "The files' path without extension.") var output: String?
+        @Option(help: H("La salle.", "The room.")) var room: String
+        @Option(help: H("Le chemin des fichiers, sans extension.", "The files' path without extension.")) var output: String?
 
         func run() async throws {
             let connection = try await root.connect()
@@ -235,7 +255,7 @@ extension AdminCommand {
                 let text = reply.data.map { $0.parameters.last ?? "" }.joined(separator: "\n") + "\n"
                 let path = base + (format == "html" ? ".html" : ".md")
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
-                print("written \(path)")
+                print(L("écrit : ", "written ") + path)
                 if format == "html", let fingerprint = reply.terminal.parameters.last { print(fingerprint) }
             }
             await connection.close()
@@ -243,11 +263,11 @@ extension AdminCommand {
     }
 
     struct Reopen: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reopen a signed room; the reason goes into the PV.")
+        static let configuration = CommandConfiguration(abstract: L("Rouvrir une salle signée ; le motif figure au PV.", "Reopen a signed room; the reason goes into the PV."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The room id.") var room: String
-        @Option(help: "Why (required).") var reason: String
+        @Argument(help: H("L’identifiant de la salle.", "The room id.")) var room: String
+        @Option(help: H("Pourquoi (obligatoire).", "Why (required).")) var reason: String
 
         func run() async throws {
             try await send(root, .reopen(room: room, reason: reason), json: output.json)
@@ -266,63 +286,63 @@ func send(_ root: DefenceCommand, _ command: Command, following: [String] = [], 
 
 extension AdminCommand {
     struct Users: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users.")
+        static let configuration = CommandConfiguration(abstract: L("Lister les utilisateurs.", "List users."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Option(help: "candidate, juror or admin.") var role: String?
-        @Option(help: "active or disabled.") var state: String?
+        @Option(help: H("candidate, juror ou admin.", "candidate, juror or admin.")) var role: String?
+        @Option(help: H("active ou disabled.", "active or disabled.")) var state: String?
         func run() async throws { try await send(root, .userList(role: role, state: state), json: output.json) }
     }
 
     struct CreateUser: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "create-user", abstract: "Create a user.")
+        static let configuration = CommandConfiguration(commandName: "create-user", abstract: L("Créer un utilisateur.", "Create a user."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The user id (a-z 0-9 . _ -).") var user: String
-        @Option(help: "candidate, juror or admin.") var role: String
-        @Option(help: "The name shown to others.") var name: String
-        @Option(help: "An e-mail address.") var email: String?
+        @Argument(help: H("L’identifiant (a-z 0-9 . _ -).", "The user id (a-z 0-9 . _ -).")) var user: String
+        @Option(help: H("candidate, juror ou admin.", "candidate, juror or admin.")) var role: String
+        @Option(help: H("Le nom montré aux autres.", "The name shown to others.")) var name: String
+        @Option(help: H("Une adresse e-mail.", "An e-mail address.")) var email: String?
         func run() async throws {
             try await send(root, .userCreate(user: user, role: role, email: email, displayName: name), json: output.json)
         }
     }
 
     struct DisableUser: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "disable-user", abstract: "Disable a user; their sessions are closed.")
+        static let configuration = CommandConfiguration(commandName: "disable-user", abstract: L("Désactiver un utilisateur ; ses sessions sont fermées.", "Disable a user; their sessions are closed."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The user id.") var user: String
-        @Option(help: "Why.") var reason: String?
+        @Argument(help: H("L’identifiant de l’utilisateur.", "The user id.")) var user: String
+        @Option(help: H("Pourquoi.", "Why.")) var reason: String?
         func run() async throws { try await send(root, .userDisable(user: user, reason: reason), json: output.json) }
     }
 
     struct EnableUser: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "enable-user", abstract: "Enable a disabled user.")
+        static let configuration = CommandConfiguration(commandName: "enable-user", abstract: L("Réactiver un utilisateur.", "Enable a disabled user."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The user id.") var user: String
+        @Argument(help: H("L’identifiant de l’utilisateur.", "The user id.")) var user: String
         func run() async throws { try await send(root, .userEnable(user: user), json: output.json) }
     }
 
     struct Tokens: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List access tokens (never their secrets).")
+        static let configuration = CommandConfiguration(abstract: L("Lister les jetons d’accès (jamais leurs secrets).", "List access tokens (never their secrets)."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Option(help: "Only this user's.") var user: String?
+        @Option(help: H("Seulement ceux de cet utilisateur.", "Only this user's.")) var user: String?
         func run() async throws { try await send(root, .tokenList(user: user), json: output.json) }
     }
 
     struct IssueToken: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "issue-token",
-            abstract: "Issue a token for a user; the token is printed once."
+            abstract: L("Émettre un jeton pour un utilisateur ; le jeton n’est affiché qu’une fois.", "Issue a token for a user; the token is printed once.")
         )
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The user id.") var user: String
-        @Option(help: "Valid for this many seconds.") var ttl: Int64?
-        @Option(help: "Valid until this RFC 3339 time.") var expires: String?
-        @Option(help: "A one-word label.") var label: String?
+        @Argument(help: H("L’identifiant de l’utilisateur.", "The user id.")) var user: String
+        @Option(help: H("Valable ce nombre de secondes.", "Valid for this many seconds.")) var ttl: Int64?
+        @Option(help: H("Valable jusqu’à cette heure RFC 3339.", "Valid until this RFC 3339 time.")) var expires: String?
+        @Option(help: H("Un libellé d’un mot.", "A one-word label.")) var label: String?
         func run() async throws {
             let expiry: Command.TokenExpiry? = ttl.map { .after(seconds: $0) } ?? expires.map { .at($0) }
             try await send(root, .tokenIssue(user: user, expiry: expiry, label: label), json: output.json)
@@ -330,18 +350,18 @@ extension AdminCommand {
     }
 
     struct RevokeToken: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "revoke-token", abstract: "Revoke a token; its sessions are closed.")
+        static let configuration = CommandConfiguration(commandName: "revoke-token", abstract: L("Révoquer un jeton ; ses sessions sont fermées.", "Revoke a token; its sessions are closed."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Argument(help: "The token id.") var id: Int64
+        @Argument(help: H("Le numéro du jeton.", "The token id.")) var id: Int64
         func run() async throws { try await send(root, .tokenRevoke(id: id), json: output.json) }
     }
 
     struct Audit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check on the server that no stored room event was altered.")
+        static let configuration = CommandConfiguration(abstract: L("Vérifier sur le serveur qu’aucun événement enregistré n’a été modifié.", "Check on the server that no stored room event was altered."))
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
-        @Option(help: "Only this room.") var room: String?
+        @Option(help: H("Seulement cette salle.", "Only this room.")) var room: String?
         func run() async throws { try await send(root, .audit(room: room), json: output.json) }
     }
 }
@@ -350,13 +370,16 @@ extension AdminCommand {
     struct Watch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "watch",
-            abstract: "A live board of the rooms: state, phase, time left, who is connected, marks, signatures.",
-            discussion: "Refreshes every second until Ctrl-C; --once prints the board once (for scripts)."
+            abstract: L("Un tableau en direct des salles : état, phase, temps restant, présents, notes, signatures.", "A live board of the rooms: state, phase, time left, who is connected, marks, signatures."),
+            discussion: L(
+            "Rafraîchi chaque seconde jusqu’à Ctrl-C ; --once l’affiche une seule fois (pour les scripts).",
+            "Refreshes every second until Ctrl-C; --once prints the board once (for scripts)."
+        )
         )
         @ParentCommand var root: DefenceCommand
-        @Option(help: "Only the rooms starting on this day (YYYY-MM-DD, UTC).") var day: String?
-        @Option(help: "fr or en (default: from the locale).") var lang: String?
-        @Flag(help: "Print the board once and exit.") var once = false
+        @Option(help: H("Seulement les salles qui commencent ce jour (AAAA-MM-JJ, UTC).", "Only the rooms starting on this day (YYYY-MM-DD, UTC).")) var day: String?
+        @Option(help: H("fr ou en (par défaut : selon la locale).", "fr or en (default: from the locale).")) var lang: String?
+        @Flag(help: H("Afficher le tableau une fois et quitter.", "Print the board once and exit.")) var once = false
 
         func run() async throws {
             let language = Language.resolve(lang)

@@ -1,11 +1,12 @@
 import ArgumentParser
 import DefenceClient
+import DefenceConsole
 import DefenceProtocol
 import Foundation
 
 /// `--json` for the admin subcommands.
 struct OutputOptions: ParsableArguments {
-    @Flag(help: "Print JSON for scripts instead of a table.")
+    @Flag(help: H("Afficher du JSON pour les scripts au lieu d’un tableau.", "Print JSON for scripts instead of a table."))
     var json = false
 }
 
@@ -84,7 +85,7 @@ enum AdminOutput {
             guard let header = rows.first?.map(\.0) else { continue }
             // Drop columns empty in every row.
             let keep = header.indices.filter { column in rows.contains { !$0[column].1.isEmpty } }
-            let table = [keep.map { header[$0] }] + rows.map { row in keep.map { row[$0].1 } }
+            let table = [keep.map { heading(header[$0]) }] + rows.map { row in keep.map { row[$0].1 } }
             let widths = keep.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
             for (index, row) in table.enumerated() {
                 Swift.print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
@@ -96,5 +97,21 @@ enum AdminOutput {
         var terminal = reply.terminal
         terminal.tags = []
         Swift.print(terminal.serialized)
+        if terminal.verb == "FAIL", terminal.parameters.count > 1 {
+            Swift.print(ErrorText.refusal(code: terminal.parameters[1], serverText: terminal.parameters.last ?? "", language: commandLanguage))
+        }
+    }
+
+    /// Column headings in the command line's language (JSON keys stay as they are).
+    static func heading(_ key: String) -> String {
+        let french = [
+            "user": "utilisateur", "role": "rôle", "state": "état", "name": "nom", "created": "créé", "expires": "expire",
+            "last-used": "dernier usage", "label": "libellé", "room": "salle", "kind": "type", "start": "début", "end": "fin",
+            "candidates": "candidats", "jurors": "jurés", "president": "président", "title": "titre", "line": "ligne",
+            "problem": "problème", "candidate": "candidat", "competence": "compétence", "decision": "décision",
+            "status": "statut", "comment": "commentaire", "event": "événement", "id": "n°", "competences": "compétences",
+            "visibility": "visibilité", "referential": "référentiel", "warnings": "alertes", "epreuve": "épreuve",
+        ]
+        return commandLanguage == .fr ? (french[key] ?? key) : key
     }
 }

@@ -8,35 +8,46 @@ import Foundation
 struct DefenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "defence",
-        abstract: "The Defence Rooms client: connect to a defence-server over TLS.",
-        discussion: """
+        abstract: L("Le client Defence Rooms : se connecter à un defence-server en TLS.", "The Defence Rooms client: connect to a defence-server over TLS."),
+        discussion: L(
+            """
+            Exemple, avec un serveur lancé par « swift run defence-server » :
+
+              defence --server 127.0.0.1:7443 --ca Certs/ca.pem --token-file data/admin.token whoami
+
+            Le jeton vient de --token-file, --token, de la variable DEFENCE_TOKEN ou du profil écrit par \
+            « defence login ». Le certificat du serveur est toujours vérifié : par --ca, par --pin, ou par les \
+            racines de confiance du système. La langue suit la locale (LANG).
+            """,
+            """
             Example, against a server started with 'swift run defence-server':
 
               defence --server 127.0.0.1:7443 --ca Certs/ca.pem --token-file data/admin.token whoami
 
             The token comes from --token-file, --token or the DEFENCE_TOKEN environment variable. The \
             server certificate is always verified, against --ca or the system's trusted roots.
-            """,
+            """
+        ),
         version: "0.1.0",
         subcommands: [Login.self, WhoAmI.self, Ping.self, RoomCommand.self, AdminCommand.self]
     )
 
-    @Option(help: "The server, as host:port (default: the profile's, else 127.0.0.1:7443).")
+    @Option(help: H("Le serveur, hôte:port (par défaut : celui du profil, sinon 127.0.0.1:7443).", "The server, as host:port (default: the profile's, else 127.0.0.1:7443)."))
     var server: String?
 
-    @Option(help: "A PEM file of the certificate authority to trust (the server's Certs/ca.pem in development).")
+    @Option(help: H("Un fichier PEM de l’autorité de certification de confiance (Certs/ca.pem du serveur en développement).", "A PEM file of the certificate authority to trust (the server's Certs/ca.pem in development)."))
     var ca: String?
 
-    @Option(help: "The SHA-256 fingerprint (hex) of the server certificate, to pin it instead of trusting a CA.")
+    @Option(help: H("L’empreinte SHA-256 (hex) du certificat du serveur, pour l’épingler au lieu de faire confiance à une AC.", "The SHA-256 fingerprint (hex) of the server certificate, to pin it instead of trusting a CA."))
     var pin: String?
 
-    @Option(help: "A file whose first line is the access token.")
+    @Option(help: H("Un fichier dont la première ligne est le jeton d’accès.", "A file whose first line is the access token."))
     var tokenFile: String?
 
-    @Option(help: "The access token itself (prefer --token-file or DEFENCE_TOKEN: arguments are visible to other users).")
+    @Option(help: H("Le jeton lui-même (préférez --token-file ou DEFENCE_TOKEN : les arguments sont visibles des autres utilisateurs).", "The access token itself (prefer --token-file or DEFENCE_TOKEN: arguments are visible to other users)."))
     var token: String?
 
-    @Option(help: "The connection profile to use (default: ~/.config/defence/profile.json, written by 'defence login').")
+    @Option(help: H("Le profil de connexion (par défaut : ~/.config/defence/profile.json, écrit par « defence login »).", "The connection profile to use (default: ~/.config/defence/profile.json, written by 'defence login')."))
     var profile: String?
 
     /// The stored profile, if any.
@@ -47,7 +58,7 @@ struct DefenceCommand: AsyncParsableCommand {
         let stored = storedProfile
         let address = server ?? stored?.server ?? "127.0.0.1:7443"
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw ValidationError("--server must be host:port, e.g. 127.0.0.1:7443")
+            throw ValidationError(L("--server s’écrit hôte:port, p. ex. 127.0.0.1:7443", "--server must be host:port, e.g. 127.0.0.1:7443"))
         }
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -80,15 +91,15 @@ struct DefenceCommand: AsyncParsableCommand {
         if let token { return token }
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                throw ValidationError("cannot read --token-file \(tokenFile)")
+                throw ValidationError(L("impossible de lire --token-file \(tokenFile)", "cannot read --token-file \(tokenFile)"))
             }
             let first = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            guard !first.isEmpty else { throw ValidationError("--token-file \(tokenFile) is empty") }
+            guard !first.isEmpty else { throw ValidationError(L("--token-file \(tokenFile) est vide", "--token-file \(tokenFile) is empty")) }
             return first.trimmingCharacters(in: .whitespaces)
         }
         if let token = ProcessInfo.processInfo.environment["DEFENCE_TOKEN"], !token.isEmpty { return token }
         if let stored = storedProfile { return stored.token }
-        throw ValidationError("no token: give --token-file, --token, DEFENCE_TOKEN, or run 'defence login' first")
+        throw ValidationError(L("pas de jeton : utilisez --token-file, --token, DEFENCE_TOKEN, ou lancez d’abord « defence login »", "no token: give --token-file, --token, DEFENCE_TOKEN, or run 'defence login' first"))
     }
 }
 
@@ -96,7 +107,7 @@ struct DefenceCommand: AsyncParsableCommand {
 struct WhoAmI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "whoami",
-        abstract: "Print the server's WHOAMI reply: user, role and display name."
+        abstract: L("Afficher la réponse WHOAMI : utilisateur, rôle et nom.", "Print the server's WHOAMI reply: user, role and display name.")
     )
 
     @ParentCommand var parent: DefenceCommand
@@ -113,7 +124,7 @@ struct WhoAmI: AsyncParsableCommand {
 /// `defence ping`: measures the round trip and the clock offset to the server.
 struct Ping: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Send PING and print the PONG reply with the round-trip time."
+        abstract: L("Envoyer PING et afficher PONG avec le temps d’aller-retour.", "Send PING and print the PONG reply with the round-trip time.")
     )
 
     @ParentCommand var parent: DefenceCommand
@@ -124,7 +135,7 @@ struct Ping: AsyncParsableCommand {
         let reply = try await connection.request(.ping(token: "cli"))
         let elapsed = ContinuousClock.now - start
         print(reply.terminal.serialized)
-        print("round trip: \(elapsed.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1))))")
+        print(L("aller-retour : ", "round trip: ") + elapsed.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1))))
         await connection.close()
     }
 }

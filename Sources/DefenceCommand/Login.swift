@@ -6,12 +6,19 @@ import Foundation
 /// `defence login`: checks the connection and stores it as the profile every command uses.
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a server, CA or pin, and token, then store them as your connection profile (mode 0600).",
-        discussion: """
+        abstract: L("Vérifier serveur, AC ou empreinte, et jeton, puis les enregistrer comme profil de connexion (mode 0600).", "Check a server, CA or pin, and token, then store them as your connection profile (mode 0600)."),
+        discussion: L(
+            """
+            Exemple : defence --server defence.example.org:7443 --token-file ~/jeton-jury.txt login
+            Avec un serveur de développement : defence --ca Certs/ca.pem --token-file data/admin.token login
+            Ensuite « defence room mspr-a1 » suffit.
+            """,
+            """
             Example: defence --server defence.example.org:7443 --token-file ~/jury-token.txt login
             With a development server: defence --ca Certs/ca.pem --token-file data/admin.token login
             Afterwards 'defence room mspr-a1' needs no other option.
             """
+        )
     )
 
     @ParentCommand var root: DefenceCommand
@@ -31,6 +38,6 @@ struct Login: AsyncParsableCommand {
             role: who.parameters.count > 2 ? who.parameters[2] : nil
         )
         try profile.save(to: path)
-        print("\(who.parameters.last ?? "") (\(profile.user ?? "?"), \(profile.role ?? "?")) — profile saved to \(path)")
+        print("\(who.parameters.last ?? "") (\(profile.user ?? "?"), \(profile.role ?? "?")) — " + L("profil enregistré dans ", "profile saved to ") + path)
     }
 }

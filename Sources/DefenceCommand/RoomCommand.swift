@@ -8,8 +8,17 @@ import Foundation
 struct RoomCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "room",
-        abstract: "Join a room: the live console for candidates and jurors (full screen, or --plain).",
-        discussion: """
+        abstract: L("Rejoindre une salle : la console en direct des candidats et des jurés (plein écran, ou --plain).", "Join a room: the live console for candidates and jurors (full screen, or --plain)."),
+        discussion: L(
+            """
+            Plein écran : une grande horloge avec la phase, les alertes et le dépassement, les présents, les \
+            messages de la salle, l’état de la connexion et de l’heure ; les jurés ont aussi les commandes du \
+            chrono et la grille. Les touches sont affichées en bas de l’écran.
+            --plain écrit chaque événement en phrase et lit les commandes sur l’entrée standard (tapez help) : \
+            pour les lecteurs d’écran, les journaux et les scripts. La console se reconnecte seule et reprend la \
+            salle sans perdre un événement. NO_COLOR désactive les couleurs.
+            """,
+            """
             Full screen: a large clock with the phase, warnings and overtime, who is present, the room's messages, \
             and the connection and clock health; jurors also get the clock controls and the checklist. Keys are \
             shown at the bottom of the screen.
@@ -17,17 +26,18 @@ struct RoomCommand: AsyncParsableCommand {
             screen readers, logs and scripts. The console reconnects by itself and resumes the room without \
             losing an event. NO_COLOR disables colours.
             """
+        )
     )
 
     @ParentCommand var root: DefenceCommand
 
-    @Argument(help: "The room id (default: your only room, if you have exactly one).")
+    @Argument(help: H("La salle (par défaut : votre seule salle, si vous n’en avez qu’une).", "The room id (default: your only room, if you have exactly one)."))
     var room: String?
 
-    @Flag(help: "Line mode: sentences out, commands in, no cursor movement or colour.")
+    @Flag(help: H("Mode ligne : des phrases en sortie, des commandes en entrée, ni curseur ni couleur.", "Line mode: sentences out, commands in, no cursor movement or colour."))
     var plain = false
 
-    @Option(help: "fr or en (default: from the locale).")
+    @Option(help: H("fr ou en (par défaut : selon la locale).", "fr or en (default: from the locale)."))
     var lang: String?
 
     func run() async throws {

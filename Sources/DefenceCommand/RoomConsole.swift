@@ -67,7 +67,7 @@ actor RoomConsole {
             let reply = try await session.request(command)
             if reply.terminal.verb == "FAIL" {
                 let code = reply.terminal.parameters.count > 1 ? reply.terminal.parameters[1] : "?"
-                return (language.text("Refusé (\(code)) : ", "Refused (\(code)): ") + (reply.terminal.parameters.last ?? ""), reply.data)
+                return (ErrorText.refusal(code: code, serverText: reply.terminal.parameters.last ?? "", language: language), reply.data)
             }
             return ("OK", reply.data)
         } catch {

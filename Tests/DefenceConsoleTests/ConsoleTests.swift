@@ -179,3 +179,12 @@ func line(_ text: String) -> Message {
         #expect(screen[0].hasSuffix("DÉLIBÉRATION"))
     }
 }
+
+@Suite struct ErrorTextTests {
+    @Test func refusalsAreExplainedInBothLanguages() {
+        #expect(ErrorText.refusal(code: "LOCKED", serverText: "the result is signed", language: .fr)
+            == "Refusé (LOCKED) : résultat signé et verrouillé — the result is signed")
+        #expect(ErrorText.refusal(code: "FORBIDDEN", serverText: "x", language: .en) == "Refused (FORBIDDEN): not allowed for your role — x")
+        #expect(ErrorText.refusal(code: "NEW_CODE", serverText: "y", language: .en) == "Refused (NEW_CODE) : y")
+    }
+}

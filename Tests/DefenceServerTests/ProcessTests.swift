@@ -299,42 +299,53 @@ import Glibc
         let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
         let port = try await server.waitForPort()
         let common = ["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "admin"]
+        let english = ["LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""]
         let day = DayImportTests.example.path
 
-        let imported = try Self.client(common + ["import-day", day], in: folder)
+        let imported = try Self.client(common + ["import-day", day], in: folder, environment: english)
         #expect(imported.status == 0)
         #expect(imported.out == "OK DAY-IMPORT users=7 rooms=3\n")
-        let again = try Self.client(common + ["import-day", day], in: folder)
+        let again = try Self.client(common + ["import-day", day], in: folder, environment: english)
         #expect(again.status == 1)
         #expect(again.out.contains("2     ALREADY_EXISTS  user camille.martin already exists"), "\(again.out)")
 
         let created = try Self.client(common + [
             "create-room", "r9", "--kind", "individual", "--start", "2026-12-02T08:00:00Z", "--candidates", "malo.leroy",
             "--jurors", "camille.martin,paul.bernard", "--president", "paul.bernard", "--block", "A5", "--title", "Dossier Malo",
-        ], in: folder)
+        ], in: folder, environment: english)
         #expect(created.status == 0, "\(created.out)")
         #expect(created.out.contains("OK ROOM-CREATE r9 1"))
         #expect(created.out.contains("visibility"))
-        let listed = try Self.client(common + ["rooms", "--day", "2026-12-02"], in: folder)
+        let listed = try Self.client(common + ["rooms", "--day", "2026-12-02"], in: folder, environment: english)
         #expect(listed.out.hasSuffix("OK ROOM-LIST 1\n"))
         #expect(listed.out.contains("r9    scheduled  individual  2026-12-02T08:00:00.000Z  2026-12-02T08:45:00.000Z"), "\(listed.out)")
-        let users = try Self.client(common + ["users", "--role", "juror"], in: folder)
+        let users = try Self.client(common + ["users", "--role", "juror"], in: folder, environment: english)
         #expect(users.out.hasPrefix("user            role   state   email                       name\n"), "\(users.out)")
         #expect(users.out.contains("ines.roche      juror  active  ines.roche@example.org      Inès Roche"))
-        let json = try Self.client(common + ["users", "--role", "candidate", "--json"], in: folder)
+        let json = try Self.client(common + ["users", "--role", "candidate", "--json"], in: folder, environment: english)
         let decoded = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: String]]
         #expect(decoded?.count == 4)
         #expect(decoded?.first?["user"] == "hugo.petit" && decoded?.first?["type"] == "user")
-        let audit = try Self.client(common + ["audit"], in: folder)
+        let audit = try Self.client(common + ["audit"], in: folder, environment: english)
         #expect(audit.status == 0 && audit.out.contains("OK AUDIT rooms=4"), "\(audit.out)")
-        let board = try Self.client(common + ["watch", "--once", "--lang", "en", "--day", "2026-12-02"], in: folder)
+        let board = try Self.client(common + ["watch", "--once", "--lang", "en", "--day", "2026-12-02"], in: folder, environment: english)
         #expect(board.out.contains("r9    scheduled  presentation  45:00  0/3"), "\(board.out)")
         let refused = try Self.client(common + [
             "create-room", "r10", "--kind", "team", "--start", "2026-12-02T08:20:00Z", "--candidates", "malo.leroy",
             "--jurors", "ines.roche,paul.bernard", "--president", "ines.roche", "--block", "A1",
-        ], in: folder)
+        ], in: folder, environment: english)
         #expect(refused.status == 1)
         #expect(refused.out.hasPrefix("FAIL ROOM-CREATE DOUBLE_BOOKED"), "\(refused.out)")
+        #expect(refused.out.contains("Refused (DOUBLE_BOOKED): someone is already in another room at that time"))
+        // The same in French, the default without an English locale.
+        let french = ["LANG": "fr_FR.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""]
+        let usersFR = try Self.client(common + ["users", "--role", "juror"], in: folder, environment: french)
+        #expect(usersFR.out.hasPrefix("utilisateur     rôle   état    email"), "\(usersFR.out)")
+        let refusedFR = try Self.client(common + [
+            "create-room", "r10", "--kind", "team", "--start", "2026-12-02T08:20:00Z", "--candidates", "malo.leroy",
+            "--jurors", "ines.roche,paul.bernard", "--president", "ines.roche", "--block", "A1",
+        ], in: folder, environment: french)
+        #expect(refusedFR.out.contains("Refusé (DOUBLE_BOOKED) : une personne est déjà dans une autre salle au même moment"))
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }
@@ -410,7 +421,7 @@ import Glibc
         let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
         let port = try await server.waitForPort()
         let config = folder.appendingPathComponent("config").path
-        let environment = ["XDG_CONFIG_HOME": config, "DEFENCE_TOKEN": ""]
+        let environment = ["XDG_CONFIG_HOME": config, "DEFENCE_TOKEN": "", "LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""]
 
         let login = try Self.client(["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "login"], in: folder, environment: environment)
         #expect(login.status == 0)
