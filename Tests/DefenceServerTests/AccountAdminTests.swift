@@ -132,11 +132,11 @@ import Testing
     @Test func expiredTokensNoLongerAuthenticate() async throws {
         try await withServer { server in
             let admin = try await server.connect(token: server.adminToken)
-            let issued = try parsed(try await exchange(admin, "@id=1 TOKEN-ISSUE admin ttl=1").last!)
+            let issued = try parsed(try await exchange(admin, "@id=1 TOKEN-ISSUE admin ttl=3").last!)
             let secret = issued.parameters[3]
             let early = try await server.connect(token: secret)
             await early.close()
-            try await Task.sleep(for: .milliseconds(1100))
+            try await Task.sleep(for: .milliseconds(3100))
             let late = try await server.connect()
             try await late.send("AUTH \(secret)")
             #expect(try await late.nextLine().hasPrefix("FAIL AUTH AUTH_FAILED"))

@@ -190,7 +190,7 @@ import Testing
 
 @Suite struct SlowConsumerTests {
     @Test func aStalledClientIsDisconnectedWithoutDelayingTheRoom() async throws {
-        try await withServer({ $0.outboundQueueLimit = 16 }) { server in
+        try await withServer({ $0.outboundQueueLimit = 16; $0.linesPerSecond = 100_000 }) { server in
             let tokens = try await server.makeUsers(["camille", "paul"], role: .juror)
             let leaToken = try await server.makeUser("lea", role: .candidate)
             let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)

@@ -63,6 +63,8 @@ public enum ErrorCode: String, Sendable, CaseIterable, Hashable {
     case incomplete = "INCOMPLETE"
     /// A CSV import was refused; the data lines list every faulty row.
     case importFailed = "IMPORT_FAILED"
+    /// The connection sends lines faster than allowed; the line was not carried out.
+    case rateLimited = "RATE_LIMITED"
     /// The peer stayed silent past the idle timeout. Closes the connection.
     case idleTimeout = "IDLE_TIMEOUT"
     /// The peer did not read its replies and events fast enough. Closes the connection.

@@ -45,6 +45,9 @@ actor Session {
     private var logger: Logger
     /// While `DAY-IMPORT` collects its CSV lines: how many are expected, those read, the request id.
     private var importing: (expected: Int, lines: [String], id: String?)?
+    /// The flood guard: a token bucket of lines.
+    private var tokens: Double
+    private var tokensAt = ContinuousClock.now
 
     init(id: UInt64, address: String, context: ServerContext, outbox: AsyncStream<String>.Continuation, channel: Channel) {
         self.id = id
@@ -53,6 +56,7 @@ actor Session {
         self.outbox = outbox
         self.channel = channel
         self.parser = LineParser(limits: context.configuration.limits)
+        self.tokens = context.configuration.lineBurst
         let now = ContinuousClock.now
         self.startedAt = now
         self.lastInbound = now
@@ -120,6 +124,10 @@ actor Session {
         case .line(let bytes):
             do throws(WireError) {
                 guard let message = try parser.parse(bytes) else { return }
+                guard takeToken() else {
+                    send(.fail(verb: message.verb, code: .rateLimited, text: "too many lines; at most \(Int(configuration.linesPerSecond)) a second on average", id: message.id))
+                    return
+                }
                 await handle(message)
             } catch {
                 if error.code.closesConnection {
@@ -186,6 +194,16 @@ actor Session {
                 send(.fail(verb: command.verb.rawValue, code: .internal, text: "the server could not carry out the request; nothing was changed", id: id))
             }
         }
+    }
+
+    /// Refills the bucket for the time elapsed and takes one line from it.
+    private func takeToken() -> Bool {
+        let now = ContinuousClock.now
+        tokens = min(configuration.lineBurst, tokens + Self.seconds(from: tokensAt, to: now) * configuration.linesPerSecond)
+        tokensAt = now
+        guard tokens >= 1 else { return false }
+        tokens -= 1
+        return true
     }
 
     /// How the room hub reaches this session.

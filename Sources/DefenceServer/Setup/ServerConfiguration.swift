@@ -26,6 +26,10 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: TimeInterval = 90
     /// The most lines waiting to be written to one connection before it is closed as a slow consumer.
     public var outboundQueueLimit: Int = 1024
+    /// Lines a connection may send per second, on average.
+    public var linesPerSecond: Double = 100
+    /// Lines a connection may send in a burst.
+    public var lineBurst: Double = 500
     /// Throttling of failed authentications per address.
     public var authThrottle: AuthThrottle.Policy = .init()
     /// The domain clock (timers, event times); injected in tests.
