@@ -117,8 +117,16 @@ public final class DefenceServer: Service, Sendable {
             privateKey: .privateKey(key)
         )
         tls.minimumTLSVersion = .tlsv12
+        // TLS 1.2: forward-secret key exchange (ECDHE) with AEAD ciphers only. TLS 1.3 suites are all of that kind.
+        tls.cipherSuites = Self.tls12CipherSuites
         return try NIOSSLContext(configuration: tls)
     }
+
+    /// The TLS 1.2 cipher suites offered: ECDHE key exchange, AES-GCM or ChaCha20-Poly1305.
+    public static let tls12CipherSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
 
     /// Accepts connections until a graceful shutdown, then closes every session and returns.
     public func run() async throws {

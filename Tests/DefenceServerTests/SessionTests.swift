@@ -311,3 +311,27 @@ import Testing
         }
     }
 }
+
+@Suite struct TLSPolicyTests {
+    func handshake(_ server: TestServer, _ configure: (inout TLSConfiguration) -> Void) async -> Bool {
+        var tls = server.tls
+        configure(&tls)
+        do {
+            let connection = try await LineConnection.connect(host: "127.0.0.1", port: server.port, tls: tls)
+            defer { Task { await connection.close() } }
+            return try await connection.nextLine().hasPrefix("HELLO ")
+        } catch {
+            return false
+        }
+    }
+
+    @Test func onlyForwardSecretAEADSuitesFromTLS12() async throws {
+        try await withServer { server in
+            #expect(await handshake(server) { _ in }, "TLS 1.3 by default")
+            #expect(await handshake(server) { $0.maximumTLSVersion = .tlsv12; $0.cipherSuites = "ECDHE-ECDSA-AES128-GCM-SHA256" })
+            #expect(await handshake(server) { $0.maximumTLSVersion = .tlsv12; $0.cipherSuites = "ECDHE-ECDSA-CHACHA20-POLY1305" })
+            #expect(!(await handshake(server) { $0.maximumTLSVersion = .tlsv12; $0.cipherSuites = "ECDHE-ECDSA-AES128-SHA" }), "CBC refused")
+            #expect(!(await handshake(server) { $0.minimumTLSVersion = .tlsv11; $0.maximumTLSVersion = .tlsv11 }), "TLS 1.1 refused")
+        }
+    }
+}
