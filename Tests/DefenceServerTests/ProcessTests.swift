@@ -442,4 +442,27 @@ import Glibc
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }
+
+    @Test func anOnlineBackupIsConsistent() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-backup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        _ = try await server.waitForPort()
+        let common = ["--server", "127.0.0.1:\(try await server.waitForPort())", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "admin"]
+        #expect(try Self.client(common + ["import-day", DayImportTests.example.path], in: folder).status == 0)
+
+        // While the server runs.
+        let backup = try Self.run(["backup", "copy.sqlite"], in: folder)
+        #expect(backup.status == 0, "\(backup.err)")
+        #expect(backup.out.contains("backup written to copy.sqlite: 8 users, 3 rooms, 3 room events; integrity ok"), "\(backup.out)")
+        let copy = try DefenceDatabase(path: folder.appendingPathComponent("copy.sqlite").path)
+        #expect(try await AccountStore(database: copy).user("zoe.garnier")?.displayName == "Zoé Garnier, dite \"Zo\"")
+        #expect(try await RoomStore(database: copy).verifyChains().breaks.isEmpty)
+        // Never over an existing file.
+        let again = try Self.run(["backup", "copy.sqlite"], in: folder)
+        #expect(again.status != 0 && again.err.contains("already exists"))
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+    }
 }
