@@ -8,6 +8,8 @@ public final class DefenceDatabase: Sendable {
     public let pool: DatabasePool
     /// The database file.
     public let path: String
+    /// Groups concurrent acknowledged writes into shared transactions.
+    public let committer: GroupCommitter
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
@@ -22,6 +24,7 @@ public final class DefenceDatabase: Sendable {
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.path = path
+        self.committer = GroupCommitter(pool: pool)
         try Self.migrator.migrate(pool)
     }
 

@@ -19,7 +19,8 @@ public struct RoomStore: Sendable {
     /// - Throws: a storage error (e.g. a sequence number already taken); then nothing was written.
     public func append(_ events: [RoomEvent], state: RoomState) async throws {
         guard !events.isEmpty else { return }
-        try await database.pool.write { db in
+        // Group commit: concurrent rooms share one durable transaction; this returns once it is committed.
+        try await database.committer.write { db in
             try Self.write(events, state: state, db)
         }
     }

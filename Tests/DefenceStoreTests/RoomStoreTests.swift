@@ -131,3 +131,43 @@ import Testing
         #expect(report.breaks.map { "\($0.room) \($0.seq)" } == ["r1 2", "r2 4"])
     }
 }
+
+@Suite struct GroupCommitTests {
+    @Test func concurrentAppendsShareTransactionsAndFailAlone() async throws {
+        let database = try makeDatabase()
+        let bundled = try ReferentialLoader.bundled()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        try await ReferentialStore(database: database).installBundled(bundled, now: t0)
+        let store = RoomStore(database: database)
+        let plans = (1...40).map { index in
+            RoomPlan(
+                id: "r\(index)", kind: .team, epreuve: 2, referentialHash: bundled.hash, competences: ["A1C1"],
+                candidates: ["c\(index)"], jurors: ["j1", "j2"], president: "j1", start: t0,
+                phases: [Phase(name: "all", seconds: 1800)], warnings: [60], visibility: .live
+            )
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for plan in plans {
+                group.addTask {
+                    try await store.append([RoomEvent(room: plan.id, seq: 1, at: t0, kind: .scheduled(plan))], state: RoomState(scheduled: plan, at: t0))
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await store.allHistories().count == 40)
+        let stats = await database.committer.stats
+        #expect(stats.writes == 40)
+        #expect(stats.transactions < 40, "writes arriving together were grouped (\(stats.transactions) transactions)")
+        // A failing write (event 1 of r1 again) fails alone; the other one in flight commits.
+        let duplicate = RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plans[0]))
+        let bad = Task { try await store.append([duplicate], state: RoomState(scheduled: plans[0], at: t0)) }
+        var state = RoomState(scheduled: plans[1], at: t0)
+        let next = RoomEvent(room: "r2", seq: 2, at: t0, kind: .opened)
+        state.apply(next)
+        let good = Task { try await store.append([next], state: state) }
+        await #expect(throws: (any Error).self) { try await bad.value }
+        try await good.value
+        #expect(try await store.events(of: "r2", after: 0).count == 2)
+        #expect(try await store.verifyChains().breaks.isEmpty)
+    }
+}
