@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "defence-server", targets: ["DefenceServerCommand"]),
         .executable(name: "defence", targets: ["DefenceCommand"]),
+        .executable(name: "defence-bench", targets: ["DefenceBench"]),
         .library(name: "DefenceProtocol", targets: ["DefenceProtocol"]),
         .library(name: "DefenceCore", targets: ["DefenceCore"]),
         .library(name: "DefenceClient", targets: ["DefenceClient"]),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure: the wire format. No NIO, no GRDB.
@@ -99,6 +101,15 @@ let package = Package(
                 "DefenceConsole",
                 "DefenceProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "DefenceBench",
+            dependencies: [
+                "DefenceClient",
+                "DefenceProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .testTarget(name: "DefenceProtocolTests", dependencies: ["DefenceProtocol"]),

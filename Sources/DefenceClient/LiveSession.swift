@@ -53,6 +53,8 @@ public actor LiveSession {
     private var lastSeq: [String: Int] = [:]
     private var joined: [String] = []
     private var closed = false
+    /// Events received twice (after a resume) and dropped.
+    public private(set) var duplicatesDropped = 0
     /// The last measured offset (server − local), in seconds.
     public private(set) var clockOffset: Double = 0
     /// When the clock was last measured.
@@ -86,6 +88,28 @@ public actor LiveSession {
             Task {
                 do {
                     try await connection.send(line)
+                } catch {
+                    self.fail(id, error)
+                }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.fail(id, ClientError.timeout)
+            }
+        }
+    }
+
+    /// Sends a command followed by raw lines (the CSV of `DAY-IMPORT`) and waits for its terminal reply.
+    public func requestWithLines(_ command: Command, lines following: [String], timeout: Duration = .seconds(120)) async throws -> Reply {
+        guard let connection else { throw ClientError.closed }
+        counter += 1
+        let id = "s\(counter)"
+        let text = ([command.message(id: id).serialized] + following).joined(separator: "\n")
+        return try await withCheckedThrowingContinuation { continuation in
+            pending[id] = ([], continuation)
+            Task {
+                do {
+                    try await connection.send(text)
                 } catch {
                     self.fail(id, error)
                 }
@@ -177,7 +201,10 @@ public actor LiveSession {
             case "EVENT":
                 let room = message.parameters.first ?? ""
                 let seq = Int(message.parameters.count > 1 ? message.parameters[1] : "") ?? 0
-                if let last = lastSeq[room], seq <= last { continue }
+                if let last = lastSeq[room], seq <= last {
+                    duplicatesDropped += 1
+                    continue
+                }
                 lastSeq[room] = seq
                 continuation.yield(.room(message))
             case "SNAPSHOT":

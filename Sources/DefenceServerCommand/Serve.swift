@@ -49,6 +49,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds of silence after which the connection is closed with IDLE_TIMEOUT.")
     var idleTimeout: Double = 90
 
+    @Option(help: "Lines a connection may send per second on average (flood guard).")
+    var linesPerSecond: Double = 100
+
+    @Option(help: "Lines a connection may send in a burst (flood guard).")
+    var lineBurst: Double = 500
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -78,6 +84,8 @@ struct Serve: AsyncParsableCommand {
         configuration.authTimeout = authTimeout
         configuration.pingInterval = pingInterval
         configuration.idleTimeout = idleTimeout
+        configuration.linesPerSecond = linesPerSecond
+        configuration.lineBurst = lineBurst
 
         let prepared = try ServerSetup.prepare(&configuration, certificate: cert, key: key, logger: logger)
         let database = try DefenceDatabase(path: configuration.databasePath)

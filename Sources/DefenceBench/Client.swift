@@ -1,0 +1,177 @@
+import DefenceClient
+import DefenceProtocol
+import Foundation
+import Histogram
+import Synchronization
+
+/// One simulated participant: a live session that records what it receives.
+final class Client: Sendable {
+    let session: LiveSession
+    let user: String
+    let room: String
+    let isJuror: Bool
+    private let state = Mutex(State())
+
+    struct State {
+        var markLatencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var fanOutLatencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var seqs: [Int] = []
+        var connections = 0
+        var messagesSent = 0
+    }
+
+    init(endpoint: ServerEndpoint, user: String, token: String, room: String, isJuror: Bool) {
+        session = LiveSession(endpoint: endpoint, token: token)
+        self.user = user
+        self.room = room
+        self.isJuror = isJuror
+    }
+
+    /// Mark latencies in microseconds.
+    var markLatencies: Histogram<UInt64> { state.withLock { $0.markLatencies } }
+    /// Fan-out latencies in microseconds.
+    var fanOutLatencies: Histogram<UInt64> { state.withLock { $0.fanOutLatencies } }
+    /// How many times the session connected.
+    var connections: Int { state.withLock { $0.connections } }
+    /// Messages this client sent.
+    var messagesSent: Int { state.withLock { $0.messagesSent } }
+
+    /// Sequence-number gaps seen (jurors receive every event of their room).
+    var gaps: Int {
+        let seqs = state.withLock { $0.seqs }
+        guard seqs.count > 1 else { return 0 }
+        return zip(seqs, seqs.dropFirst()).reduce(0) { $0 + max(0, $1.1 - $1.0 - 1) }
+    }
+
+    func connectAndJoin() async throws {
+        let listener = Task { [self] in
+            for await event in session.events { record(event) }
+        }
+        _ = listener
+        try await session.start()
+        let reply = try await session.join(room)
+        guard reply.terminal.verb == "OK" else { throw BenchError("\(user) could not join \(room): \(reply.terminal.serialized)") }
+    }
+
+    private func record(_ event: LiveEvent) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        state.withLock { state in
+            switch event {
+            case .connected:
+                state.connections += 1
+            case .room(let line) where line.verb == "EVENT":
+                if let seq = Int(line.parameters[1]) { state.seqs.append(seq) }
+                // A juror's message carries its send time; the other juror measures the fan-out.
+                if line.parameters.count > 5, line.parameters[3] == "message", line.parameters[4] != user,
+                    let sent = line.parameters.last.flatMap({ UInt64($0.split(separator: " ").last ?? "") })
+                {
+                    _ = state.fanOutLatencies.record(now > sent ? (now - sent) / 1000 : 0)
+                }
+            case .room(let line) where line.verb == "SNAPSHOT":
+                if let seq = Int(line.parameters[1]) { state.seqs.append(seq) }
+            default:
+                break
+            }
+        }
+    }
+
+    func markLoop(interval: Double, until deadline: ContinuousClock.Instant) async {
+        // Spread the jurors over the interval.
+        try? await Task.sleep(for: .milliseconds(Int64(Double.random(in: 0..<interval) * 1000)))
+        var index = 0
+        while ContinuousClock.now < deadline {
+            index += 1
+            let candidate = "c\(room.dropFirst())-\(index % 4 + 1)"
+            let criterion = "A1C1.\(index % 5 + 1)"
+            let started = DispatchTime.now().uptimeNanoseconds
+            let reply = try? await session.request(.mark(room: room, candidate: candidate, criterion: criterion, mark: index % 2 == 0 ? "met" : "partly-met", comment: nil))
+            if reply?.terminal.verb == "OK" {
+                let elapsed = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+                state.withLock { _ = $0.markLatencies.record(elapsed) }
+            }
+            try? await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+        }
+    }
+
+    func messageLoop(perSecond: Double, until deadline: ContinuousClock.Instant) async {
+        guard perSecond > 0 else { return }
+        try? await Task.sleep(for: .milliseconds(Int64(Double.random(in: 0..<(1 / perSecond)) * 1000)))
+        while ContinuousClock.now < deadline {
+            let text = "bench \(DispatchTime.now().uptimeNanoseconds)"
+            _ = try? await session.request(.say(room: room, audience: "jury", text: text))
+            state.withLock { $0.messagesSent += 1 }
+            try? await Task.sleep(for: .milliseconds(Int64(1000 / perSecond)))
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What the bench measured.
+struct Report {
+    var rooms: Int
+    var connections: Int
+    var setupSeconds = 0.0
+    var joinStormSeconds = 0.0
+    var handshakesPerSecond = 0.0
+    var marks = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    var fanOut = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    var marksPerSecond = 0.0
+    var messagesPerSecond = 0.0
+    var cpuPercent = 0.0
+    var rssMiB = 0.0
+    var resumeSeconds: Double?
+    var resumed = 0
+    var gaps = 0
+    var duplicates = 0
+
+    static func milliseconds(_ histogram: Histogram<UInt64>, _ percentile: Double) -> Double {
+        histogram.totalCount == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
+    }
+
+    var values: [(String, String)] {
+        func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
+        var rows: [(String, String)] = [
+            ("rooms / connections", "\(rooms) / \(connections)"),
+            ("setup (users, rooms, tokens)", String(format: "%.1f s", setupSeconds)),
+            ("join storm", String(format: "%.2f s, %.0f TLS handshakes+AUTH+JOIN per second", joinStormSeconds, handshakesPerSecond)),
+            ("marks acknowledged", String(format: "%llu (%.1f/s)", marks.totalCount, marksPerSecond)),
+            ("mark ack p50 / p99 / p99.9", "\(ms(Self.milliseconds(marks, 50))) / \(ms(Self.milliseconds(marks, 99))) / \(ms(Self.milliseconds(marks, 99.9)))"),
+            ("messages", String(format: "%.1f/s, fan-out to the other juror: %llu received", messagesPerSecond, fanOut.totalCount)),
+            ("fan-out p50 / p99 / p99.9", "\(ms(Self.milliseconds(fanOut, 50))) / \(ms(Self.milliseconds(fanOut, 99))) / \(ms(Self.milliseconds(fanOut, 99.9)))"),
+            ("server CPU (steady state)", String(format: "%.0f %% of one core", cpuPercent)),
+            ("server RSS", String(format: "%.0f MiB", rssMiB)),
+        ]
+        if let resumeSeconds {
+            rows.append(("resume after SIGKILL + restart", String(format: "%.2f s, %d of %d clients", resumeSeconds, resumed, connections)))
+        }
+        rows.append(("sequence gaps seen by jurors", String(gaps)))
+        rows.append(("duplicated events dropped", String(duplicates)))
+        return rows
+    }
+
+    var table: String {
+        let width = values.map(\.0.count).max() ?? 0
+        return values.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+    }
+
+    var json: String {
+        var object: [String: Any] = [
+            "rooms": rooms, "connections": connections, "setupSeconds": setupSeconds, "joinStormSeconds": joinStormSeconds,
+            "handshakesPerSecond": handshakesPerSecond, "marks": marks.totalCount, "marksPerSecond": marksPerSecond,
+            "markAckMs": ["p50": Self.milliseconds(marks, 50), "p99": Self.milliseconds(marks, 99), "p999": Self.milliseconds(marks, 99.9)],
+            "messagesPerSecond": messagesPerSecond,
+            "fanOutMs": ["p50": Self.milliseconds(fanOut, 50), "p99": Self.milliseconds(fanOut, 99), "p999": Self.milliseconds(fanOut, 99.9)],
+            "serverCPUPercent": cpuPercent, "serverRSSMiB": rssMiB, "gaps": gaps, "duplicates": duplicates,
+        ]
+        if let resumeSeconds {
+            object["resumeSeconds"] = resumeSeconds
+            object["resumed"] = resumed
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,243 @@
+import ArgumentParser
+import DefenceClient
+import DefenceProtocol
+import Foundation
+import Histogram
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `defence-bench`: simulates a certification day against a real server over TLS and reports what it measured.
+@main
+struct DefenceBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "defence-bench",
+        abstract: "Simulate a certification day over TLS: join storm, steady marking and messages, restart storm.",
+        discussion: """
+            The bench launches its own defence-server (by default the one built next to it) in a temporary folder, \
+            creates R rooms of 4 candidates and 2 jurors with a DAY-IMPORT, connects every participant at once \
+            (join storm), starts every room's clock, then for --duration seconds each juror marks a criterion every \
+            --mark-interval seconds and each room gets --messages-per-second messages from a juror. With --restart \
+            the server is then killed with SIGKILL and started again, and the bench waits until every client has \
+            reconnected and resumed. It reports handshakes per second, mark acknowledgement latency (sent → \
+            acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
+            percentiles from HdrHistogram, resume time, server RSS and CPU, and lost or duplicated events.
+            """
+    )
+
+    @Option(help: "Rooms to simulate (6 connections each).")
+    var rooms = 20
+
+    @Option(help: "Seconds of steady state.")
+    var duration: Double = 20
+
+    @Option(help: "Seconds between two marks of one juror.")
+    var markInterval: Double = 10
+
+    @Option(help: "Messages per second in each room.")
+    var messagesPerSecond: Double = 1
+
+    @Flag(help: "Kill the server with SIGKILL after the steady state, restart it and measure the resume.")
+    var restart = false
+
+    @Option(help: "The defence-server binary (default: next to this one).")
+    var server: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() async throws {
+        raiseFileLimit()
+        let binary = server ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("defence-server").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        var process = try launch(binary, folder: folder, port: 0)
+        let port = try await waitForPort(folder)
+        let ca = folder.appendingPathComponent("Certs/ca.pem").path
+        let adminToken = try String(contentsOfFile: folder.appendingPathComponent("data/admin.token").path, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let endpoint = ServerEndpoint(host: "127.0.0.1", port: port, caFile: ca)
+        var report = Report(rooms: rooms, connections: rooms * 6)
+
+        // Setup: users, rooms and tokens.
+        let setupStart = ContinuousClock.now
+        let tokens = try await setUp(endpoint: endpoint, adminToken: adminToken)
+        report.setupSeconds = seconds(ContinuousClock.now - setupStart)
+
+        // Join storm: every participant connects, authenticates and joins at once.
+        let clients = tokens.map { Client(endpoint: endpoint, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror) }
+        let stormStart = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients { group.addTask { try await client.connectAndJoin() } }
+            try await group.waitForAll()
+        }
+        report.joinStormSeconds = seconds(ContinuousClock.now - stormStart)
+        report.handshakesPerSecond = Double(clients.count) / max(report.joinStormSeconds, 0.001)
+
+        // Steady state.
+        let jurors = clients.filter(\.isJuror)
+        for room in 0..<rooms {
+            if let first = jurors.first(where: { $0.room == "b\(room)" }) { _ = try? await first.session.request(.timerStart(room: first.room)) }
+        }
+        let cpuBefore = cpuSeconds(process.processIdentifier)
+        let steadyStart = ContinuousClock.now
+        let deadline = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
+        await withTaskGroup(of: Void.self) { group in
+            for juror in jurors {
+                group.addTask { await juror.markLoop(interval: markInterval, until: deadline) }
+            }
+            for (index, juror) in jurors.enumerated() where index % 2 == 0 {
+                group.addTask { await juror.messageLoop(perSecond: messagesPerSecond, until: deadline) }
+            }
+        }
+        let steadySeconds = seconds(ContinuousClock.now - steadyStart)
+        try await Task.sleep(for: .seconds(1))  // let the last fan-outs arrive
+        report.cpuPercent = (cpuSeconds(process.processIdentifier) - cpuBefore) / steadySeconds * 100
+        report.rssMiB = rssMiB(process.processIdentifier)
+        report.marks = Histogram.merge(jurors.map { $0.markLatencies })
+        report.fanOut = Histogram.merge(jurors.map { $0.fanOutLatencies })
+        report.marksPerSecond = Double(report.marks.totalCount) / steadySeconds
+        report.messagesPerSecond = Double(jurors.map(\.messagesSent).reduce(0, +)) / steadySeconds
+
+        // Restart storm.
+        if restart {
+            let before = clients.map(\.connections)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let restartStart = ContinuousClock.now
+            process = try launch(binary, folder: folder, port: port)
+            _ = try await waitForPort(folder, afterRestart: true)
+            let resumeDeadline = ContinuousClock.now + .seconds(120)
+            while zip(clients, before).contains(where: { $0.connections <= $1 }), ContinuousClock.now < resumeDeadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            report.resumeSeconds = seconds(ContinuousClock.now - restartStart)
+            report.resumed = zip(clients, before).filter { $0.connections > $1 }.count
+        }
+
+        // Integrity: a juror receives every event of its room, so its sequence numbers have no gap.
+        report.gaps = jurors.map(\.gaps).reduce(0, +)
+        var duplicates = 0
+        for client in clients { duplicates += await client.session.duplicatesDropped }
+        report.duplicates = duplicates
+        for client in clients { await client.session.close() }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        print(json ? report.json : report.table)
+    }
+
+    // MARK: Setup
+
+    struct Seat: Sendable {
+        let user: String
+        let token: String
+        let room: String
+        let isJuror: Bool
+    }
+
+    func setUp(endpoint: ServerEndpoint, adminToken: String) async throws -> [Seat] {
+        let admin = LiveSession(endpoint: endpoint, token: adminToken)
+        try await admin.start()
+        var seats: [Seat] = []
+        let header = "record,id,role,name,email,kind,start,candidates,jurors,president,competences,visibility,title"
+        let start = WireTime.format(Date())
+        var batch: [String] = []
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            let reply = try await admin.requestWithLines(.dayImport(lines: batch.count + 1), lines: [header] + batch)
+            guard reply.terminal.verb == "OK" else { throw ValidationError("setup import failed: \(reply.data.prefix(3))") }
+            batch.removeAll()
+        }
+        for room in 0..<rooms {
+            let candidates = (1...4).map { "c\(room)-\($0)" }
+            let jurors = (1...2).map { "j\(room)-\($0)" }
+            for id in candidates { batch.append("user,\(id),candidate,Candidate \(id),,,,,,,,,") }
+            for id in jurors { batch.append("user,\(id),juror,Juror \(id),,,,,,,,,") }
+            batch.append("room,b\(room),,,,team,\(start),\(candidates.joined(separator: ";")),\(jurors.joined(separator: ";")),\(jurors[0]),block:A1,live,")
+            if batch.count > 4900 { try await flush() }
+        }
+        try await flush()
+        for room in 0..<rooms {
+            for (id, isJuror) in (1...4).map({ ("c\(room)-\($0)", false) }) + (1...2).map({ ("j\(room)-\($0)", true) }) {
+                let reply = try await admin.request(.tokenIssue(user: id, expiry: nil, label: "bench"))
+                guard reply.terminal.verb == "OK" else { throw ValidationError("token for \(id): \(reply.terminal.serialized)") }
+                seats.append(Seat(user: id, token: reply.terminal.parameters[3], room: "b\(room)", isJuror: isJuror))
+            }
+        }
+        await admin.close()
+        return seats
+    }
+
+    // MARK: Server process
+
+    func launch(_ binary: String, folder: URL, port: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "serve", "--port", String(port), "--data-dir", folder.appendingPathComponent("data").path,
+            "--certs-dir", folder.appendingPathComponent("Certs").path, "--lines-per-second", "100000", "--line-burst", "100000",
+            "--log-level", "warning",
+        ]
+        let output = folder.appendingPathComponent("server-\(UUID().uuidString).txt")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try? "\(output.path)".write(to: folder.appendingPathComponent("latest-output"), atomically: true, encoding: .utf8)
+        return process
+    }
+
+    func waitForPort(_ folder: URL, afterRestart: Bool = false) async throws -> Int {
+        for _ in 0..<600 {
+            if let path = try? String(contentsOf: folder.appendingPathComponent("latest-output"), encoding: .utf8),
+                let text = try? String(contentsOfFile: path, encoding: .utf8),
+                let line = text.split(separator: "\n").first(where: { $0.contains(" listening on ") }),
+                let port = line.split(separator: " ").first(where: { $0.contains(":") })?.split(separator: ":").last.flatMap({ Int($0) })
+            {
+                return port
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ValidationError("the server did not start")
+    }
+
+    func raiseFileLimit() {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    func cpuSeconds(_ pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    func rssMiB(_ pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return 0 }
+        return kib / 1024
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+extension Histogram where Count == UInt64 {
+    static func merge(_ parts: [Histogram<UInt64>]) -> Histogram<UInt64> {
+        var total = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        for part in parts { total.add(part) }
+        return total
+    }
+}
