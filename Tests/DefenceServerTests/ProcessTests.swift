@@ -465,4 +465,24 @@ import Glibc
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }
+
+    @Test func theBenchLosesNoEventAcrossARestart() async throws {
+        // Not a timing test: the bench's own integrity counters at a tiny scale.
+        let process = Process()
+        process.executableURL = try Self.product("defence-bench")
+        process.arguments = ["--rooms", "4", "--duration", "3", "--mark-interval", "1", "--restart", "--json"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
+        #expect(report["connections"] as? Int == 24)
+        #expect(report["resumed"] as? Int == 24)
+        #expect(report["gaps"] as? Int == 0)
+        #expect(report["duplicates"] as? Int == 0)
+        #expect((report["marks"] as? Int ?? 0) > 0)
+    }
 }
