@@ -79,24 +79,7 @@ public actor LiveSession {
     /// Sends a command and waits for its terminal reply (`OK`, `PONG` or `FAIL`).
     /// - Throws: ``ClientError/closed`` if the connection drops first.
     public func request(_ command: Command, timeout: Duration = .seconds(30)) async throws -> Reply {
-        guard let connection else { throw ClientError.closed }
-        counter += 1
-        let id = "s\(counter)"
-        let line = command.message(id: id).serialized
-        return try await withCheckedThrowingContinuation { continuation in
-            pending[id] = ([], continuation)
-            Task {
-                do {
-                    try await connection.send(line)
-                } catch {
-                    self.fail(id, error)
-                }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                self.fail(id, ClientError.timeout)
-            }
-        }
+        try await requestWithLines(command, lines: [], timeout: timeout)
     }
 
     /// Sends a command followed by raw lines (the CSV of `DAY-IMPORT`) and waits for its terminal reply.

@@ -1,5 +1,6 @@
 import DefenceClient
 import DefenceStore
+import NIOSSL
 import DefenceProtocol
 import Foundation
 import Testing
@@ -215,18 +216,12 @@ import Glibc
         #expect(active.out == edition2)
     }
 
-    @Test func aRunningTimerSurvivesSIGKILL() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-kill-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-
-        let first = try ServerProcess(folder: folder, arguments: ["--port", "0"])
-        let port = try await first.waitForPort()
-        let caPath = folder.appendingPathComponent("Certs/ca.pem").path
-        let tls = ClientTLS.configuration(caFile: caPath)
+    /// Connects as the first admin of the server in `folder` and creates camille and paul (jurors) and lea
+    /// (candidate), returning the admin's connection, the TLS settings and the three tokens.
+    static func adminWithParticipants(folder: URL, port: Int) async throws -> (admin: DefenceConnection, tls: TLSConfiguration, tokens: [String: String]) {
+        let tls = ClientTLS.configuration(caFile: folder.appendingPathComponent("Certs/ca.pem").path)
         let adminToken = try String(contentsOfFile: folder.appendingPathComponent("data/admin.token").path, encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-
         let admin = try await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: tls)
         try await admin.authenticate(token: adminToken)
         var tokens: [String: String] = [:]
@@ -234,6 +229,17 @@ import Glibc
             _ = try await admin.request(.userCreate(user: id, role: role, email: nil, displayName: id))
             tokens[id] = try await admin.request(.tokenIssue(user: id, expiry: nil, label: nil)).terminal.parameters[3]
         }
+        return (admin, tls, tokens)
+    }
+
+    @Test func aRunningTimerSurvivesSIGKILL() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        let first = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await first.waitForPort()
+        let (admin, tls, tokens) = try await Self.adminWithParticipants(folder: folder, port: port)
         let start = WireTime.format(Date())
         _ = try await admin.request(.roomCreate(
             room: "r1", kind: "team",
@@ -356,16 +362,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: folder) }
         let first = try ServerProcess(folder: folder, arguments: ["--port", "0"])
         let port = try await first.waitForPort()
-        let tls = ClientTLS.configuration(caFile: folder.appendingPathComponent("Certs/ca.pem").path)
-        let adminToken = try String(contentsOfFile: folder.appendingPathComponent("data/admin.token").path, encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let admin = try await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: tls)
-        try await admin.authenticate(token: adminToken)
-        var tokens: [String: String] = [:]
-        for (id, role) in [("camille", "juror"), ("paul", "juror"), ("lea", "candidate")] {
-            _ = try await admin.request(.userCreate(user: id, role: role, email: nil, displayName: id))
-            tokens[id] = try await admin.request(.tokenIssue(user: id, expiry: nil, label: nil)).terminal.parameters[3]
-        }
+        let (admin, tls, tokens) = try await Self.adminWithParticipants(folder: folder, port: port)
         _ = try await admin.request(.roomCreate(
             room: "r1", kind: "team",
             options: ["start": "2026-12-01T08:00:00Z", "candidates": "lea", "jurors": "camille,paul", "president": "camille", "competences": "A1C1"],
