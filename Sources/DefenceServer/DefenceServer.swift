@@ -8,6 +8,8 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
+import UnixSignals
 
 /// The Defence Rooms TLS server: accepts connections, runs one ``Session`` per connection.
 ///
@@ -22,6 +24,8 @@ public final class DefenceServer: Service, Sendable {
     private typealias Connection = NIOAsyncChannel<InboundFrame, ByteBuffer>
     private let serverChannel: NIOAsyncChannel<Connection, Never>
     private let context: ServerContext
+    /// The TLS context new connections use; replaced on SIGHUP.
+    private let tls: TLSBox
 
     /// The address the server listens on (with the real port when 0 was asked).
     public let localAddress: SocketAddress
@@ -29,9 +33,10 @@ public final class DefenceServer: Service, Sendable {
     /// The port the server listens on.
     public var port: Int { localAddress.port ?? 0 }
 
-    private init(serverChannel: NIOAsyncChannel<Connection, Never>, context: ServerContext) {
+    private init(serverChannel: NIOAsyncChannel<Connection, Never>, context: ServerContext, tls: TLSBox) {
         self.serverChannel = serverChannel
         self.context = context
+        self.tls = tls
         self.localAddress = serverChannel.channel.localAddress!
     }
 
@@ -50,7 +55,7 @@ public final class DefenceServer: Service, Sendable {
         guard let certificatePath = configuration.certificatePath, let keyPath = configuration.privateKeyPath else {
             throw ServerSetupError("no certificate configured: set both the certificate and the private key")
         }
-        let tls = try makeTLSContext(certificatePath: certificatePath, keyPath: keyPath)
+        let tls = TLSBox(try makeTLSContext(certificatePath: certificatePath, keyPath: keyPath))
         let registry = SessionRegistry()
         let accounts = AccountStore(database: database)
         let referentials = ReferentialCatalog(store: ReferentialStore(database: database))
@@ -86,7 +91,7 @@ public final class DefenceServer: Service, Sendable {
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine))
                     )
@@ -96,7 +101,7 @@ public final class DefenceServer: Service, Sendable {
                     )
                 }
             }
-        return DefenceServer(serverChannel: channel, context: context)
+        return DefenceServer(serverChannel: channel, context: context, tls: tls)
     }
 
     static func makeTLSContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
@@ -128,8 +133,28 @@ public final class DefenceServer: Service, Sendable {
         "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
     ].joined(separator: ":")
 
-    /// Accepts connections until a graceful shutdown, then closes every session and returns.
+    /// Reloads the certificate chain and key from their files: new connections use them, open sessions keep
+    /// theirs. A faulty file leaves the current certificate in place.
+    /// - Throws: ``ServerSetupError`` when the files cannot be loaded.
+    public func reloadCertificate() throws {
+        guard let certificatePath = context.configuration.certificatePath, let keyPath = context.configuration.privateKeyPath else { return }
+        tls.current = try Self.makeTLSContext(certificatePath: certificatePath, keyPath: keyPath)
+        context.logger.notice("certificate reloaded", metadata: ["certificate": "\(certificatePath)"])
+    }
+
+    /// Accepts connections until a graceful shutdown, then closes every session and returns. SIGHUP reloads the
+    /// certificate and key.
     public func run() async throws {
+        let hangups = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                do {
+                    try self.reloadCertificate()
+                } catch {
+                    self.context.logger.error("certificate reload failed; keeping the current one", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { hangups.cancel() }
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
@@ -206,6 +231,20 @@ public final class DefenceServer: Service, Sendable {
             context.logger.debug("connection closed with error", metadata: ["peer": "\(address)", "error": "\(error)"])
         }
         await session.connectionEnded()
+    }
+}
+
+/// The current TLS context, swapped atomically on reload.
+final class TLSBox: Sendable {
+    private let context: Mutex<NIOSSLContext>
+
+    init(_ context: NIOSSLContext) {
+        self.context = Mutex(context)
+    }
+
+    var current: NIOSSLContext {
+        get { context.withLock { $0 } }
+        set { context.withLock { $0 = newValue } }
     }
 }
 

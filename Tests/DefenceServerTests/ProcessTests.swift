@@ -1,4 +1,5 @@
 import DefenceClient
+import DefenceServer
 import DefenceStore
 import NIOSSL
 import DefenceProtocol
@@ -481,5 +482,45 @@ import Glibc
         #expect(report["gaps"] as? Int == 0)
         #expect(report["duplicates"] as? Int == 0)
         #expect((report["marks"] as? Int ?? 0) > 0)
+    }
+
+    @Test func sighupReloadsTheCertificateWithoutDroppingSessions() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-hup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await server.waitForPort()
+        let certs = folder.appendingPathComponent("Certs").path
+        let adminToken = try String(contentsOfFile: folder.appendingPathComponent("data/admin.token").path, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let oldPin = try ClientTLS.fingerprint(pemFile: certs + "/server.pem")
+        let session = try await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: ClientTLS.configuration(caFile: certs + "/ca.pem"))
+        try await session.authenticate(token: adminToken)
+
+        // A renewed certificate from the same CA, then SIGHUP.
+        try FileManager.default.removeItem(atPath: certs + "/server.pem")
+        try FileManager.default.removeItem(atPath: certs + "/server-key.pem")
+        try DevelopmentCertificates.ensure(in: certs)
+        let newPin = try ClientTLS.fingerprint(pemFile: certs + "/server.pem")
+        #expect(newPin != oldPin)
+        kill(server.process.processIdentifier, SIGHUP)
+
+        func presents(_ pin: String) async -> Bool {
+            guard let connection = try? await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: ClientTLS.configuration(caFile: nil), pin: pin) else { return false }
+            await connection.close()
+            return true
+        }
+        var reloaded = false
+        for _ in 0..<100 where !reloaded {
+            reloaded = await presents(newPin)
+            if !reloaded { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(reloaded, "new connections get the renewed certificate")
+        #expect(!(await presents(oldPin)))
+        // The session opened before the reload goes on.
+        #expect(try await session.request(.whoami).terminal.parameters.prefix(2) == ["WHOAMI", "admin"])
+        await session.close()
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await server.waitForExit() == 0)
     }
 }
