@@ -26,6 +26,11 @@ public final class DefenceServer: Service, Sendable {
     private let context: ServerContext
     /// The TLS context new connections use; replaced on SIGHUP.
     private let tls: TLSBox
+    /// The metrics endpoint's channel, when enabled.
+    private let metricsChannel: Channel?
+
+    /// The port of the metrics endpoint, when enabled.
+    public var metricsPort: Int? { metricsChannel?.localAddress?.port }
 
     /// The address the server listens on (with the real port when 0 was asked).
     public let localAddress: SocketAddress
@@ -33,10 +38,11 @@ public final class DefenceServer: Service, Sendable {
     /// The port the server listens on.
     public var port: Int { localAddress.port ?? 0 }
 
-    private init(serverChannel: NIOAsyncChannel<Connection, Never>, context: ServerContext, tls: TLSBox) {
+    private init(serverChannel: NIOAsyncChannel<Connection, Never>, context: ServerContext, tls: TLSBox, metricsChannel: Channel?) {
         self.serverChannel = serverChannel
         self.context = context
         self.tls = tls
+        self.metricsChannel = metricsChannel
         self.localAddress = serverChannel.channel.localAddress!
     }
 
@@ -101,7 +107,13 @@ public final class DefenceServer: Service, Sendable {
                     )
                 }
             }
-        return DefenceServer(serverChannel: channel, context: context, tls: tls)
+        var metricsChannel: Channel?
+        if let metricsPort = configuration.metricsPort {
+            metricsChannel = try await MetricsEndpoint.bind(host: "127.0.0.1", port: metricsPort) {
+                rooms.metrics.render(connections: await registry.count, rooms: await rooms.roomsByState())
+            }
+        }
+        return DefenceServer(serverChannel: channel, context: context, tls: tls, metricsChannel: metricsChannel)
     }
 
     static func makeTLSContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
@@ -175,6 +187,7 @@ public final class DefenceServer: Service, Sendable {
     /// Starts a graceful shutdown: stops accepting; ``run()`` then closes every session and returns.
     public func shutdown() {
         serverChannel.channel.close(promise: nil)
+        metricsChannel?.close(promise: nil)
     }
 
     /// The number of open sessions.

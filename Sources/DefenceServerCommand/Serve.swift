@@ -55,6 +55,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Lines a connection may send in a burst (flood guard).")
     var lineBurst: Double = 500
 
+    @Option(help: "Serve Prometheus metrics (GET /metrics) on this loopback port; off when not given.")
+    var metricsPort: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -86,6 +89,7 @@ struct Serve: AsyncParsableCommand {
         configuration.idleTimeout = idleTimeout
         configuration.linesPerSecond = linesPerSecond
         configuration.lineBurst = lineBurst
+        configuration.metricsPort = metricsPort
 
         let prepared = try ServerSetup.prepare(&configuration, certificate: cert, key: key, logger: logger)
         let database = try DefenceDatabase(path: configuration.databasePath)
@@ -102,6 +106,7 @@ struct Serve: AsyncParsableCommand {
             say("Development certificates generated in \(certsDir); clients trust \(prepared.caPath ?? "-").")
         }
         say("defence-server \(DefenceServer.version) listening on \(host):\(server.port) (TLS)")
+        if let port = server.metricsPort { say("metrics on http://127.0.0.1:\(port)/metrics") }
 
         let group = ServiceGroup(
             configuration: .init(

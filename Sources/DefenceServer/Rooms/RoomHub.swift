@@ -32,6 +32,8 @@ actor RoomHub {
     private let referentials: ReferentialCatalog
     private let configuration: ServerConfiguration
     private let logger: Logger
+    /// Counters for monitoring.
+    let metrics = ServerMetrics()
     private var clock: any ServerClock { configuration.clock }
 
     private var rooms: [String: RoomState] = [:]
@@ -162,6 +164,7 @@ actor RoomHub {
         let now = clock.now()
         let state = RoomState(scheduled: plan, at: now)
         try await store.append([RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan))], state: state)
+        metrics.recordEvents(1)
         rooms[plan.id] = state
         logger.info("room scheduled", metadata: ["room": "\(plan.id)", "by": "\(actor.user)"])
         return state
@@ -230,6 +233,7 @@ actor RoomHub {
         }
         guard faults.isEmpty else { return faults.sorted { $0.line < $1.line } }
         try await store.importDay(users: Array(newUsers.values).sorted { $0.id < $1.id }, rooms: newRooms)
+        metrics.recordEvents(newRooms.count)
         for room in newRooms { rooms[room.state.plan.id] = room.state }
         logger.info("day imported", metadata: ["users": "\(newUsers.count)", "rooms": "\(newRooms.count)", "by": "\(actor.user)"])
         return []
@@ -352,11 +356,22 @@ actor RoomHub {
     /// Runs a room command for `actor` (membership checked), then emits whatever became due.
     func perform(_ id: String, _ command: RoomCommand, by actor: RoomActor) async throws -> RoomState {
         _ = try room(id, visibleTo: actor)
+        let started = ContinuousClock.now
         await acquire(id)
         defer { release(id) }
         _ = try await execute(id, command, by: actor, at: clock.now())
         try await tickLocked(id)
+        let elapsed = ContinuousClock.now - started
+        metrics.recordCommand(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return rooms[id]!
+    }
+
+    /// The number of rooms in each state.
+    func roomsByState() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for state in RoomLifecycle.allCases { counts[state.rawValue] = 0 }
+        for room in rooms.values { counts[room.lifecycle.rawValue, default: 0] += 1 }
+        return counts
     }
 
     /// Decides, persists, applies and delivers. The caller holds the room's lock.
@@ -373,6 +388,7 @@ actor RoomHub {
             states.append(state)
         }
         try await store.append(events, state: state)
+        metrics.recordEvents(events.count)
         rooms[id] = state
         for (event, after) in zip(events, states) { deliver(event, state: after) }
         scheduleTimer(id)

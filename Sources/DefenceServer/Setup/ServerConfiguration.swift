@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var linesPerSecond: Double = 100
     /// Lines a connection may send in a burst.
     public var lineBurst: Double = 500
+    /// The loopback port of the Prometheus metrics endpoint (`GET /metrics`); nil: no endpoint; 0: any port.
+    public var metricsPort: Int?
     /// Throttling of failed authentications per address.
     public var authThrottle: AuthThrottle.Policy = .init()
     /// The domain clock (timers, event times); injected in tests.
