@@ -478,7 +478,7 @@ struct ArgumentReader {
     mutating func word(_ name: String) throws(WireError) -> String {
         guard index < end else { throw bad("missing \(name)") }
         let value = message.parameters[index]
-        guard !value.isEmpty, !value.contains(" ") else { throw bad("\(name) must be one word") }
+        guard !value.isEmpty, !value.unicodeScalars.contains(" ") else { throw bad("\(name) must be one word") }
         index += 1
         return value
     }
@@ -518,11 +518,12 @@ struct ArgumentReader {
         var result: [String: String] = [:]
         while index < end {
             let item = message.parameters[index]
-            guard let equals = item.firstIndex(of: "="), !item.contains(" ") else {
+            let scalars = item.unicodeScalars
+            guard let equals = scalars.firstIndex(of: "="), !scalars.contains(" ") else {
                 throw bad("unexpected parameter '\(item.prefix(64))'")
             }
-            let key = item[..<equals].lowercased()
-            let value = String(item[item.index(after: equals)...])
+            let key = String(String.UnicodeScalarView(scalars[..<equals])).lowercased()
+            let value = String(String.UnicodeScalarView(scalars[scalars.index(after: equals)...]))
             guard allowed.contains(key) else {
                 throw bad("unknown option '\(key.prefix(32))'")
             }

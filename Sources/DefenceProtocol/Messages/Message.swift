@@ -73,7 +73,8 @@ public struct Message: Hashable, Sendable, CustomStringConvertible {
         for (index, parameter) in parameters.enumerated() {
             line += " "
             let isLast = index == parameters.count - 1
-            if isLast && (hasText || parameter.isEmpty || parameter.contains(" ") || parameter.hasPrefix(":")) {
+            // Decided on Unicode scalars, as the parser cuts the line.
+            if isLast && (hasText || parameter.isEmpty || parameter.unicodeScalars.contains(" ") || parameter.unicodeScalars.first == ":") {
                 line += ":" + parameter
             } else {
                 line += parameter

@@ -44,20 +44,22 @@ public struct LineParser: Sendable {
                 "control character U+\(String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)) is not allowed"
             )
         }
-        var rest = Substring(line)
+        // The line is cut on Unicode scalars, never on Characters: a space or a ':' after a combining or
+        // "prepend" scalar still separates, exactly as the bytes say (found by the fuzzer).
+        var rest = Substring(line).unicodeScalars[...]
         rest = rest.drop(while: { $0 == " " })
         if rest.isEmpty { return nil }
 
         var tags: [Message.Tag] = []
         if rest.first == "@" {
             let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            tags = try Self.parseTags(rest[rest.index(after: rest.startIndex)..<end])
+            tags = try Self.parseTags(Substring(rest[rest.index(after: rest.startIndex)..<end]))
             rest = rest[end...].drop(while: { $0 == " " })
         }
         let requestID = tags.last(where: { $0.key == "id" })?.value
 
         let verbEnd = rest.firstIndex(of: " ") ?? rest.endIndex
-        let verb = rest[..<verbEnd]
+        let verb = Substring(rest[..<verbEnd])
         rest = rest[verbEnd...].drop(while: { $0 == " " })
         if verb.isEmpty {
             throw WireError(.malformed, requestID: requestID, "line has tags but no verb")
@@ -75,12 +77,12 @@ public struct LineParser: Sendable {
         var hasText = false
         while !rest.isEmpty {
             if rest.first == ":" {
-                parameters.append(String(rest.dropFirst()))
+                parameters.append(String(Substring(rest.dropFirst())))
                 hasText = true
                 break
             }
             let end = rest.firstIndex(of: " ") ?? rest.endIndex
-            parameters.append(String(rest[..<end]))
+            parameters.append(String(Substring(rest[..<end])))
             rest = rest[end...].drop(while: { $0 == " " })
         }
         if parameters.count > limits.maxParameters {
@@ -99,13 +101,14 @@ public struct LineParser: Sendable {
             throw WireError(.malformed, "'@' must be followed by at least one tag")
         }
         var tags: [Message.Tag] = []
-        for item in text.split(separator: ";", omittingEmptySubsequences: false) {
-            let equals = item.firstIndex(of: "=")
-            let key = equals.map { item[..<$0] } ?? item
+        for scalars in text.unicodeScalars.split(separator: ";", omittingEmptySubsequences: false) {
+            let item = Substring(scalars)
+            let equals = scalars.firstIndex(of: "=")
+            let key = equals.map { Substring(scalars[..<$0]) } ?? item
             guard isValidTagKey(key) else {
                 throw WireError(.malformed, "tag key '\(key.prefix(32))' is empty or has characters outside A-Z a-z 0-9 - / .")
             }
-            let value = equals.map { TagEscaping.unescape(item[item.index(after: $0)...]) } ?? ""
+            let value = equals.map { TagEscaping.unescape(Substring(scalars[scalars.index(after: $0)...])) } ?? ""
             tags.removeAll { $0.key == key }
             tags.append(Message.Tag(String(key), value))
         }
