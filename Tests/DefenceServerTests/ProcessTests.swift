@@ -87,13 +87,19 @@ import Glibc
         }
     }
 
+    /// A new empty folder under the temporary directory (the caller removes it).
+    static func scratchFolder(_ prefix: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
     static func permissions(_ path: String) throws -> Int {
         try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }
 
     @Test func freshCheckoutStartsServesAndStopsOnSIGTERM() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-process-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder("defence-process")
         defer { try? FileManager.default.removeItem(at: folder) }
 
         let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
@@ -181,8 +187,7 @@ import Glibc
     }
 
     @Test func referentialCheckImportListExport() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-ref-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder("defence-ref")
         defer { try? FileManager.default.removeItem(at: folder) }
 
         let exported = try Self.run(["referential", "export", "--bundled"], in: folder)
@@ -234,8 +239,7 @@ import Glibc
     }
 
     @Test func aRunningTimerSurvivesSIGKILL() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-kill-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder("defence-kill")
         defer { try? FileManager.default.removeItem(at: folder) }
 
         let first = try ServerProcess(folder: folder, arguments: ["--port", "0"])
@@ -300,8 +304,7 @@ import Glibc
     }
 
     @Test func adminSchedulesFromTheCommandLine() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-admin-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder("defence-admin")
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
         let port = try await server.waitForPort()
@@ -358,8 +361,7 @@ import Glibc
     }
 
     @Test func anAcknowledgedMarkSurvivesSIGKILLAndTheAuditSeesTampering() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-mark-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder("defence-mark")
         defer { try? FileManager.default.removeItem(at: folder) }
         let first = try ServerProcess(folder: folder, arguments: ["--port", "0"])
         let port = try await first.waitForPort()
@@ -413,8 +415,7 @@ import Glibc
     }
 
     @Test func loginStoresAProfileThatEveryCommandUses() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-login-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder("defence-login")
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
         let port = try await server.waitForPort()
@@ -442,8 +443,7 @@ import Glibc
     }
 
     @Test func anOnlineBackupIsConsistent() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-backup-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder("defence-backup")
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
         _ = try await server.waitForPort()
@@ -485,8 +485,7 @@ import Glibc
     }
 
     @Test func sighupReloadsTheCertificateWithoutDroppingSessions() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-hup-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.scratchFolder("defence-hup")
         defer { try? FileManager.default.removeItem(at: folder) }
         let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
         let port = try await server.waitForPort()
