@@ -109,6 +109,8 @@ let package = Package(
             dependencies: [
                 "DefenceClient",
                 "DefenceProtocol",
+                "DefenceCore",
+                "DefenceStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -18,6 +18,7 @@ final class Client: Sendable {
         var seqs: [Int] = []
         var connections = 0
         var messagesSent = 0
+        var markFailures = 0
     }
 
     init(endpoint: ServerEndpoint, user: String, token: String, room: String, isJuror: Bool) {
@@ -33,8 +34,18 @@ final class Client: Sendable {
     var fanOutLatencies: Histogram<UInt64> { state.withLock { $0.fanOutLatencies } }
     /// How many times the session connected.
     var connections: Int { state.withLock { $0.connections } }
+    /// Marks that were refused or not answered.
+    var markFailures: Int { state.withLock { $0.markFailures } }
     /// Messages this client sent.
     var messagesSent: Int { state.withLock { $0.messagesSent } }
+
+    /// The highest event sequence number received.
+    var lastSeq: Int { state.withLock { $0.seqs.max() ?? 0 } }
+
+    /// Forgets the mark latencies measured so far (the push phase measures its own).
+    func resetMarkLatencies() {
+        state.withLock { $0.markLatencies.reset() }
+    }
 
     /// Sequence-number gaps seen (jurors receive every event of their room).
     var gaps: Int {
@@ -75,32 +86,70 @@ final class Client: Sendable {
         }
     }
 
+    /// Marks a criterion every `interval` seconds until `deadline`, on a fixed schedule (open loop: a slow reply
+    /// does not delay the next mark). Every mark changes the stored value, so each one is a durable event.
     func markLoop(interval: Double, until deadline: ContinuousClock.Instant) async {
         // Spread the jurors over the interval.
-        try? await Task.sleep(for: .milliseconds(Int64(Double.random(in: 0..<interval) * 1000)))
+        var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<interval) * 1000))
         var index = 0
-        while ContinuousClock.now < deadline {
-            index += 1
-            let candidate = "c\(room.dropFirst())-\(index % 4 + 1)"
-            let criterion = "A1C1.\(index % 5 + 1)"
-            let started = DispatchTime.now().uptimeNanoseconds
-            let reply = try? await session.request(.mark(room: room, candidate: candidate, criterion: criterion, mark: index % 2 == 0 ? "met" : "partly-met", comment: nil))
-            if reply?.terminal.verb == "OK" {
-                let elapsed = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-                state.withLock { _ = $0.markLatencies.record(elapsed) }
+        await withTaskGroup(of: Void.self) { group in
+            while true {
+                guard next < deadline else { break }
+                try? await Task.sleep(until: next, clock: .continuous)
+                index += 1
+                let number = index
+                group.addTask { await self.markOnce(number) }
+                next += .milliseconds(Int64(interval * 1000))
             }
-            try? await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
         }
     }
 
+    /// Marks back to back with `window` marks in flight until `deadline` (push mode).
+    func pushLoop(window: Int, until deadline: ContinuousClock.Instant) async {
+        await withTaskGroup(of: Void.self) { group in
+            for lane in 0..<window {
+                group.addTask {
+                    var index = lane
+                    while ContinuousClock.now < deadline {
+                        await self.markOnce(index)
+                        index += window
+                    }
+                }
+            }
+        }
+    }
+
+    /// The `index`-th mark: candidate and criterion cycle with period 20 and the value flips every cycle.
+    private func markOnce(_ index: Int) async {
+        let candidate = "c\(room.dropFirst())-\(index % 4 + 1)"
+        let criterion = "A1C1.\(index % 5 + 1)"
+        let mark = (index / 20) % 2 == 0 ? "met" : "partly-met"
+        let started = DispatchTime.now().uptimeNanoseconds
+        let reply = try? await session.request(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil))
+        if reply?.terminal.verb == "OK" {
+            let elapsed = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+            state.withLock { _ = $0.markLatencies.record(elapsed) }
+        } else {
+            state.withLock { $0.markFailures += 1 }
+        }
+    }
+
+    /// Sends `perSecond` jury messages per second until `deadline`, on a fixed schedule (open loop).
     func messageLoop(perSecond: Double, until deadline: ContinuousClock.Instant) async {
         guard perSecond > 0 else { return }
-        try? await Task.sleep(for: .milliseconds(Int64(Double.random(in: 0..<(1 / perSecond)) * 1000)))
-        while ContinuousClock.now < deadline {
-            let text = "bench \(DispatchTime.now().uptimeNanoseconds)"
-            _ = try? await session.request(.say(room: room, audience: "jury", text: text))
-            state.withLock { $0.messagesSent += 1 }
-            try? await Task.sleep(for: .milliseconds(Int64(1000 / perSecond)))
+        let period = Duration.milliseconds(Int64(1000 / perSecond))
+        var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<(1 / perSecond)) * 1000))
+        await withTaskGroup(of: Void.self) { group in
+            while true {
+                guard next < deadline else { break }
+                try? await Task.sleep(until: next, clock: .continuous)
+                group.addTask {
+                    let text = "bench \(DispatchTime.now().uptimeNanoseconds)"
+                    _ = try? await self.session.request(.say(room: self.room, audience: "jury", text: text))
+                }
+                state.withLock { $0.messagesSent += 1 }
+                next += period
+            }
         }
     }
 }
@@ -123,6 +172,12 @@ struct Report {
     var messagesPerSecond = 0.0
     var cpuPercent = 0.0
     var rssMiB = 0.0
+    var markFailures = 0
+    var pushSeconds: Double?
+    var pushEvents = 0
+    var pushMarks = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    var pushCPUPercent = 0.0
+    var storePush: StorePush.Result?
     var resumeSeconds: Double?
     var resumed = 0
     var gaps = 0
@@ -140,11 +195,16 @@ struct Report {
             ("join storm", String(format: "%.2f s, %.0f TLS handshakes+AUTH+JOIN per second", joinStormSeconds, handshakesPerSecond)),
             ("marks acknowledged", String(format: "%llu (%.1f/s)", marks.totalCount, marksPerSecond)),
             ("mark ack p50 / p99 / p99.9", "\(ms(Self.milliseconds(marks, 50))) / \(ms(Self.milliseconds(marks, 99))) / \(ms(Self.milliseconds(marks, 99.9)))"),
+            ("marks refused or unanswered", String(markFailures)),
             ("messages", String(format: "%.1f/s, fan-out to the other juror: %llu received", messagesPerSecond, fanOut.totalCount)),
             ("fan-out p50 / p99 / p99.9", "\(ms(Self.milliseconds(fanOut, 50))) / \(ms(Self.milliseconds(fanOut, 99))) / \(ms(Self.milliseconds(fanOut, 99.9)))"),
             ("server CPU (steady state)", String(format: "%.0f %% of one core", cpuPercent)),
             ("server RSS", String(format: "%.0f MiB", rssMiB)),
         ]
+        if let pushSeconds {
+            rows.append(("push: durable events", String(format: "%d in %.1f s = %.0f events/s (server CPU %.0f %%)", pushEvents, pushSeconds, Double(pushEvents) / pushSeconds, pushCPUPercent)))
+            rows.append(("push: mark ack p50 / p99 / p99.9", "\(ms(Self.milliseconds(pushMarks, 50))) / \(ms(Self.milliseconds(pushMarks, 99))) / \(ms(Self.milliseconds(pushMarks, 99.9)))"))
+        }
         if let resumeSeconds {
             rows.append(("resume after SIGKILL + restart", String(format: "%.2f s, %d of %d clients", resumeSeconds, resumed, connections)))
         }
@@ -158,6 +218,30 @@ struct Report {
         return values.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
     }
 
+    var storePushTable: String {
+        guard let result = storePush else { return "" }
+        func ms(_ percentile: Double) -> String { String(format: "%.2f ms", Self.milliseconds(result.latencies, percentile)) }
+        let rows = [
+            ("rooms appending at once", String(rooms)),
+            ("durable events", String(format: "%d in %.1f s = %.0f events/s", result.events, result.seconds, Double(result.events) / result.seconds)),
+            ("transactions (fsyncs)", String(format: "%d, %.1f events each", result.transactions, Double(result.events) / Double(max(result.transactions, 1)))),
+            ("append p50 / p99 / p99.9", "\(ms(50)) / \(ms(99)) / \(ms(99.9))"),
+        ]
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+    }
+
+    var storePushJSON: String {
+        guard let result = storePush else { return "{}" }
+        let object: [String: Any] = [
+            "rooms": rooms, "events": result.events, "seconds": result.seconds, "eventsPerSecond": Double(result.events) / result.seconds,
+            "transactions": result.transactions,
+            "appendMs": ["p50": Self.milliseconds(result.latencies, 50), "p99": Self.milliseconds(result.latencies, 99), "p999": Self.milliseconds(result.latencies, 99.9)],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     var json: String {
         var object: [String: Any] = [
             "rooms": rooms, "connections": connections, "setupSeconds": setupSeconds, "joinStormSeconds": joinStormSeconds,
@@ -167,6 +251,13 @@ struct Report {
             "fanOutMs": ["p50": Self.milliseconds(fanOut, 50), "p99": Self.milliseconds(fanOut, 99), "p999": Self.milliseconds(fanOut, 99.9)],
             "serverCPUPercent": cpuPercent, "serverRSSMiB": rssMiB, "gaps": gaps, "duplicates": duplicates,
         ]
+        object["markFailures"] = markFailures
+        if let pushSeconds {
+            object["push"] = [
+                "seconds": pushSeconds, "events": pushEvents, "eventsPerSecond": Double(pushEvents) / pushSeconds, "serverCPUPercent": pushCPUPercent,
+                "markAckMs": ["p50": Self.milliseconds(pushMarks, 50), "p99": Self.milliseconds(pushMarks, 99), "p999": Self.milliseconds(pushMarks, 99.9)],
+            ] as [String: Any]
+        }
         if let resumeSeconds {
             object["resumeSeconds"] = resumeSeconds
             object["resumed"] = resumed

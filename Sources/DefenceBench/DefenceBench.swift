@@ -19,7 +19,11 @@ struct DefenceBench: AsyncParsableCommand {
             The bench launches its own defence-server (by default the one built next to it) in a temporary folder, \
             creates R rooms of 4 candidates and 2 jurors with a DAY-IMPORT, connects every participant at once \
             (join storm), starts every room's clock, then for --duration seconds each juror marks a criterion every \
-            --mark-interval seconds and each room gets --messages-per-second messages from a juror. With --restart \
+            --mark-interval seconds and each room gets --messages-per-second messages from a juror, both on a fixed \
+            schedule (open loop: a slow reply does not lower the offered load). With --push, every juror then marks \
+            back to back (--push-window marks in flight) and the bench counts the durable events committed per \
+            second. --store-push measures the storage layer alone (group commit under synchronous=FULL) in this \
+            process, without the server or the network. With --restart \
             the server is then killed with SIGKILL and started again, and the bench waits until every client has \
             reconnected and resumed. It reports handshakes per second, mark acknowledgement latency (sent → \
             acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
@@ -39,6 +43,15 @@ struct DefenceBench: AsyncParsableCommand {
     @Option(help: "Messages per second in each room.")
     var messagesPerSecond: Double = 1
 
+    @Option(help: "Seconds of push mode after the steady state: every juror marks back to back (0: no push phase).")
+    var push: Double = 0
+
+    @Option(help: "Marks in flight per juror in push mode.")
+    var pushWindow = 4
+
+    @Option(help: "Seconds of the storage-only push, in this process, instead of the TLS simulation: every room appends mark events back to back through the server's store (0: off).")
+    var storePush: Double = 0
+
     @Flag(help: "Kill the server with SIGKILL after the steady state, restart it and measure the resume.")
     var restart = false
 
@@ -49,6 +62,13 @@ struct DefenceBench: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        if storePush > 0 {
+            let result = try await StorePush(rooms: rooms, seconds: storePush).run()
+            var report = Report(rooms: rooms, connections: 0)
+            report.storePush = result
+            print(json ? report.storePushJSON : report.storePushTable)
+            return
+        }
         raiseFileLimit()
         let binary = server ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("defence-server").path
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-bench-\(UUID().uuidString)")
@@ -102,6 +122,29 @@ struct DefenceBench: AsyncParsableCommand {
         report.fanOut = Histogram.merge(jurors.map { $0.fanOutLatencies })
         report.marksPerSecond = Double(report.marks.totalCount) / steadySeconds
         report.messagesPerSecond = Double(jurors.map(\.messagesSent).reduce(0, +)) / steadySeconds
+
+        report.markFailures = jurors.map(\.markFailures).reduce(0, +)
+
+        // Push mode: how many durable events per second the server sustains. Every acknowledged mark changed a
+        // value, and every stored event reaches each juror of the room, so the first juror's sequence numbers
+        // count the events committed.
+        if push > 0 {
+            let firsts = Dictionary(grouping: jurors, by: \.room).compactMap { $0.value.first }
+            let seqsBefore = firsts.map(\.lastSeq).reduce(0, +)
+            for juror in jurors { juror.resetMarkLatencies() }
+            let pushCPU = cpuSeconds(process.processIdentifier)
+            let pushStart = ContinuousClock.now
+            let pushDeadline = pushStart + .milliseconds(Int64(push * 1000))
+            await withTaskGroup(of: Void.self) { group in
+                for juror in jurors { group.addTask { await juror.pushLoop(window: pushWindow, until: pushDeadline) } }
+            }
+            let pushSeconds = seconds(ContinuousClock.now - pushStart)
+            try await Task.sleep(for: .milliseconds(500))
+            report.pushSeconds = pushSeconds
+            report.pushEvents = firsts.map(\.lastSeq).reduce(0, +) - seqsBefore
+            report.pushMarks = Histogram.merge(jurors.map { $0.markLatencies })
+            report.pushCPUPercent = (cpuSeconds(process.processIdentifier) - pushCPU) / pushSeconds * 100
+        }
 
         // Restart storm.
         if restart {

@@ -198,9 +198,7 @@ public final class DefenceServer: Service, Sendable {
     private func serve(_ connection: Connection) async {
         let channel = connection.channel
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
-        let (lines, outbox) = AsyncStream<String>.makeStream(
-            bufferingPolicy: .bufferingOldest(context.configuration.outboundQueueLimit)
-        )
+        let outbox = Outbox(limit: context.configuration.outboundQueueLimit)
         let session = Session(
             id: await context.registry.makeID(),
             address: address,
@@ -213,11 +211,16 @@ public final class DefenceServer: Service, Sendable {
             try await connection.executeThenClose { inbound, _ in
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        // The writer: one line at a time, each awaited, so a peer that does not read
-                        // leaves lines in the bounded outbox until it overflows.
-                        for await line in lines {
+                        // The writer: everything queued goes in one write, awaited, so a peer that does not
+                        // read leaves lines in the bounded outbox until it overflows.
+                        while let lines = await outbox.next() {
+                            var buffer = channel.allocator.buffer(capacity: lines.reduce(0) { $0 + $1.utf8.count + 1 })
+                            for line in lines {
+                                buffer.writeString(line)
+                                buffer.writeInteger(UInt8(ascii: "\n"))
+                            }
                             do {
-                                try await channel.writeAndFlush(ByteBuffer(string: line + "\n"))
+                                try await channel.writeAndFlush(buffer)
                             } catch {
                                 break
                             }

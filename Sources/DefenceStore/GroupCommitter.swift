@@ -4,8 +4,10 @@ import GRDB
 /// Group commit: writes that arrive while a transaction is being committed wait for it, then go together in
 /// the next transaction — one `fsync` for many acknowledgements, none of them acknowledged before it is durable.
 ///
-/// Each write runs in its own savepoint, so one failing write (say, a sequence number already taken) fails
-/// alone; the others in the same transaction still commit.
+/// A batch runs as one transaction. When a write in it fails (say, a sequence number already taken), the
+/// transaction is rolled back and the batch runs again with each write in its own savepoint, so the faulty
+/// write fails alone and the others still commit. A write must therefore be safe to run twice: it only
+/// touches the database it is given.
 public actor GroupCommitter {
     private typealias Work = @Sendable (Database) throws -> Void
     private var queue: [(work: Work, continuation: CheckedContinuation<Void, Error>)] = []
@@ -37,20 +39,31 @@ public actor GroupCommitter {
             queue.removeAll()
             let works = batch.map(\.work)
             do {
-                let results = try await pool.write { db -> [Error?] in
-                    var results: [Error?] = []
-                    for work in works {
-                        do {
-                            try db.inSavepoint {
-                                try work(db)
-                                return .commit
-                            }
-                            results.append(nil)
-                        } catch {
-                            results.append(error)
-                        }
+                let results: [Error?]
+                do {
+                    // The usual case: every write succeeds, and the batch needs no savepoints.
+                    try await pool.write { db in
+                        for work in works { try work(db) }
                     }
-                    return results
+                    results = Array(repeating: nil, count: works.count)
+                } catch {
+                    // One failed and the whole transaction was rolled back: run them again, each in its own
+                    // savepoint, so that only the faulty ones fail.
+                    results = try await pool.write { db -> [Error?] in
+                        var results: [Error?] = []
+                        for work in works {
+                            do {
+                                try db.inSavepoint {
+                                    try work(db)
+                                    return .commit
+                                }
+                                results.append(nil)
+                            } catch {
+                                results.append(error)
+                            }
+                        }
+                        return results
+                    }
                 }
                 stats.transactions += 1
                 stats.writes += batch.count

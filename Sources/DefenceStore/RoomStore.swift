@@ -19,9 +19,11 @@ public struct RoomStore: Sendable {
     /// - Throws: a storage error (e.g. a sequence number already taken); then nothing was written.
     public func append(_ events: [RoomEvent], state: RoomState) async throws {
         guard !events.isEmpty else { return }
+        // Encoding happens here, on the caller's task, so that the single writer only runs SQL.
+        let rows = try Self.encode(events, state: state)
         // Group commit: concurrent rooms share one durable transaction; this returns once it is committed.
         try await database.committer.write { db in
-            try Self.write(events, state: state, db)
+            try Self.write(rows, db)
         }
     }
 
@@ -29,7 +31,7 @@ public struct RoomStore: Sendable {
     public func importDay(users: [User], rooms: [(event: RoomEvent, state: RoomState)]) async throws {
         try await database.pool.write { db in
             for user in users { try AccountStore.insert(user, db) }
-            for room in rooms { try Self.write([room.event], state: room.state, db) }
+            for room in rooms { try Self.write(try Self.encode([room.event], state: room.state), db) }
         }
     }
 
@@ -153,37 +155,65 @@ public struct RoomStore: Sendable {
     private static let encoder = JSONEncoder()
     private static let decoder = JSONDecoder()
 
-    private static func write(_ events: [RoomEvent], state: RoomState, _ db: Database) throws {
-        // The projection row first: events refer to it.
-        let plan = String(decoding: try encoder.encode(state.plan), as: UTF8.self)
-        try db.execute(
-            sql: """
-                INSERT INTO room (id, state, kind, start_at, end_at, referential_hash, last_seq, plan)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET state = excluded.state, kind = excluded.kind, start_at = excluded.start_at,
-                    end_at = excluded.end_at, last_seq = excluded.last_seq, plan = excluded.plan
-                """,
-            arguments: [
-                state.plan.id, state.lifecycle.rawValue, state.plan.kind.rawValue, state.plan.start, state.plan.end,
-                state.plan.referentialHash, state.lastSeq, plan,
-            ]
-        )
-        var previous: String?
-        for event in events {
+    /// What one append writes, encoded before it reaches the writer.
+    private struct EncodedAppend: Sendable {
+        var room: String
+        var lifecycle: String
+        var lastSeq: Int
+        /// The projection's plan columns, only when the plan is new or changed.
+        var plan: (kind: String, start: Date, end: Date, referentialHash: String, json: String)?
+        var events: [(seq: Int, at: Date, type: String, payload: String)]
+    }
+
+    private static func encode(_ events: [RoomEvent], state: RoomState) throws -> EncodedAppend {
+        let planChanged = events.contains { event in
+            switch event.kind {
+            case .scheduled, .updated: true
+            default: false
+            }
+        }
+        let plan = state.plan
+        return EncodedAppend(
+            room: plan.id,
+            lifecycle: state.lifecycle.rawValue,
+            lastSeq: state.lastSeq,
+            plan: planChanged
+                ? (plan.kind.rawValue, plan.start, plan.end, plan.referentialHash, String(decoding: try encoder.encode(plan), as: UTF8.self))
+                : nil,
             // The payload is the whole event (its time to the bit); the other columns are for queries and people.
-            let payload = String(decoding: try encoder.encode(event), as: UTF8.self)
+            events: try events.map { ($0.seq, $0.at, $0.kind.name, String(decoding: try encoder.encode($0), as: UTF8.self)) }
+        )
+    }
+
+    private static func write(_ rows: EncodedAppend, _ db: Database) throws {
+        // The projection row first: events refer to it. Statements are prepared once per connection.
+        if let plan = rows.plan {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO room (id, state, kind, start_at, end_at, referential_hash, last_seq, plan)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET state = excluded.state, kind = excluded.kind, start_at = excluded.start_at,
+                        end_at = excluded.end_at, last_seq = excluded.last_seq, plan = excluded.plan
+                    """
+            ).execute(arguments: [rows.room, rows.lifecycle, plan.kind, plan.start, plan.end, plan.referentialHash, rows.lastSeq, plan.json])
+        } else {
+            try db.cachedStatement(sql: "UPDATE room SET state = ?, last_seq = ? WHERE id = ?")
+                .execute(arguments: [rows.lifecycle, rows.lastSeq, rows.room])
+            guard db.changesCount == 1 else {
+                throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: "room \(rows.room) has no projection row")
+            }
+        }
+        var previous: String?
+        for event in rows.events {
             if previous == nil {
                 previous = event.seq == 1 ? EventChain.genesis : try String.fetchOne(
-                    db,
-                    sql: "SELECT hash FROM room_event WHERE room_id = ? AND seq = ?",
-                    arguments: [event.room, event.seq - 1]
+                    db.cachedStatement(sql: "SELECT hash FROM room_event WHERE room_id = ? AND seq = ?"),
+                    arguments: [rows.room, event.seq - 1]
                 ) ?? EventChain.genesis
             }
-            let hash = EventChain.link(previous: previous!, payload: payload)
-            try db.execute(
-                sql: "INSERT INTO room_event (room_id, seq, at, type, payload, hash) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [event.room, event.seq, event.at, event.kind.name, payload, hash]
-            )
+            let hash = EventChain.link(previous: previous!, payload: event.payload)
+            try db.cachedStatement(sql: "INSERT INTO room_event (room_id, seq, at, type, payload, hash) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [rows.room, event.seq, event.at, event.type, event.payload, hash])
             previous = hash
         }
     }

@@ -170,4 +170,35 @@ import Testing
         #expect(try await store.events(of: "r2", after: 0).count == 2)
         #expect(try await store.verifyChains().breaks.isEmpty)
     }
+
+    @Test func aFailingWriteInABatchIsRetriedAloneAndTheOthersCommitOnce() async throws {
+        let database = try makeDatabase()
+        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY)") }
+        let committer = database.committer
+        let before = await committer.stats
+        // A slow first write holds the writer, so the next twenty arrive together and form one batch.
+        let slow = Task { try await committer.write { db in Thread.sleep(forTimeInterval: 0.3); try db.execute(sql: "INSERT INTO scratch VALUES (0)") } }
+        try await Task.sleep(for: .milliseconds(100))
+        let writes = (1...20).map { n in
+            Task {
+                try await committer.write { db in
+                    // Write 7 inserts a row, then fails on a duplicate key: its own row must not survive either.
+                    try db.execute(sql: "INSERT INTO scratch VALUES (?)", arguments: [n == 7 ? 1000 : n])
+                    if n == 7 { try db.execute(sql: "INSERT INTO scratch VALUES (1000)") }
+                }
+            }
+        }
+        try await slow.value
+        var failures: [Int] = []
+        for (index, write) in writes.enumerated() {
+            do { try await write.value } catch { failures.append(index + 1) }
+        }
+        #expect(failures == [7])
+        let rows = try await database.pool.read { db in try Int.fetchAll(db, sql: "SELECT n FROM scratch ORDER BY n") }
+        #expect(rows == [0] + (1...20).filter { $0 != 7 })
+        let after = await committer.stats
+        #expect(after.writes - before.writes == 21)
+        #expect(after.transactions - before.transactions == 2, "the twenty writes formed one batch")
+    }
 }
+

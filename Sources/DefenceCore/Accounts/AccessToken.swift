@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// An access token as the server stores it: never the secret, only its hash.
@@ -74,9 +73,6 @@ public enum TokenSecret {
 
     /// The hash stored in place of a secret: SHA-256, lower-case hex.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        SHA256Hex.of(secret)
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import DefenceProtocol
 import Foundation
 
@@ -68,7 +67,7 @@ public enum ReferentialLoader {
         }
         let issues = validate(referential)
         guard issues.isEmpty else { throw ReferentialError(issues: issues) }
-        let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let hash = SHA256Hex.of(data)
         return LoadedReferential(referential: referential, hash: hash, data: data)
     }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// A juror's mark on one criterion for one candidate.
@@ -86,7 +85,7 @@ extension RoomState {
             let entry = decisions[key]!
             return "\(key.candidate)\t\(key.item)\t\(entry.value.rawValue)\t\(entry.comment ?? "")"
         }.joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256Hex.of(text)
     }
 
     /// Every candidate × competence where the jurors' proposals differ or are missing.

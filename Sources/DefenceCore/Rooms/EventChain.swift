@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The hash chain over a room's stored events: each link is SHA-256 of the previous link and the event's
@@ -9,6 +8,6 @@ public enum EventChain {
 
     /// The link of an event, lower-case hex.
     public static func link(previous: String, payload: String) -> String {
-        SHA256.hash(data: Data((previous + "\n" + payload).utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256Hex.of(previous + "\n" + payload)
     }
 }

@@ -20,6 +20,8 @@ actor ReferentialCatalog {
             }
             return try await load(active.hash)
         }
+        // Rooms name their version by its full hash: once loaded, no database round trip.
+        if let cached = cache[prefix] { return cached }
         guard prefix.count >= 8, prefix.allSatisfy(\.isHexDigit) else {
             throw DomainError(.invalid, "ref must be at least 8 hexadecimal characters of a referential's hash")
         }

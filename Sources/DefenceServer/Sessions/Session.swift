@@ -32,7 +32,7 @@ actor Session {
     nonisolated let id: UInt64
     let address: String
     let context: ServerContext
-    let outbox: AsyncStream<String>.Continuation
+    let outbox: Outbox
     let channel: Channel
     let parser: LineParser
     private var state: State = .unauthenticated
@@ -49,7 +49,7 @@ actor Session {
     private var tokens: Double
     private var tokensAt = ContinuousClock.now
 
-    init(id: UInt64, address: String, context: ServerContext, outbox: AsyncStream<String>.Continuation, channel: Channel) {
+    init(id: UInt64, address: String, context: ServerContext, outbox: Outbox, channel: Channel) {
         self.id = id
         self.address = address
         self.context = context
@@ -304,8 +304,6 @@ actor Session {
         case .terminated:
             rememberPrincipal()
             state = .closed
-        @unknown default:
-            break
         }
     }
 
