@@ -5,12 +5,19 @@ import NIOSSL
 public enum ClientTLS {
     /// Trusts the certificate authority in `caFile` (PEM), or the system's roots when `nil`.
     /// TLS 1.2 minimum; full verification of the chain and of the host name or IP address.
-    public static func configuration(caFile: String?) -> TLSConfiguration {
+    ///
+    /// With `identity`, the client presents that certificate when the server asks for one (servers started with
+    /// `--admin-client-ca` require it from admins).
+    public static func configuration(caFile: String?, identity: ClientIdentity? = nil) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .fullVerification
         if let caFile {
             tls.trustRoots = .file(caFile)
+        }
+        if let identity {
+            tls.certificateChain = [.file(identity.certificateFile)]
+            tls.privateKey = .file(identity.keyFile)
         }
         return tls
     }
@@ -25,5 +32,19 @@ public enum ClientTLS {
         let certificates = try NIOSSLCertificate.fromPEMFile(pemFile)
         guard let first = certificates.first else { throw ClientError.unexpected("no certificate in \(pemFile)") }
         return fingerprint(der: try first.toDERBytes())
+    }
+}
+
+/// A client certificate and its private key, both PEM files.
+public struct ClientIdentity: Sendable, Hashable, Codable {
+    /// The certificate (chain) file.
+    public var certificateFile: String
+    /// The private key file.
+    public var keyFile: String
+
+    /// Creates an identity from its two files.
+    public init(certificateFile: String, keyFile: String) {
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
     }
 }

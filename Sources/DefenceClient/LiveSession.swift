@@ -12,13 +12,21 @@ public struct ServerEndpoint: Sendable, Hashable {
     public var caFile: String?
     /// A pinned SHA-256 fingerprint of the server certificate (wins over `caFile`).
     public var pin: String?
+    /// A client certificate to present (admins on a server that requires one).
+    public var identity: ClientIdentity?
 
     /// Creates an endpoint.
-    public init(host: String, port: Int, caFile: String? = nil, pin: String? = nil) {
+    public init(host: String, port: Int, caFile: String? = nil, pin: String? = nil, identity: ClientIdentity? = nil) {
         self.host = host
         self.port = port
         self.caFile = caFile
         self.pin = pin
+        self.identity = identity
+    }
+
+    /// The TLS settings for this endpoint.
+    public var tls: TLSConfiguration {
+        ClientTLS.configuration(caFile: pin == nil ? caFile : nil, identity: identity)
     }
 }
 
@@ -126,7 +134,7 @@ public actor LiveSession {
     // MARK: Connection
 
     private func connect() async throws {
-        let tls = ClientTLS.configuration(caFile: endpoint.pin == nil ? endpoint.caFile : nil)
+        let tls = endpoint.tls
         let lines = try await LineConnection.connect(host: endpoint.host, port: endpoint.port, tls: tls, pinnedSHA256: endpoint.pin)
         let greeting: String
         do {

@@ -41,6 +41,12 @@ struct DefenceCommand: AsyncParsableCommand {
     @Option(help: H("L’empreinte SHA-256 (hex) du certificat du serveur, pour l’épingler au lieu de faire confiance à une AC.", "The SHA-256 fingerprint (hex) of the server certificate, to pin it instead of trusting a CA."))
     var pin: String?
 
+    @Option(help: H("Un certificat client (PEM) à présenter : exigé des admins quand le serveur est lancé avec --admin-client-ca.", "A client certificate (PEM) to present: required from admins when the server runs with --admin-client-ca."))
+    var clientCert: String?
+
+    @Option(help: H("La clé privée (PEM) de --client-cert.", "The private key (PEM) of --client-cert."))
+    var clientKey: String?
+
     @Option(help: H("Un fichier dont la première ligne est le jeton d’accès.", "A file whose first line is the access token."))
     var tokenFile: String?
 
@@ -63,11 +69,21 @@ struct DefenceCommand: AsyncParsableCommand {
         var host = String(address[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let explicitTrust = ca != nil || pin != nil
+        let identity: ClientIdentity?
+        switch (clientCert, clientKey) {
+        case (let certificate?, let key?):
+            identity = ClientIdentity(certificateFile: certificate, keyFile: key)
+        case (nil, nil):
+            identity = stored?.identity
+        default:
+            throw ValidationError(L("--client-cert et --client-key vont ensemble", "--client-cert and --client-key go together"))
+        }
         return ServerEndpoint(
             host: host,
             port: port,
             caFile: explicitTrust ? ca : stored?.ca,
-            pin: explicitTrust ? pin : stored?.pin
+            pin: explicitTrust ? pin : stored?.pin,
+            identity: identity
         )
     }
 
@@ -75,8 +91,7 @@ struct DefenceCommand: AsyncParsableCommand {
     func connect() async throws -> DefenceConnection {
         let endpoint = try endpoint()
         let secret = try readToken()
-        let tls = ClientTLS.configuration(caFile: endpoint.pin == nil ? endpoint.caFile : nil)
-        let connection = try await DefenceConnection.connect(host: endpoint.host, port: endpoint.port, tls: tls, pin: endpoint.pin)
+        let connection = try await DefenceConnection.connect(host: endpoint.host, port: endpoint.port, tls: endpoint.tls, pin: endpoint.pin)
         do {
             try await connection.authenticate(token: secret)
         } catch {

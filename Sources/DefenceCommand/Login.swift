@@ -35,7 +35,13 @@ struct Login: AsyncParsableCommand {
             server: "\(endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host):\(endpoint.port)",
             ca: ca, pin: endpoint.pin, token: token,
             user: who.parameters.count > 1 ? who.parameters[1] : nil,
-            role: who.parameters.count > 2 ? who.parameters[2] : nil
+            role: who.parameters.count > 2 ? who.parameters[2] : nil,
+            identity: endpoint.identity.map {
+                ClientIdentity(
+                    certificateFile: URL(fileURLWithPath: $0.certificateFile).standardizedFileURL.path,
+                    keyFile: URL(fileURLWithPath: $0.keyFile).standardizedFileURL.path
+                )
+            }
         )
         try profile.save(to: path)
         print("\(who.parameters.last ?? "") (\(profile.user ?? "?"), \(profile.role ?? "?")) — " + L("profil enregistré dans ", "profile saved to ") + path)

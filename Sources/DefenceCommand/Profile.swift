@@ -1,3 +1,4 @@
+import DefenceClient
 import Foundation
 
 /// A stored connection profile: where the server is, how to trust it, and the token.
@@ -8,6 +9,8 @@ struct Profile: Codable, Equatable {
     var token: String
     var user: String?
     var role: String?
+    /// The client certificate and key (admins of a server started with `--admin-client-ca`).
+    var identity: ClientIdentity?
 
     /// `$XDG_CONFIG_HOME/defence/profile.json`, or `~/.config/defence/profile.json`.
     static var defaultPath: String {

@@ -12,6 +12,7 @@ public enum ErrorText {
         "AUTH_REQUIRED": ("authentification nécessaire", "authentication required"),
         "ALREADY_AUTHENTICATED": ("déjà authentifié", "already authenticated"),
         "AUTH_FAILED": ("jeton inconnu, expiré ou révoqué, ou compte désactivé", "token unknown, expired or revoked, or account disabled"),
+        "CLIENT_CERT_REQUIRED": ("les admins se connectent avec leur certificat client (--client-cert, --client-key)", "admins connect with their client certificate (--client-cert, --client-key)"),
         "AUTH_TIMEOUT": ("authentification trop tardive", "authentication too late"),
         "FORBIDDEN": ("action non autorisée pour votre rôle", "not allowed for your role"),
         "NOT_FOUND": ("introuvable", "not found"),

@@ -61,7 +61,7 @@ public final class DefenceServer: Service, Sendable {
         guard let certificatePath = configuration.certificatePath, let keyPath = configuration.privateKeyPath else {
             throw ServerSetupError("no certificate configured: set both the certificate and the private key")
         }
-        let tls = TLSBox(try makeTLSContext(certificatePath: certificatePath, keyPath: keyPath))
+        let tls = TLSBox(try makeTLSContext(certificatePath: certificatePath, keyPath: keyPath, adminClientCAPath: configuration.adminClientCAPath))
         let registry = SessionRegistry()
         let accounts = AccountStore(database: database)
         let referentials = ReferentialCatalog(store: ReferentialStore(database: database))
@@ -116,7 +116,7 @@ public final class DefenceServer: Service, Sendable {
         return DefenceServer(serverChannel: channel, context: context, tls: tls, metricsChannel: metricsChannel)
     }
 
-    static func makeTLSContext(certificatePath: String, keyPath: String) throws -> NIOSSLContext {
+    static func makeTLSContext(certificatePath: String, keyPath: String, adminClientCAPath: String?) throws -> NIOSSLContext {
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
         do {
@@ -136,6 +136,19 @@ public final class DefenceServer: Service, Sendable {
         tls.minimumTLSVersion = .tlsv12
         // TLS 1.2: forward-secret key exchange (ECDHE) with AEAD ciphers only. TLS 1.3 suites are all of that kind.
         tls.cipherSuites = Self.tls12CipherSuites
+        if let adminClientCAPath {
+            // Ask every client for a certificate; one that is presented must chain to these authorities, but
+            // candidates and jurors may present none. Admins are checked at AUTH (see Session).
+            let authorities: [NIOSSLCertificate]
+            do {
+                authorities = try NIOSSLCertificate.fromPEMFile(adminClientCAPath)
+            } catch {
+                throw ServerSetupError("cannot read the admin client CA \(adminClientCAPath): \(error)")
+            }
+            guard !authorities.isEmpty else { throw ServerSetupError("the admin client CA \(adminClientCAPath) holds no certificate") }
+            tls.trustRoots = .certificates(authorities)
+            tls.certificateVerification = .optionalVerification
+        }
         return try NIOSSLContext(configuration: tls)
     }
 
@@ -150,7 +163,7 @@ public final class DefenceServer: Service, Sendable {
     /// - Throws: ``ServerSetupError`` when the files cannot be loaded.
     public func reloadCertificate() throws {
         guard let certificatePath = context.configuration.certificatePath, let keyPath = context.configuration.privateKeyPath else { return }
-        tls.current = try Self.makeTLSContext(certificatePath: certificatePath, keyPath: keyPath)
+        tls.current = try Self.makeTLSContext(certificatePath: certificatePath, keyPath: keyPath, adminClientCAPath: context.configuration.adminClientCAPath)
         context.logger.notice("certificate reloaded", metadata: ["certificate": "\(certificatePath)"])
     }
 

@@ -15,7 +15,7 @@ struct DefenceServerCommand: AsyncParsableCommand {
             Every option of the server: defence-server serve --help
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, ReferentialCommand.self, AuditCommand.self, BackupCommand.self],
+        subcommands: [Serve.self, ReferentialCommand.self, AuditCommand.self, BackupCommand.self, CertsCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -40,6 +40,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The PEM private key of --cert.")
     var key: String?
 
+    @Option(help: "A PEM file of the CA(s) issuing admins' client certificates: admins must then present one whose common name is their user id ('defence-server certs client USER' makes one in development).")
+    var adminClientCa: String?
+
     @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included.")
     var authTimeout: Double = 10
 
@@ -90,6 +93,7 @@ struct Serve: AsyncParsableCommand {
         configuration.linesPerSecond = linesPerSecond
         configuration.lineBurst = lineBurst
         configuration.metricsPort = metricsPort
+        configuration.adminClientCAPath = adminClientCa
 
         let prepared = try ServerSetup.prepare(&configuration, certificate: cert, key: key, logger: logger)
         let database = try DefenceDatabase(path: configuration.databasePath)

@@ -303,6 +303,31 @@ import Glibc
         return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8))
     }
 
+    @Test func adminClientCertificateFromTheCommandLine() async throws {
+        let folder = try Self.scratchFolder("defence-client-cert")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0", "--admin-client-ca", "Certs/ca.pem"])
+        let port = try await server.waitForPort()
+        let issued = try Self.run(["certs", "client", "admin"], in: folder)
+        #expect(issued.status == 0, "\(issued.err)")
+        #expect(try Self.permissions(folder.appendingPathComponent("Certs/client-admin-key.pem").path) == 0o600)
+        let common = ["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token"]
+        let english = ["LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""]
+
+        let withCertificate = try Self.client(
+            common + ["--client-cert", "Certs/client-admin.pem", "--client-key", "Certs/client-admin-key.pem", "whoami"], in: folder, environment: english
+        )
+        #expect(withCertificate.status == 0)
+        #expect(withCertificate.out.contains("admin"), "\(withCertificate.out)")
+        let without = try Self.client(common + ["whoami"], in: folder, environment: english)
+        #expect(without.status != 0)
+        let halfGiven = try Self.client(common + ["--client-cert", "Certs/client-admin.pem", "whoami"], in: folder, environment: english)
+        #expect(halfGiven.status != 0)
+
+        server.process.terminate()
+        #expect(try await server.waitForExit() == 0)
+    }
+
     @Test func adminSchedulesFromTheCommandLine() async throws {
         let folder = try Self.scratchFolder("defence-admin")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -23,6 +23,9 @@ public enum ErrorCode: String, Sendable, CaseIterable, Hashable {
     case alreadyAuthenticated = "ALREADY_AUTHENTICATED"
     /// The token is unknown, expired or revoked, or its account is disabled.
     case authFailed = "AUTH_FAILED"
+    /// The token is an admin's, and this server requires admins to present their client certificate (one whose
+    /// subject common name is the admin's user id, issued by the server's admin client CA); none or another was given.
+    case clientCertificateRequired = "CLIENT_CERT_REQUIRED"
     /// The session did not authenticate within the announced deadline. Closes the connection.
     case authTimeout = "AUTH_TIMEOUT"
     /// The session's role may not use this verb.

@@ -279,6 +279,20 @@ actor Session {
                 return
             }
             guard case .unauthenticated = state else { return }
+            if user.role == .admin, configuration.adminClientCAPath != nil {
+                let presented = await ClientCertificate.commonName(on: channel)
+                guard presented == user.id else {
+                    await context.authGate.failed(address, at: Date())
+                    logger.warning("admin token without the admin's client certificate", metadata: ["user": "\(user.id)", "certificate": "\(presented ?? "none")"])
+                    send(.fail(
+                        verb: "AUTH", code: .clientCertificateRequired,
+                        text: "admins must connect with their client certificate (--client-cert/--client-key) issued for their user id",
+                        id: id
+                    ))
+                    return
+                }
+            }
+            guard case .unauthenticated = state else { return }
             await context.authGate.succeeded(address)
             state = .authenticated(Principal(user: user, tokenID: accessToken.id))
             logger[metadataKey: "user"] = "\(user.id)"

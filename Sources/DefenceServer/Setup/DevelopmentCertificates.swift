@@ -1,3 +1,4 @@
+import DefenceCore
 import Crypto
 import Foundation
 import SwiftASN1
@@ -106,6 +107,55 @@ public enum DevelopmentCertificates {
         try write(serverKey.pemRepresentation, to: paths.serverKey, mode: 0o600)
         try write(serverCertificate.serializeAsPEM().pemString, to: paths.serverCertificate, mode: 0o644)
         return (paths, true)
+    }
+
+    /// Issues a client certificate for `user`, signed by the development CA of `directory` (which must exist:
+    /// the server creates it at its first start). Writes `client-<user>.pem` and `client-<user>-key.pem` (0600)
+    /// next to it; the subject common name is the user id, the extended key usage is client authentication.
+    ///
+    /// - Returns: the certificate and key paths.
+    /// - Throws: ``ServerSetupError`` when the user id is not valid or the CA is missing; file errors.
+    public static func issueClientCertificate(for user: String, in directory: String, now: Date = Date(), days: Int = 365) throws -> (certificate: String, key: String) {
+        do {
+            try AccountRules.validateUserID(user)
+        } catch {
+            throw ServerSetupError("not a valid user id: \(error.text)")
+        }
+        let paths = Paths(directory: directory)
+        guard FileManager.default.fileExists(atPath: paths.caCertificate), FileManager.default.fileExists(atPath: paths.caKey) else {
+            throw ServerSetupError("no development CA in \(directory) (ca.pem and ca-key.pem); start the server once to create it")
+        }
+        let caKey = try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: paths.caKey, encoding: .utf8))
+        let caCertificate = try Certificate(pemEncoded: String(contentsOfFile: paths.caCertificate, encoding: .utf8))
+        let key = P256.Signing.PrivateKey()
+        let publicKey = Certificate.PrivateKey(key).publicKey
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: .init(),
+            publicKey: publicKey,
+            notValidBefore: now.addingTimeInterval(-3600),
+            notValidAfter: now.addingTimeInterval(TimeInterval(days) * 86_400),
+            issuer: caCertificate.subject,
+            subject: try DistinguishedName {
+                OrganizationName("Defence Rooms")
+                CommonName(user)
+            },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.clientAuth])
+                SubjectKeyIdentifier(hash: publicKey)
+                AuthorityKeyIdentifier(keyIdentifier: try caCertificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+            },
+            issuerPrivateKey: Certificate.PrivateKey(caKey)
+        )
+        let dir = directory as NSString
+        let certificatePath = dir.appendingPathComponent("client-\(user).pem")
+        let keyPath = dir.appendingPathComponent("client-\(user)-key.pem")
+        try write(key.pemRepresentation, to: keyPath, mode: 0o600)
+        try write(certificate.serializeAsPEM().pemString, to: certificatePath, mode: 0o644)
+        return (certificatePath, keyPath)
     }
 
     private static func write(_ text: String, to path: String, mode: Int) throws {

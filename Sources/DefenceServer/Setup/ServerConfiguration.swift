@@ -16,6 +16,10 @@ public struct ServerConfiguration: Sendable {
     public var certificatePath: String?
     /// The PEM private key of ``certificatePath``.
     public var privateKeyPath: String?
+    /// A PEM file of the certificate authorities that issue admins' client certificates. When set, the server asks
+    /// every client for a certificate (optional for candidates and jurors) and accepts an admin's token only on a
+    /// connection that presented a certificate from these authorities whose subject common name is the admin's id.
+    public var adminClientCAPath: String?
     /// The protocol limits announced in the greeting.
     public var limits: Limits = .standard
     /// How long a connection may stay unauthenticated (TLS handshake included), in seconds.
