@@ -13,12 +13,21 @@ final class Client: Sendable {
     private let state = Mutex(State())
 
     struct State {
-        var markLatencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-        var fanOutLatencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        // Made at the first sample: only jurors record, and 12,000 empty histograms would take gigabytes.
+        var markLatencies = LazyHistogram()
+        var fanOutLatencies = LazyHistogram()
         var seqs: [Int] = []
         var connections = 0
         var messagesSent = 0
         var markFailures = 0
+        /// Latencies of requests sent before this uptime (nanoseconds) are not recorded (warm-up).
+        var recordAfter: UInt64 = .max
+    }
+
+    /// Records latencies only of what is sent from now on.
+    func startRecording() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        state.withLock { $0.recordAfter = now }
     }
 
     init(endpoint: ServerEndpoint, user: String, token: String, room: String, isJuror: Bool) {
@@ -29,9 +38,9 @@ final class Client: Sendable {
     }
 
     /// Mark latencies in microseconds.
-    var markLatencies: Histogram<UInt64> { state.withLock { $0.markLatencies } }
+    var markLatencies: Histogram<UInt64> { state.withLock { $0.markLatencies.histogram } }
     /// Fan-out latencies in microseconds.
-    var fanOutLatencies: Histogram<UInt64> { state.withLock { $0.fanOutLatencies } }
+    var fanOutLatencies: Histogram<UInt64> { state.withLock { $0.fanOutLatencies.histogram } }
     /// How many times the session connected.
     var connections: Int { state.withLock { $0.connections } }
     /// Marks that were refused or not answered.
@@ -44,7 +53,7 @@ final class Client: Sendable {
 
     /// Forgets the mark latencies measured so far (the push phase measures its own).
     func resetMarkLatencies() {
-        state.withLock { $0.markLatencies.reset() }
+        state.withLock { $0.markLatencies = LazyHistogram() }
     }
 
     /// Sequence-number gaps seen (jurors receive every event of their room).
@@ -76,7 +85,7 @@ final class Client: Sendable {
                 if line.parameters.count > 5, line.parameters[3] == "message", line.parameters[4] != user,
                     let sent = line.parameters.last.flatMap({ UInt64($0.split(separator: " ").last ?? "") })
                 {
-                    _ = state.fanOutLatencies.record(now > sent ? (now - sent) / 1000 : 0)
+                    if sent >= state.recordAfter { state.fanOutLatencies.record(now > sent ? (now - sent) / 1000 : 0) }
                 }
             case .room(let line) where line.verb == "SNAPSHOT":
                 if let seq = Int(line.parameters[1]) { state.seqs.append(seq) }
@@ -128,7 +137,7 @@ final class Client: Sendable {
         let reply = try? await session.request(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil))
         if reply?.terminal.verb == "OK" {
             let elapsed = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-            state.withLock { _ = $0.markLatencies.record(elapsed) }
+            state.withLock { if started >= $0.recordAfter { $0.markLatencies.record(elapsed) } }
         } else {
             state.withLock { $0.markFailures += 1 }
         }
@@ -152,6 +161,22 @@ final class Client: Sendable {
             }
         }
     }
+}
+
+/// A latency histogram in microseconds (up to 60 s, 3 significant digits), allocated at its first sample.
+struct LazyHistogram {
+    private var storage: Histogram<UInt64>?
+
+    static func empty() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    mutating func record(_ microseconds: UInt64) {
+        if storage == nil { storage = Self.empty() }
+        _ = storage!.record(min(microseconds, 60_000_000))
+    }
+
+    var histogram: Histogram<UInt64> { storage ?? Self.empty() }
 }
 
 struct BenchError: Error, CustomStringConvertible {

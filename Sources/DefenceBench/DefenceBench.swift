@@ -18,7 +18,8 @@ struct DefenceBench: AsyncParsableCommand {
         discussion: """
             The bench launches its own defence-server (by default the one built next to it) in a temporary folder, \
             creates R rooms of 4 candidates and 2 jurors with a DAY-IMPORT, connects every participant at once \
-            (join storm), starts every room's clock, then for --duration seconds each juror marks a criterion every \
+            (join storm), starts every room's clock, then for --warmup plus --duration seconds (latencies, CPU and \
+            rates are recorded after the warm-up) each juror marks a criterion every \
             --mark-interval seconds and each room gets --messages-per-second messages from a juror, both on a fixed \
             schedule (open loop: a slow reply does not lower the offered load). With --push, every juror then marks \
             back to back (--push-window marks in flight) and the bench counts the durable events committed per \
@@ -34,8 +35,11 @@ struct DefenceBench: AsyncParsableCommand {
     @Option(help: "Rooms to simulate (6 connections each).")
     var rooms = 20
 
-    @Option(help: "Seconds of steady state.")
+    @Option(help: "Seconds of steady state measured (after --warmup).")
     var duration: Double = 20
+
+    @Option(help: "Seconds at the start of the steady state whose latencies are not recorded (warm-up).")
+    var warmup: Double = 10
 
     @Option(help: "Seconds between two marks of one juror.")
     var markInterval: Double = 10
@@ -103,9 +107,14 @@ struct DefenceBench: AsyncParsableCommand {
         for room in 0..<rooms {
             if let first = jurors.first(where: { $0.room == "b\(room)" }) { _ = try? await first.session.request(.timerStart(room: first.room)) }
         }
-        let cpuBefore = cpuSeconds(process.processIdentifier)
-        let steadyStart = ContinuousClock.now
-        let deadline = ContinuousClock.now + .milliseconds(Int64(duration * 1000))
+        let serverPID = process.processIdentifier
+        let deadline = ContinuousClock.now + .milliseconds(Int64((warmup + duration) * 1000))
+        // After the warm-up: record latencies, and count CPU, marks and messages from then on.
+        let warm = Task { [clients, jurors] in
+            try? await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
+            for client in clients { client.startRecording() }
+            return (ContinuousClock.now, cpuSeconds(serverPID), jurors.map(\.messagesSent).reduce(0, +))
+        }
         await withTaskGroup(of: Void.self) { group in
             for juror in jurors {
                 group.addTask { await juror.markLoop(interval: markInterval, until: deadline) }
@@ -114,6 +123,7 @@ struct DefenceBench: AsyncParsableCommand {
                 group.addTask { await juror.messageLoop(perSecond: messagesPerSecond, until: deadline) }
             }
         }
+        let (steadyStart, cpuBefore, messagesBefore) = await warm.value
         let steadySeconds = seconds(ContinuousClock.now - steadyStart)
         try await Task.sleep(for: .seconds(1))  // let the last fan-outs arrive
         report.cpuPercent = (cpuSeconds(process.processIdentifier) - cpuBefore) / steadySeconds * 100
@@ -121,7 +131,7 @@ struct DefenceBench: AsyncParsableCommand {
         report.marks = Histogram.merge(jurors.map { $0.markLatencies })
         report.fanOut = Histogram.merge(jurors.map { $0.fanOutLatencies })
         report.marksPerSecond = Double(report.marks.totalCount) / steadySeconds
-        report.messagesPerSecond = Double(jurors.map(\.messagesSent).reduce(0, +)) / steadySeconds
+        report.messagesPerSecond = Double(jurors.map(\.messagesSent).reduce(0, +) - messagesBefore) / steadySeconds
 
         report.markFailures = jurors.map(\.markFailures).reduce(0, +)
 
@@ -255,7 +265,7 @@ struct DefenceBench: AsyncParsableCommand {
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
-    func cpuSeconds(_ pid: Int32) -> Double {
+    nonisolated func cpuSeconds(_ pid: Int32) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return 0 }

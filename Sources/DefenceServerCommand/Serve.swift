@@ -43,6 +43,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A PEM file of the CA(s) issuing admins' client certificates: admins must then present one whose common name is their user id ('defence-server certs client USER' makes one in development).")
     var adminClientCa: String?
 
+    @Flag(help: "Offer the post-quantum hybrid key exchange X25519MLKEM768 first (TLS 1.3); it costs more handshake CPU. Default: X25519 and P-256.")
+    var postQuantum = false
+
     @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included.")
     var authTimeout: Double = 10
 
@@ -94,6 +97,7 @@ struct Serve: AsyncParsableCommand {
         configuration.lineBurst = lineBurst
         configuration.metricsPort = metricsPort
         configuration.adminClientCAPath = adminClientCa
+        configuration.postQuantumKeyExchange = postQuantum
 
         let prepared = try ServerSetup.prepare(&configuration, certificate: cert, key: key, logger: logger)
         let database = try DefenceDatabase(path: configuration.databasePath)

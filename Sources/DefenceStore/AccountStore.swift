@@ -156,16 +156,24 @@ public struct AccountStore: Sendable {
     /// - Returns: the user and token, or `nil` when the secret does not authenticate anyone.
     public func authenticate(secret: String, now: Date) async throws -> (user: User, token: AccessToken)? {
         let hash = TokenSecret.hash(secret)
-        return try await database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM access_token WHERE hash = ?", arguments: [hash])
+        // The check reads from a reader connection, concurrently with other sessions; only the "last used" time
+        // goes through the writer, in the next group commit, so a join storm does not cost one fsync per AUTH.
+        let found = try await database.pool.read { db -> (User, AccessToken)? in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM access_token WHERE hash = ?"), arguments: [hash])
             else { return nil }
-            var token = Self.token(from: row)
+            let token = Self.token(from: row)
             guard token.state(at: now) == .active, let user = try Self.fetchUser(token.userID, db), user.isActive
             else { return nil }
-            token.lastUsedAt = now
-            try db.execute(sql: "UPDATE access_token SET last_used_at = ? WHERE id = ?", arguments: [now, token.id])
             return (user, token)
         }
+        guard let (user, found) = found else { return nil }
+        var token = found
+        token.lastUsedAt = now
+        let id = token.id
+        try await database.committer.write { db in
+            try db.cachedStatement(sql: "UPDATE access_token SET last_used_at = ? WHERE id = ?").execute(arguments: [now, id])
+        }
+        return (user, token)
     }
 
     // MARK: Rows

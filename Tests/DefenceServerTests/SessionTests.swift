@@ -335,6 +335,18 @@ import Testing
             #expect(!(await handshake(server) { $0.minimumTLSVersion = .tlsv11; $0.maximumTLSVersion = .tlsv11 }), "TLS 1.1 refused")
         }
     }
+
+    @Test func postQuantumKeyExchangeOnlyWhenAsked() async throws {
+        try await withServer { server in
+            #expect(await handshake(server) { $0.curves = [.x25519] })
+            #expect(await handshake(server) { $0.curves = [.secp256r1] })
+            #expect(!(await handshake(server) { $0.curves = [.x25519_MLKEM768] }), "classic groups by default")
+        }
+        try await withServer({ $0.postQuantumKeyExchange = true }) { server in
+            #expect(await handshake(server) { $0.curves = [.x25519_MLKEM768] })
+            #expect(await handshake(server) { $0.curves = [.x25519] })
+        }
+    }
 }
 
 @Suite struct MetricsTests {

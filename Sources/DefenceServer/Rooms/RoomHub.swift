@@ -40,6 +40,7 @@ actor RoomHub {
     private var subscribers: [String: [UInt64: RoomSubscriber]] = [:]
     private var connections: [String: [String: Int]] = [:]
     private var timers: [String: Task<Void, Never>] = [:]
+    private var timerDue: [String: Date] = [:]
     private var heartbeat: Task<Void, Never>?
     private var busy: Set<String> = []
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -426,8 +427,12 @@ actor RoomHub {
     }
 
     private func scheduleTimer(_ id: String) {
+        let due = rooms[id]?.nextDue()
+        // Most commands do not move the next deadline: keep the timer already waiting for it.
+        if let due, timerDue[id] == due, timers[id] != nil { return }
         timers[id]?.cancel()
-        guard let due = rooms[id]?.nextDue() else {
+        timerDue[id] = due
+        guard let due else {
             timers[id] = nil
             return
         }
@@ -443,6 +448,8 @@ actor RoomHub {
     }
 
     private func timerFired(_ id: String) async {
+        // This timer is spent: whatever the tick leaves due gets a new one.
+        timerDue[id] = nil
         do {
             try await tick(id)
         } catch {

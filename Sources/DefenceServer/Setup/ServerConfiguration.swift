@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     /// every client for a certificate (optional for candidates and jurors) and accepts an admin's token only on a
     /// connection that presented a certificate from these authorities whose subject common name is the admin's id.
     public var adminClientCAPath: String?
+    /// Whether TLS 1.3 key exchange offers the post-quantum hybrid X25519MLKEM768 (first) besides X25519 and P-256.
+    public var postQuantumKeyExchange = false
     /// The protocol limits announced in the greeting.
     public var limits: Limits = .standard
     /// How long a connection may stay unauthenticated (TLS handshake included), in seconds.
