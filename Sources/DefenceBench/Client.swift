@@ -197,12 +197,16 @@ struct Report {
     var messagesPerSecond = 0.0
     var cpuPercent = 0.0
     var rssMiB = 0.0
+    var peakRSSMiB = 0.0
+    var reconnections = 0
     var markFailures = 0
     var pushSeconds: Double?
     var pushEvents = 0
     var pushMarks = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
     var pushCPUPercent = 0.0
     var storePush: StorePush.Result?
+    /// The server's own room-command latencies during the steady state.
+    var serverCommands: ServerHistogram?
     var resumeSeconds: Double?
     var resumed = 0
     var gaps = 0
@@ -223,8 +227,10 @@ struct Report {
             ("marks refused or unanswered", String(markFailures)),
             ("messages", String(format: "%.1f/s, fan-out to the other juror: %llu received", messagesPerSecond, fanOut.totalCount)),
             ("fan-out p50 / p99 / p99.9", "\(ms(Self.milliseconds(fanOut, 50))) / \(ms(Self.milliseconds(fanOut, 99))) / \(ms(Self.milliseconds(fanOut, 99.9)))"),
+            ("server-side command time p50 / p99", serverCommandsText),
             ("server CPU (steady state)", String(format: "%.0f %% of one core", cpuPercent)),
-            ("server RSS", String(format: "%.0f MiB", rssMiB)),
+            ("server RSS (end / peak)", String(format: "%.0f MiB / %.0f MiB", rssMiB, peakRSSMiB)),
+            ("connections lost during the run", String(reconnections)),
         ]
         if let pushSeconds {
             rows.append(("push: durable events", String(format: "%d in %.1f s = %.0f events/s (server CPU %.0f %%)", pushEvents, pushSeconds, Double(pushEvents) / pushSeconds, pushCPUPercent)))
@@ -236,6 +242,15 @@ struct Report {
         rows.append(("sequence gaps seen by jurors", String(gaps)))
         rows.append(("duplicated events dropped", String(duplicates)))
         return rows
+    }
+
+    /// The server's histogram is in buckets: each percentile is given as "≤ bucket bound".
+    var serverCommandsText: String {
+        guard let histogram = serverCommands, histogram.total > 0 else { return "not read" }
+        func text(_ percentile: Double) -> String {
+            histogram.bound(atPercentile: percentile).map { "≤ \($0 * 1000) ms" } ?? "> 5 s"
+        }
+        return "\(text(50)) / \(text(99)) (\(histogram.total) commands, from the server's metrics)"
     }
 
     var table: String {
@@ -274,7 +289,12 @@ struct Report {
             "markAckMs": ["p50": Self.milliseconds(marks, 50), "p99": Self.milliseconds(marks, 99), "p999": Self.milliseconds(marks, 99.9)],
             "messagesPerSecond": messagesPerSecond,
             "fanOutMs": ["p50": Self.milliseconds(fanOut, 50), "p99": Self.milliseconds(fanOut, 99), "p999": Self.milliseconds(fanOut, 99.9)],
-            "serverCPUPercent": cpuPercent, "serverRSSMiB": rssMiB, "gaps": gaps, "duplicates": duplicates,
+            "serverCPUPercent": cpuPercent, "serverRSSMiB": rssMiB, "serverPeakRSSMiB": peakRSSMiB, "reconnections": reconnections,
+            "serverCommandMs": [
+                "p50AtMost": serverCommands?.bound(atPercentile: 50).map { $0 * 1000 as Any } ?? NSNull(),
+                "p99AtMost": serverCommands?.bound(atPercentile: 99).map { $0 * 1000 as Any } ?? NSNull(),
+                "commands": serverCommands?.total ?? 0,
+            ] as [String: Any], "gaps": gaps, "duplicates": duplicates,
         ]
         object["markFailures"] = markFailures
         if let pushSeconds {

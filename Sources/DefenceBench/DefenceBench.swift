@@ -110,10 +110,21 @@ struct DefenceBench: AsyncParsableCommand {
         let serverPID = process.processIdentifier
         let deadline = ContinuousClock.now + .milliseconds(Int64((warmup + duration) * 1000))
         // After the warm-up: record latencies, and count CPU, marks and messages from then on.
+        let metrics = metricsPort(folder)
         let warm = Task { [clients, jurors] in
             try? await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
             for client in clients { client.startRecording() }
-            return (ContinuousClock.now, cpuSeconds(serverPID), jurors.map(\.messagesSent).reduce(0, +))
+            let histogram = metrics.flatMap { ServerHistogram.fetch(port: $0) }
+            return (ContinuousClock.now, cpuSeconds(serverPID), jurors.map(\.messagesSent).reduce(0, +), histogram)
+        }
+        // The server's memory, sampled every 5 s of the steady state.
+        let sampler = Task {
+            var peak = 0.0
+            while ContinuousClock.now < deadline {
+                peak = max(peak, rssMiB(serverPID))
+                try? await Task.sleep(for: .seconds(5))
+            }
+            return peak
         }
         await withTaskGroup(of: Void.self) { group in
             for juror in jurors {
@@ -123,11 +134,17 @@ struct DefenceBench: AsyncParsableCommand {
                 group.addTask { await juror.messageLoop(perSecond: messagesPerSecond, until: deadline) }
             }
         }
-        let (steadyStart, cpuBefore, messagesBefore) = await warm.value
+        let (steadyStart, cpuBefore, messagesBefore, histogramBefore) = await warm.value
         let steadySeconds = seconds(ContinuousClock.now - steadyStart)
+        if let metrics, let before = histogramBefore, let after = ServerHistogram.fetch(port: metrics) {
+            report.serverCommands = after.since(before)
+        }
         try await Task.sleep(for: .seconds(1))  // let the last fan-outs arrive
         report.cpuPercent = (cpuSeconds(process.processIdentifier) - cpuBefore) / steadySeconds * 100
         report.rssMiB = rssMiB(process.processIdentifier)
+        report.peakRSSMiB = max(await sampler.value, report.rssMiB)
+        // Held: every client still on its first connection.
+        report.reconnections = clients.map { max(0, $0.connections - 1) }.reduce(0, +)
         report.marks = Histogram.merge(jurors.map { $0.markLatencies })
         report.fanOut = Histogram.merge(jurors.map { $0.fanOutLatencies })
         report.marksPerSecond = Double(report.marks.totalCount) / steadySeconds
@@ -233,6 +250,7 @@ struct DefenceBench: AsyncParsableCommand {
         process.arguments = [
             "serve", "--port", String(port), "--data-dir", folder.appendingPathComponent("data").path,
             "--certs-dir", folder.appendingPathComponent("Certs").path, "--lines-per-second", "100000", "--line-burst", "100000",
+            "--metrics-port", "0",
             "--log-level", "warning",
         ]
         let output = folder.appendingPathComponent("server-\(UUID().uuidString).txt")
@@ -242,6 +260,15 @@ struct DefenceBench: AsyncParsableCommand {
         try process.run()
         try? "\(output.path)".write(to: folder.appendingPathComponent("latest-output"), atomically: true, encoding: .utf8)
         return process
+    }
+
+    /// The metrics port the server printed at start.
+    func metricsPort(_ folder: URL) -> Int? {
+        guard let path = try? String(contentsOf: folder.appendingPathComponent("latest-output"), encoding: .utf8),
+            let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("metrics on http://127.0.0.1:") })
+        else { return nil }
+        return Int(line.dropFirst("metrics on http://127.0.0.1:".count).prefix { $0.isNumber })
     }
 
     func waitForPort(_ folder: URL, afterRestart: Bool = false) async throws -> Int {
@@ -274,7 +301,7 @@ struct DefenceBench: AsyncParsableCommand {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    func rssMiB(_ pid: Int32) -> Double {
+    nonisolated func rssMiB(_ pid: Int32) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
             let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
