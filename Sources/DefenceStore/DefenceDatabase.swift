@@ -109,6 +109,15 @@ public final class DefenceDatabase: Sendable {
         migrator.registerMigration("v4-event-chain") { db in
             try db.execute(sql: "ALTER TABLE room_event ADD COLUMN hash TEXT NOT NULL DEFAULT ''")
         }
+        migrator.registerMigration("v5-replay-and-snapshots") { db in
+            // The line each event was delivered as, and whether the grids were open to both jurors then: RESUME
+            // replays them as they were, without folding the room's history again. NULL for older events.
+            try db.execute(sql: "ALTER TABLE room_event ADD COLUMN line TEXT")
+            try db.execute(sql: "ALTER TABLE room_event ADD COLUMN grid_open INTEGER")
+            // A room's folded state every so many events, so that a start folds only the events after it.
+            try db.execute(sql: "ALTER TABLE room ADD COLUMN snapshot TEXT")
+            try db.execute(sql: "ALTER TABLE room ADD COLUMN snapshot_seq INTEGER")
+        }
         return migrator
     }
 

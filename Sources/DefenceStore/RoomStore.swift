@@ -15,12 +15,27 @@ public struct RoomStore: Sendable {
         self.database = database
     }
 
+    /// How an event was delivered: its wire line, and whether the jurors' grids were open to each other then.
+    public struct Delivered: Sendable, Hashable {
+        /// The line sent to subscribers.
+        public var line: String
+        /// Whether either juror could see the other's marks and proposals right after the event.
+        public var gridOpen: Bool
+
+        /// Creates the record of a delivery.
+        public init(line: String, gridOpen: Bool) {
+            self.line = line
+            self.gridOpen = gridOpen
+        }
+    }
+
     /// Appends a room's new events and updates its projection, atomically and durably.
+    /// - Parameter delivered: for each event, the line it is delivered as (kept for `RESUME`), when known.
     /// - Throws: a storage error (e.g. a sequence number already taken); then nothing was written.
-    public func append(_ events: [RoomEvent], state: RoomState) async throws {
+    public func append(_ events: [RoomEvent], state: RoomState, delivered: [Delivered]? = nil) async throws {
         guard !events.isEmpty else { return }
         // Encoding happens here, on the caller's task, so that the single writer only runs SQL.
-        let rows = try Self.encode(events, state: state)
+        let rows = try Self.encode(events, state: state, delivered: delivered)
         // Group commit: concurrent rooms share one durable transaction; this returns once it is committed.
         try await database.committer.write { db in
             try Self.write(rows, db)
@@ -32,6 +47,42 @@ public struct RoomStore: Sendable {
         try await database.pool.write { db in
             for user in users { try AccountStore.insert(user, db) }
             for room in rooms { try Self.write(try Self.encode([room.event], state: room.state), db) }
+        }
+    }
+
+    /// Every room's current state: its last snapshot (if any) with the events after it applied, or the fold of
+    /// its whole history. Rooms are read one at a time, so memory holds one room's events at most.
+    /// - Throws: a storage error, or a history that does not fold (a gap, or no `scheduled` event first).
+    public func allStates() async throws -> [RoomState] {
+        try await database.pool.read { db in
+            var states: [RoomState] = []
+            let rooms = try Row.fetchAll(db, sql: "SELECT id, snapshot, snapshot_seq FROM room ORDER BY id")
+            for room in rooms {
+                let id: String = room["id"]
+                var state: RoomState?
+                if let snapshot: String = room["snapshot"], let seq: Int = room["snapshot_seq"],
+                    let decoded = try? Self.decoder.decode(RoomState.self, from: Data(snapshot.utf8)), decoded.lastSeq == seq
+                {
+                    state = decoded
+                }
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(sql: "SELECT payload FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
+                    arguments: [id, state?.lastSeq ?? 0]
+                )
+                while let row = try rows.next() {
+                    let event = try Self.event(from: row)
+                    guard state != nil else {
+                        state = try RoomState.fold([event])
+                        continue
+                    }
+                    guard event.seq == state!.lastSeq + 1 else {
+                        throw DomainError(.internal, "room \(id): event \(event.seq) follows \(state!.lastSeq)")
+                    }
+                    state!.apply(event)
+                }
+                if let state { states.append(state) }
+            }
+            return states
         }
     }
 
@@ -62,6 +113,21 @@ public struct RoomStore: Sendable {
                 sql: "SELECT payload FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 arguments: [room, seq, limit]
             ).map(Self.event(from:))
+        }
+    }
+
+    /// A room's events after `seq`, in order, each with the line it was delivered as (nil for events stored
+    /// before lines were kept).
+    public func replay(of room: String, after seq: Int) async throws -> [(event: RoomEvent, delivered: Delivered?)] {
+        try await database.pool.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT payload, line, grid_open FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
+                arguments: [room, seq]
+            ).map { row in
+                let line: String? = row["line"]
+                let open: Bool? = row["grid_open"]
+                return (try Self.event(from: row), line.flatMap { line in open.map { Delivered(line: line, gridOpen: $0) } })
+            }
         }
     }
 
@@ -162,10 +228,16 @@ public struct RoomStore: Sendable {
         var lastSeq: Int
         /// The projection's plan columns, only when the plan is new or changed.
         var plan: (kind: String, start: Date, end: Date, referentialHash: String, json: String)?
-        var events: [(seq: Int, at: Date, type: String, payload: String)]
+        var events: [(seq: Int, at: Date, type: String, payload: String, delivered: Delivered?)]
+        /// The room's state after these events, when they reach a multiple of ``RoomStore/snapshotEvery``.
+        var snapshot: String?
     }
 
-    private static func encode(_ events: [RoomEvent], state: RoomState) throws -> EncodedAppend {
+    /// A room's folded state is stored every this many events.
+    public static let snapshotEvery = 100
+
+    private static func encode(_ events: [RoomEvent], state: RoomState, delivered: [Delivered]? = nil) throws -> EncodedAppend {
+        let delivered = delivered?.count == events.count ? delivered : nil
         let planChanged = events.contains { event in
             switch event.kind {
             case .scheduled, .updated: true
@@ -181,7 +253,11 @@ public struct RoomStore: Sendable {
                 ? (plan.kind.rawValue, plan.start, plan.end, plan.referentialHash, String(decoding: try encoder.encode(plan), as: UTF8.self))
                 : nil,
             // The payload is the whole event (its time to the bit); the other columns are for queries and people.
-            events: try events.map { ($0.seq, $0.at, $0.kind.name, String(decoding: try encoder.encode($0), as: UTF8.self)) }
+            events: try events.enumerated().map { index, event in
+                (event.seq, event.at, event.kind.name, String(decoding: try encoder.encode(event), as: UTF8.self), delivered?[index])
+            },
+            snapshot: events.contains { $0.seq % snapshotEvery == 0 }
+                ? String(decoding: try encoder.encode(state), as: UTF8.self) : nil
         )
     }
 
@@ -203,6 +279,10 @@ public struct RoomStore: Sendable {
                 throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: "room \(rows.room) has no projection row")
             }
         }
+        if let snapshot = rows.snapshot {
+            try db.cachedStatement(sql: "UPDATE room SET snapshot = ?, snapshot_seq = ? WHERE id = ?")
+                .execute(arguments: [snapshot, rows.lastSeq, rows.room])
+        }
         var previous: String?
         for event in rows.events {
             if previous == nil {
@@ -212,8 +292,9 @@ public struct RoomStore: Sendable {
                 ) ?? EventChain.genesis
             }
             let hash = EventChain.link(previous: previous!, payload: event.payload)
-            try db.cachedStatement(sql: "INSERT INTO room_event (room_id, seq, at, type, payload, hash) VALUES (?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [rows.room, event.seq, event.at, event.type, event.payload, hash])
+            try db.cachedStatement(
+                sql: "INSERT INTO room_event (room_id, seq, at, type, payload, hash, line, grid_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [rows.room, event.seq, event.at, event.type, event.payload, hash, event.delivered?.line, event.delivered?.gridOpen])
             previous = hash
         }
     }

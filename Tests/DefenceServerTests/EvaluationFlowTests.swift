@@ -150,3 +150,54 @@ import Testing
         }
     }
 }
+
+/// `RESUME` replays each event as the line live subscribers received, whether the line was stored with the
+/// event or (for events stored before lines were kept) rebuilt by folding the room's history.
+@Suite struct ResumeReplayTests {
+    @Test func replayedLinesAreTheLiveLinesForEachRole() async throws {
+        try await withServer { server in
+            let leaToken = try await server.makeUser("lea", role: .candidate)
+            let tokens = try await server.makeUsers(["camille", "paul"], role: .juror)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 individual start=2026-12-01T08:00:00Z candidates=lea jurors=camille,paul president=paul competences=A1C4 visibility=blind")
+            let lea = try await RoomClient.connect(server, name: "lea", token: leaToken)
+            let camille = try await RoomClient.connect(server, name: "camille", token: tokens[0])
+            let paul = try await RoomClient.connect(server, name: "paul", token: tokens[1])
+            for client in [lea, camille, paul] { try await client.ok("JOIN r1") }
+            let joinedAt = try #require(paul.lines.first { $0.hasPrefix("SNAPSHOT r1 ") }.flatMap { try? parsed($0) }?.parameters[1]).flatMap { Int($0) }
+            let from = try #require(joinedAt)
+            try await camille.ok("MARK r1 lea A1C4.1 met :schéma clair")
+            try await camille.ok("SAY r1 jury :on en parle après")
+            try await camille.ok("SAY r1 room :Merci, la parole est à vous")
+            try await paul.ok("MARK r1 lea A1C4.1 not-met")
+            try await paul.ok("SUBMIT r1")
+            try await camille.ok("SUBMIT r1")
+            try await camille.ok("MARK r1 lea A1C4.2 partly-met")
+            try await paul.event("mark", "camille")
+            try await lea.event("message", "camille")
+
+            func eventLines(_ client: RoomClient) -> [String] { client.lines.filter { $0.hasPrefix("EVENT r1 ") } }
+            func resumed(_ name: String, _ token: String) async throws -> [String] {
+                let client = try await RoomClient.connect(server, name: name, token: token)
+                let reply = try await client.ok("RESUME r1 \(from)")
+                #expect(reply.parameters.last?.hasPrefix("replayed=") == true)
+                defer { Task { await client.close() } }
+                return eventLines(client)
+            }
+            let livePaul = eventLines(paul).filter { (try? parsed($0))?.eventSeq ?? 0 > from }
+            let liveLea = eventLines(lea).filter { (try? parsed($0))?.eventSeq ?? 0 > from }
+            #expect(!livePaul.contains { $0.contains(" mark camille ") && $0.contains("A1C4.1") }, "blind until both submitted")
+            #expect(!liveLea.contains { $0.contains(" mark ") || $0.contains("on en parle") }, "candidates see no jury event")
+
+            // Lines stored with the events.
+            #expect(try await resumed("paul2", tokens[1]) == livePaul)
+            #expect(try await resumed("lea2", leaToken) == liveLea)
+
+            // As for a database from before lines were kept: rebuilt by folding, to the same lines.
+            try await server.database.pool.write { db in try db.execute(sql: "UPDATE room_event SET line = NULL, grid_open = NULL") }
+            #expect(try await resumed("paul3", tokens[1]) == livePaul)
+            #expect(try await resumed("lea3", leaToken) == liveLea)
+            for client in [admin, lea, camille, paul] { await client.close() }
+        }
+    }
+}

@@ -132,6 +132,58 @@ import Testing
     }
 }
 
+@Suite struct RoomSnapshotTests {
+    @Test func aStartFoldsFromTheLastSnapshotToTheSameState() async throws {
+        let database = try makeDatabase()
+        let bundled = try ReferentialLoader.bundled()
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
+        try await ReferentialStore(database: database).installBundled(bundled, now: t0)
+        let store = RoomStore(database: database)
+        let plan = RoomPlan(
+            id: "r1", kind: .team, epreuve: 2, referentialHash: bundled.hash, competences: ["A1C1"], candidates: ["c1", "c2"],
+            jurors: ["j1", "j2"], president: "j1", start: t0, phases: [Phase(name: "all", seconds: 1800)], warnings: [60], visibility: .blind
+        )
+        var state = RoomState(scheduled: plan, at: t0)
+        var events = [RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plan))]
+        try await store.append(events, state: state)
+        let juror = RoomActor(user: "j1", role: .juror)
+        for index in 1...249 {
+            let now = t0.addingTimeInterval(Double(index) * 1.000_001)
+            let command: RoomCommand = index == 1
+                ? .startTimer
+                : .mark(candidate: index % 2 == 0 ? "c1" : "c2", criterion: "A1C1.\(index % 5 + 1)", mark: index % 3 == 0 ? .met : .notMet, comment: "n\(index)")
+            let new = try state.decide(command, by: juror, at: now).enumerated().map { offset, kind in
+                RoomEvent(room: "r1", seq: state.lastSeq + 1 + offset, at: now, kind: kind)
+            }
+            for event in new { state.apply(event) }
+            try await store.append(new, state: state)
+            events += new
+        }
+        #expect(state.lastSeq >= 200)
+        let snapshotSeq = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT snapshot_seq FROM room WHERE id = 'r1'") }
+        #expect(snapshotSeq == (state.lastSeq / RoomStore.snapshotEvery) * RoomStore.snapshotEvery, "the latest multiple of \(RoomStore.snapshotEvery)")
+        #expect(try await store.allStates() == [state])
+        #expect(try RoomState.fold(events) == state)
+
+        // A snapshot that cannot be read is ignored: the whole history is folded.
+        try await database.pool.write { db in try db.execute(sql: "UPDATE room SET snapshot = '{not json' WHERE id = 'r1'") }
+        #expect(try await store.allStates() == [state])
+        try await database.pool.write { db in try db.execute(sql: "UPDATE room SET snapshot = NULL, snapshot_seq = NULL WHERE id = 'r1'") }
+        #expect(try await store.allStates() == [state])
+
+        // With a snapshot, the events before it are not read at all (here one is missing, and nothing notices);
+        // without one, the fold meets the gap and says so.
+        let snapshot = String(decoding: try JSONEncoder().encode(RoomState.fold(Array(events.prefix(200)))), as: UTF8.self)
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE room SET snapshot = ?, snapshot_seq = 200 WHERE id = 'r1'", arguments: [snapshot])
+            try db.execute(sql: "DELETE FROM room_event WHERE room_id = 'r1' AND seq = 5")
+        }
+        #expect(try await store.allStates() == [state])
+        try await database.pool.write { db in try db.execute(sql: "UPDATE room SET snapshot = NULL, snapshot_seq = NULL WHERE id = 'r1'") }
+        await #expect(throws: (any Error).self) { try await store.allStates() }
+    }
+}
+
 @Suite struct GroupCommitTests {
     @Test func concurrentAppendsShareTransactionsAndFailAlone() async throws {
         let database = try makeDatabase()

@@ -60,8 +60,7 @@ actor RoomHub {
     /// Rebuilds every room from its events, records the downtime of rooms under way, starts timers and the heartbeat.
     func start() async throws {
         let lastBeat = try await store.lastHeartbeat()
-        for history in try await store.allHistories() {
-            let state = try RoomState.fold(history)
+        for state in try await store.allStates() {
             rooms[state.plan.id] = state
         }
         let now = clock.now()
@@ -164,7 +163,8 @@ actor RoomHub {
         let plan = try await makePlan(request)
         let now = clock.now()
         let state = RoomState(scheduled: plan, at: now)
-        try await store.append([RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan))], state: state)
+        let event = RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan))
+        try await store.append([event], state: state, delivered: [Self.delivery(of: event, state: state)])
         metrics.recordEvents(1)
         rooms[plan.id] = state
         logger.info("room scheduled", metadata: ["room": "\(plan.id)", "by": "\(actor.user)"])
@@ -273,9 +273,18 @@ actor RoomHub {
         if lastSeq > state.lastSeq || state.lastSeq - lastSeq > window {
             _ = subscriber.deliver(RoomWire.snapshot(state, at: clock.now()).serialized)
             result = .snapshot
+        } else if case let replay = try await store.replay(of: id, after: lastSeq), replay.allSatisfy({ $0.delivered != nil }) {
+            // Each event with the line it was delivered as: replayed exactly as live subscribers saw it.
+            let role = state.role(of: subscriber.actor)
+            var count = 0
+            for (event, delivery) in replay where Self.visible(event, to: subscriber, role: role, gridOpen: delivery!.gridOpen) {
+                _ = subscriber.deliver(delivery!.line)
+                count += 1
+            }
+            result = .replayed(count: count)
         } else {
-            // Fold the history from the start so that each replayed line shows the room right after its event,
-            // exactly as live subscribers saw it.
+            // Events stored before lines were kept: fold the history from the start so that each replayed line
+            // shows the room right after its event, exactly as live subscribers saw it.
             var folded: RoomState?
             var count = 0
             for event in try await store.events(of: id, after: 0) {
@@ -388,29 +397,46 @@ actor RoomHub {
             events.append(event)
             states.append(state)
         }
-        try await store.append(events, state: state)
+        let deliveries = zip(events, states).map { Self.delivery(of: $0, state: $1) }
+        try await store.append(events, state: state, delivered: deliveries)
         metrics.recordEvents(events.count)
         rooms[id] = state
-        for (event, after) in zip(events, states) { deliver(event, state: after) }
+        for (event, delivery) in zip(events, deliveries) { deliver(event, delivery) }
         scheduleTimer(id)
         return events
     }
 
-    private func deliver(_ event: RoomEvent, state: RoomState) {
-        guard let audience = subscribers[event.room], !audience.isEmpty else { return }
-        let line = RoomWire.event(event, state: state).serialized
-        for subscriber in audience.values where Self.visible(event, to: subscriber, in: state) {
-            if !subscriber.deliver(line) { subscriber.overflow() }
+    private func deliver(_ event: RoomEvent, _ delivery: RoomStore.Delivered) {
+        guard let audience = subscribers[event.room], !audience.isEmpty, let state = rooms[event.room] else { return }
+        for subscriber in audience.values
+        where Self.visible(event, to: subscriber, role: state.role(of: subscriber.actor), gridOpen: delivery.gridOpen) {
+            if !subscriber.deliver(delivery.line) { subscriber.overflow() }
         }
+    }
+
+    /// The line an event is delivered as, and whether the grids were open right after it.
+    static func delivery(of event: RoomEvent, state: RoomState) -> RoomStore.Delivered {
+        RoomStore.Delivered(line: RoomWire.event(event, state: state).serialized, gridOpen: gridOpen(state))
+    }
+
+    /// Whether each juror may see the other's marks and proposals: a live room, or both grids submitted.
+    static func gridOpen(_ state: RoomState) -> Bool {
+        state.plan.visibility == .live || state.submitted.isSuperset(of: state.plan.jurors)
     }
 
     /// Candidates never receive jury-only events; in a blind room a juror receives the other juror's marks and
     /// proposals only once both grids are submitted (and can then read them with `PROGRESS`).
     static func visible(_ event: RoomEvent, to subscriber: RoomSubscriber, in state: RoomState) -> Bool {
+        visible(event, to: subscriber, role: state.role(of: subscriber.actor), gridOpen: gridOpen(state))
+    }
+
+    /// The same rule, from the subscriber's role in the room and whether the grids were open after the event
+    /// (what ``RoomState/gridVisible(of:to:)`` decides).
+    static func visible(_ event: RoomEvent, to subscriber: RoomSubscriber, role: RoomRole?, gridOpen: Bool) -> Bool {
         guard event.kind.isJuryOnly else { return true }
-        guard let role = state.role(of: subscriber.actor), role != .candidate else { return false }
-        if let owner = event.kind.gridOwner { return state.gridVisible(of: owner, to: subscriber.actor) }
-        return true
+        guard let role, role != .candidate else { return false }
+        guard let owner = event.kind.gridOwner, role == .juror else { return true }
+        return subscriber.actor.user == owner || gridOpen
     }
 
     // MARK: Timers

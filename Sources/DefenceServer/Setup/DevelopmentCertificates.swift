@@ -76,34 +76,16 @@ public enum DevelopmentCertificates {
             try write(caCertificate.serializeAsPEM().pemString, to: paths.caCertificate, mode: 0o644)
         }
 
-        let serverKey = P256.Signing.PrivateKey()
-        let serverPublic = Certificate.PrivateKey(serverKey).publicKey
-        let serverCertificate = try Certificate(
-            version: .v3,
-            serialNumber: .init(),
-            publicKey: serverPublic,
-            notValidBefore: now.addingTimeInterval(-3600),
-            notValidAfter: now.addingTimeInterval(825 * 86_400),
-            issuer: caCertificate.subject,
-            subject: try DistinguishedName {
-                OrganizationName("Defence Rooms")
-                CommonName("localhost")
-            },
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames([
-                    .dnsName("localhost"),
-                    .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-                    .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
-                ])
-                SubjectKeyIdentifier(hash: serverPublic)
-                AuthorityKeyIdentifier(keyIdentifier: try caCertificate.extensions.subjectKeyIdentifier?.keyIdentifier)
-            },
-            issuerPrivateKey: Certificate.PrivateKey(caKey)
-        )
+        let (serverKey, serverCertificate) = try issueLeaf(
+            commonName: "localhost", days: 825, now: now, caKey: caKey, caCertificate: caCertificate
+        ) {
+            try ExtendedKeyUsage([.serverAuth])
+            SubjectAlternativeNames([
+                .dnsName("localhost"),
+                .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+                .ipAddress(ASN1OctetString(contentBytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])),
+            ])
+        }
         try write(serverKey.pemRepresentation, to: paths.serverKey, mode: 0o600)
         try write(serverCertificate.serializeAsPEM().pemString, to: paths.serverCertificate, mode: 0o644)
         return (paths, true)
@@ -127,8 +109,36 @@ public enum DevelopmentCertificates {
         }
         let caKey = try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: paths.caKey, encoding: .utf8))
         let caCertificate = try Certificate(pemEncoded: String(contentsOfFile: paths.caCertificate, encoding: .utf8))
+        let (key, certificate) = try issueLeaf(commonName: user, days: days, now: now, caKey: caKey, caCertificate: caCertificate) {
+            try ExtendedKeyUsage([.clientAuth])
+        }
+        let dir = directory as NSString
+        let certificatePath = dir.appendingPathComponent("client-\(user).pem")
+        let keyPath = dir.appendingPathComponent("client-\(user)-key.pem")
+        try write(key.pemRepresentation, to: keyPath, mode: 0o600)
+        try write(certificate.serializeAsPEM().pemString, to: certificatePath, mode: 0o644)
+        return (certificatePath, keyPath)
+    }
+
+    /// A new P-256 key and its certificate signed by the CA: not a CA itself, for digital signatures, with the
+    /// usages and names `usage` adds.
+    private static func issueLeaf(
+        commonName: String,
+        days: Int,
+        now: Date,
+        caKey: P256.Signing.PrivateKey,
+        caCertificate: Certificate,
+        @ExtensionsBuilder usage: () throws -> Result<Certificate.Extensions, any Error>
+    ) throws -> (key: P256.Signing.PrivateKey, certificate: Certificate) {
         let key = P256.Signing.PrivateKey()
         let publicKey = Certificate.PrivateKey(key).publicKey
+        var extensions = try Certificate.Extensions {
+            Critical(BasicConstraints.notCertificateAuthority)
+            Critical(KeyUsage(digitalSignature: true))
+            SubjectKeyIdentifier(hash: publicKey)
+            AuthorityKeyIdentifier(keyIdentifier: try caCertificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+        }
+        for extensionValue in try Certificate.Extensions(builder: usage) { try extensions.append(extensionValue) }
         let certificate = try Certificate(
             version: .v3,
             serialNumber: .init(),
@@ -138,24 +148,13 @@ public enum DevelopmentCertificates {
             issuer: caCertificate.subject,
             subject: try DistinguishedName {
                 OrganizationName("Defence Rooms")
-                CommonName(user)
+                CommonName(commonName)
             },
             signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.clientAuth])
-                SubjectKeyIdentifier(hash: publicKey)
-                AuthorityKeyIdentifier(keyIdentifier: try caCertificate.extensions.subjectKeyIdentifier?.keyIdentifier)
-            },
+            extensions: extensions,
             issuerPrivateKey: Certificate.PrivateKey(caKey)
         )
-        let dir = directory as NSString
-        let certificatePath = dir.appendingPathComponent("client-\(user).pem")
-        let keyPath = dir.appendingPathComponent("client-\(user)-key.pem")
-        try write(key.pemRepresentation, to: keyPath, mode: 0o600)
-        try write(certificate.serializeAsPEM().pemString, to: certificatePath, mode: 0o644)
-        return (certificatePath, keyPath)
+        return (key, certificate)
     }
 
     private static func write(_ text: String, to path: String, mode: Int) throws {
