@@ -4,7 +4,8 @@ import Foundation
 import Histogram
 
 /// `--store-push`: the storage layer alone, in this process. Every room appends one mark event after another
-/// through `RoomStore.append` — the server's path: group commit, WAL, `synchronous=FULL`, hash chain — and the
+/// through `RoomStore.append` — the server's path: group commit, WAL, `synchronous=FULL`, hash chain, the delivered
+/// line kept for RESUME, a snapshot every 100 events — and the
 /// bench counts the events committed per second. Compared with the push over TLS, it tells how much of the cost
 /// is durability and how much is the network path.
 struct StorePush {
@@ -56,7 +57,9 @@ struct StorePush {
                         let event = RoomEvent(room: room, seq: state.lastSeq + 1, at: Date(), kind: kind)
                         state.apply(event)
                         let started = DispatchTime.now().uptimeNanoseconds
-                        try await store.append([event], state: state)
+                        // A line of the size the server stores with each event for RESUME.
+                        let line = "EVENT \(room) \(event.seq) 2026-12-01T09:00:00.000Z mark \(state.plan.jurors[count % 2]) \(state.plan.candidates[count % 4]) A1C1.\(count % 5 + 1) met"
+                        try await store.append([event], state: state, delivered: [.init(line: line, gridOpen: true)])
                         _ = latencies.record((DispatchTime.now().uptimeNanoseconds - started) / 1000)
                         count += 1
                     }

@@ -115,8 +115,15 @@ public final class DefenceDatabase: Sendable {
             try db.execute(sql: "ALTER TABLE room_event ADD COLUMN line TEXT")
             try db.execute(sql: "ALTER TABLE room_event ADD COLUMN grid_open INTEGER")
             // A room's folded state every so many events, so that a start folds only the events after it.
-            try db.execute(sql: "ALTER TABLE room ADD COLUMN snapshot TEXT")
-            try db.execute(sql: "ALTER TABLE room ADD COLUMN snapshot_seq INTEGER")
+            try db.execute(
+                sql: """
+                    CREATE TABLE room_snapshot (
+                        room_id TEXT PRIMARY KEY NOT NULL REFERENCES room(id),
+                        seq INTEGER NOT NULL,
+                        state TEXT NOT NULL
+                    )
+                    """
+            )
         }
         return migrator
     }

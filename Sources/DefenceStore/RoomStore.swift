@@ -2,7 +2,8 @@ import DefenceCore
 import Foundation
 import GRDB
 
-/// Room events in SQLite: an append-only log per room, plus a one-row-per-room projection for listing.
+/// Room events in SQLite: an append-only log per room, plus a one-row-per-room projection for listing, and the
+/// room's folded state every 100 events (`room_snapshot`) for a fast start.
 ///
 /// Events are appended in the transaction that acknowledges the command; the projection row is updated in
 /// the same transaction, so the two never disagree.
@@ -56,11 +57,14 @@ public struct RoomStore: Sendable {
     public func allStates() async throws -> [RoomState] {
         try await database.pool.read { db in
             var states: [RoomState] = []
-            let rooms = try Row.fetchAll(db, sql: "SELECT id, snapshot, snapshot_seq FROM room ORDER BY id")
+            let rooms = try Row.fetchAll(
+                db,
+                sql: "SELECT room.id, room_snapshot.seq, room_snapshot.state FROM room LEFT JOIN room_snapshot ON room_snapshot.room_id = room.id ORDER BY room.id"
+            )
             for room in rooms {
                 let id: String = room["id"]
                 var state: RoomState?
-                if let snapshot: String = room["snapshot"], let seq: Int = room["snapshot_seq"],
+                if let snapshot: String = room["state"], let seq: Int = room["seq"],
                     let decoded = try? Self.decoder.decode(RoomState.self, from: Data(snapshot.utf8)), decoded.lastSeq == seq
                 {
                     state = decoded
@@ -280,8 +284,12 @@ public struct RoomStore: Sendable {
             }
         }
         if let snapshot = rows.snapshot {
-            try db.cachedStatement(sql: "UPDATE room SET snapshot = ?, snapshot_seq = ? WHERE id = ?")
-                .execute(arguments: [snapshot, rows.lastSeq, rows.room])
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO room_snapshot (room_id, seq, state) VALUES (?, ?, ?)
+                    ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state
+                    """
+            ).execute(arguments: [rows.room, rows.lastSeq, snapshot])
         }
         var previous: String?
         for event in rows.events {

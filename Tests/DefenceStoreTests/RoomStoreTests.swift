@@ -160,26 +160,26 @@ import Testing
             events += new
         }
         #expect(state.lastSeq >= 200)
-        let snapshotSeq = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT snapshot_seq FROM room WHERE id = 'r1'") }
+        let snapshotSeq = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM room_snapshot WHERE room_id = 'r1'") }
         #expect(snapshotSeq == (state.lastSeq / RoomStore.snapshotEvery) * RoomStore.snapshotEvery, "the latest multiple of \(RoomStore.snapshotEvery)")
         #expect(try await store.allStates() == [state])
         #expect(try RoomState.fold(events) == state)
 
         // A snapshot that cannot be read is ignored: the whole history is folded.
-        try await database.pool.write { db in try db.execute(sql: "UPDATE room SET snapshot = '{not json' WHERE id = 'r1'") }
+        try await database.pool.write { db in try db.execute(sql: "UPDATE room_snapshot SET state = '{not json' WHERE room_id = 'r1'") }
         #expect(try await store.allStates() == [state])
-        try await database.pool.write { db in try db.execute(sql: "UPDATE room SET snapshot = NULL, snapshot_seq = NULL WHERE id = 'r1'") }
+        try await database.pool.write { db in try db.execute(sql: "DELETE FROM room_snapshot WHERE room_id = 'r1'") }
         #expect(try await store.allStates() == [state])
 
         // With a snapshot, the events before it are not read at all (here one is missing, and nothing notices);
         // without one, the fold meets the gap and says so.
         let snapshot = String(decoding: try JSONEncoder().encode(RoomState.fold(Array(events.prefix(200)))), as: UTF8.self)
         try await database.pool.write { db in
-            try db.execute(sql: "UPDATE room SET snapshot = ?, snapshot_seq = 200 WHERE id = 'r1'", arguments: [snapshot])
+            try db.execute(sql: "INSERT INTO room_snapshot (room_id, seq, state) VALUES ('r1', 200, ?)", arguments: [snapshot])
             try db.execute(sql: "DELETE FROM room_event WHERE room_id = 'r1' AND seq = 5")
         }
         #expect(try await store.allStates() == [state])
-        try await database.pool.write { db in try db.execute(sql: "UPDATE room SET snapshot = NULL, snapshot_seq = NULL WHERE id = 'r1'") }
+        try await database.pool.write { db in try db.execute(sql: "DELETE FROM room_snapshot WHERE room_id = 'r1'") }
         await #expect(throws: (any Error).self) { try await store.allStates() }
     }
 }
