@@ -3,6 +3,21 @@ import DefenceStore
 import Foundation
 import Testing
 
+/// A fresh database with the bundled referential installed, its room store, and a plan factory for room `id`.
+func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, store: RoomStore, plan: @Sendable (String) -> RoomPlan) {
+    let database = try makeDatabase()
+    let bundled = try ReferentialLoader.bundled()
+    try await ReferentialStore(database: database).installBundled(bundled, now: t0)
+    let hash = bundled.hash
+    return (database, RoomStore(database: database), { id in
+        RoomPlan(
+            id: id, kind: .team, epreuve: 2, referentialHash: hash, competences: ["A1C1"], candidates: ["c1", "c2"],
+            jurors: ["j1", "j2"], president: "j1", start: t0, phases: [Phase(name: "all", seconds: 1800)], warnings: [60],
+            visibility: .blind
+        )
+    })
+}
+
 @Suite struct RoomStoreTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
 
@@ -134,15 +149,9 @@ import Testing
 
 @Suite struct RoomSnapshotTests {
     @Test func aStartFoldsFromTheLastSnapshotToTheSameState() async throws {
-        let database = try makeDatabase()
-        let bundled = try ReferentialLoader.bundled()
         let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
-        try await ReferentialStore(database: database).installBundled(bundled, now: t0)
-        let store = RoomStore(database: database)
-        let plan = RoomPlan(
-            id: "r1", kind: .team, epreuve: 2, referentialHash: bundled.hash, competences: ["A1C1"], candidates: ["c1", "c2"],
-            jurors: ["j1", "j2"], president: "j1", start: t0, phases: [Phase(name: "all", seconds: 1800)], warnings: [60], visibility: .blind
-        )
+        let (database, store, makePlan) = try await roomStoreFixture(at: t0)
+        let plan = makePlan("r1")
         var state = RoomState(scheduled: plan, at: t0)
         var events = [RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plan))]
         try await store.append(events, state: state)
@@ -186,18 +195,9 @@ import Testing
 
 @Suite struct GroupCommitTests {
     @Test func concurrentAppendsShareTransactionsAndFailAlone() async throws {
-        let database = try makeDatabase()
-        let bundled = try ReferentialLoader.bundled()
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-        try await ReferentialStore(database: database).installBundled(bundled, now: t0)
-        let store = RoomStore(database: database)
-        let plans = (1...40).map { index in
-            RoomPlan(
-                id: "r\(index)", kind: .team, epreuve: 2, referentialHash: bundled.hash, competences: ["A1C1"],
-                candidates: ["c\(index)"], jurors: ["j1", "j2"], president: "j1", start: t0,
-                phases: [Phase(name: "all", seconds: 1800)], warnings: [60], visibility: .live
-            )
-        }
+        let (database, store, makePlan) = try await roomStoreFixture(at: t0)
+        let plans = (1...40).map { makePlan("r\($0)") }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for plan in plans {
                 group.addTask {
