@@ -20,6 +20,7 @@ final class Client: Sendable {
         var connections = 0
         var messagesSent = 0
         var markFailures = 0
+        var stormRetries = 0
         /// Latencies of requests sent before this uptime (nanoseconds) are not recorded (warm-up).
         var recordAfter: UInt64 = .max
     }
@@ -43,6 +44,8 @@ final class Client: Sendable {
     var fanOutLatencies: Histogram<UInt64> { state.withLock { $0.fanOutLatencies.histogram } }
     /// How many times the session connected.
     var connections: Int { state.withLock { $0.connections } }
+    /// Failed first attempts to connect and authenticate during the join storm.
+    var stormRetries: Int { state.withLock { $0.stormRetries } }
     /// Marks that were refused or not answered.
     var markFailures: Int { state.withLock { $0.markFailures } }
     /// Messages this client sent.
@@ -68,7 +71,20 @@ final class Client: Sendable {
             for await event in session.events { record(event) }
         }
         _ = listener
-        try await session.start()
+        // As a real client would, try again when the storm refuses the first attempt (e.g. the server's
+        // authentication deadline, TLS handshake included, expired while the connection waited its turn).
+        var attempt = 0
+        while true {
+            do {
+                try await session.start()
+                break
+            } catch {
+                attempt += 1
+                state.withLock { $0.stormRetries += 1 }
+                guard attempt < 5 else { throw error }
+                try await Task.sleep(for: .milliseconds(250 * attempt))
+            }
+        }
         let reply = try await session.join(room)
         guard reply.terminal.verb == "OK" else { throw BenchError("\(user) could not join \(room): \(reply.terminal.serialized)") }
     }
@@ -200,6 +216,7 @@ struct Report {
     var peakRSSMiB = 0.0
     var reconnections = 0
     var markFailures = 0
+    var stormRetries = 0
     var pushSeconds: Double?
     var pushEvents = 0
     var pushMarks = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
@@ -222,6 +239,7 @@ struct Report {
             ("rooms / connections", "\(rooms) / \(connections)"),
             ("setup (users, rooms, tokens)", String(format: "%.1f s", setupSeconds)),
             ("join storm", String(format: "%.2f s, %.0f TLS handshakes+AUTH+JOIN per second", joinStormSeconds, handshakesPerSecond)),
+            ("join storm: attempts refused and retried", String(stormRetries)),
             ("marks acknowledged", String(format: "%llu (%.1f/s)", marks.totalCount, marksPerSecond)),
             ("mark ack p50 / p99 / p99.9", "\(ms(Self.milliseconds(marks, 50))) / \(ms(Self.milliseconds(marks, 99))) / \(ms(Self.milliseconds(marks, 99.9)))"),
             ("marks refused or unanswered", String(markFailures)),
@@ -297,6 +315,7 @@ struct Report {
             ] as [String: Any], "gaps": gaps, "duplicates": duplicates,
         ]
         object["markFailures"] = markFailures
+        object["stormRetries"] = stormRetries
         if let pushSeconds {
             object["push"] = [
                 "seconds": pushSeconds, "events": pushEvents, "eventsPerSecond": Double(pushEvents) / pushSeconds, "serverCPUPercent": pushCPUPercent,

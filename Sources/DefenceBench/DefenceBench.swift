@@ -100,6 +100,7 @@ struct DefenceBench: AsyncParsableCommand {
             try await group.waitForAll()
         }
         report.joinStormSeconds = seconds(ContinuousClock.now - stormStart)
+        report.stormRetries = clients.map(\.stormRetries).reduce(0, +)
         report.handshakesPerSecond = Double(clients.count) / max(report.joinStormSeconds, 0.001)
 
         // Steady state.
