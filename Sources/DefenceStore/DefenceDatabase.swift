@@ -114,6 +114,9 @@ public final class DefenceDatabase: Sendable {
             // replays them as they were, without folding the room's history again. NULL for older events.
             try db.execute(sql: "ALTER TABLE room_event ADD COLUMN line TEXT")
             try db.execute(sql: "ALTER TABLE room_event ADD COLUMN grid_open INTEGER")
+            // Who may see the event (jury only; whose grid it belongs to), so that a replay reads no payload.
+            try db.execute(sql: "ALTER TABLE room_event ADD COLUMN jury_only INTEGER")
+            try db.execute(sql: "ALTER TABLE room_event ADD COLUMN grid_owner TEXT")
             // A room's folded state every so many events, so that a start folds only the events after it.
             try db.execute(
                 sql: """

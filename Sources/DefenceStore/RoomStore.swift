@@ -120,18 +120,38 @@ public struct RoomStore: Sendable {
         }
     }
 
-    /// A room's events after `seq`, in order, each with the line it was delivered as (nil for events stored
-    /// before lines were kept).
-    public func replay(of room: String, after seq: Int) async throws -> [(event: RoomEvent, delivered: Delivered?)] {
+    /// An event as `RESUME` replays it: its delivered line and who may see it, without its payload.
+    public struct ReplayedEvent: Sendable, Hashable {
+        /// The sequence number.
+        public var seq: Int
+        /// The line live subscribers received.
+        public var line: String
+        /// Whether the jurors' grids were open to each other right after the event.
+        public var gridOpen: Bool
+        /// Whether candidates never see it.
+        public var juryOnly: Bool
+        /// The juror whose grid it changes, if any.
+        public var gridOwner: String?
+    }
+
+    /// A room's events after `seq`, in order, as delivered; nil when one of them was stored before delivered
+    /// lines were kept (the caller then rebuilds the lines from the events).
+    public func replay(of room: String, after seq: Int) async throws -> [ReplayedEvent]? {
         try await database.pool.read { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT payload, line, grid_open FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
+            var events: [ReplayedEvent] = []
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT seq, line, grid_open, jury_only, grid_owner FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"
+                ),
                 arguments: [room, seq]
-            ).map { row in
-                let line: String? = row["line"]
-                let open: Bool? = row["grid_open"]
-                return (try Self.event(from: row), line.flatMap { line in open.map { Delivered(line: line, gridOpen: $0) } })
+            )
+            while let row = try rows.next() {
+                guard let line: String = row["line"], let open: Bool = row["grid_open"], let juryOnly: Bool = row["jury_only"] else {
+                    return nil
+                }
+                events.append(ReplayedEvent(seq: row["seq"], line: line, gridOpen: open, juryOnly: juryOnly, gridOwner: row["grid_owner"]))
             }
+            return events
         }
     }
 
@@ -232,7 +252,7 @@ public struct RoomStore: Sendable {
         var lastSeq: Int
         /// The projection's plan columns, only when the plan is new or changed.
         var plan: (kind: String, start: Date, end: Date, referentialHash: String, json: String)?
-        var events: [(seq: Int, at: Date, type: String, payload: String, delivered: Delivered?)]
+        var events: [(seq: Int, at: Date, type: String, payload: String, delivered: Delivered?, juryOnly: Bool, gridOwner: String?)]
         /// The room's state after these events, when they reach a multiple of ``RoomStore/snapshotEvery``.
         var snapshot: String?
     }
@@ -258,7 +278,10 @@ public struct RoomStore: Sendable {
                 : nil,
             // The payload is the whole event (its time to the bit); the other columns are for queries and people.
             events: try events.enumerated().map { index, event in
-                (event.seq, event.at, event.kind.name, String(decoding: try encoder.encode(event), as: UTF8.self), delivered?[index])
+                (
+                    event.seq, event.at, event.kind.name, String(decoding: try encoder.encode(event), as: UTF8.self), delivered?[index],
+                    event.kind.isJuryOnly, event.kind.gridOwner
+                )
             },
             snapshot: events.contains { $0.seq % snapshotEvery == 0 }
                 ? String(decoding: try encoder.encode(state), as: UTF8.self) : nil
@@ -301,8 +324,14 @@ public struct RoomStore: Sendable {
             }
             let hash = EventChain.link(previous: previous!, payload: event.payload)
             try db.cachedStatement(
-                sql: "INSERT INTO room_event (room_id, seq, at, type, payload, hash, line, grid_open) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            ).execute(arguments: [rows.room, event.seq, event.at, event.type, event.payload, hash, event.delivered?.line, event.delivered?.gridOpen])
+                sql: """
+                    INSERT INTO room_event (room_id, seq, at, type, payload, hash, line, grid_open, jury_only, grid_owner)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                rows.room, event.seq, event.at, event.type, event.payload, hash, event.delivered?.line, event.delivered?.gridOpen,
+                event.juryOnly, event.gridOwner,
+            ])
             previous = hash
         }
     }

@@ -286,12 +286,14 @@ actor RoomHub {
         if lastSeq > state.lastSeq || state.lastSeq - lastSeq > window {
             _ = subscriber.deliver(RoomWire.snapshot(state, at: clock.now()).serialized)
             result = .snapshot
-        } else if case let replay = try await store.replay(of: id, after: lastSeq), replay.allSatisfy({ $0.delivered != nil }) {
-            // Each event with the line it was delivered as: replayed exactly as live subscribers saw it.
+        } else if let replay = try await store.replay(of: id, after: lastSeq) {
+            // Each event with the line it was delivered as: replayed exactly as live subscribers saw it, without
+            // reading the events themselves (a candidate far behind skips the jury's events cheaply).
             let role = state.role(of: subscriber.actor)
             var count = 0
-            for (event, delivery) in replay where Self.visible(event, to: subscriber, role: role, gridOpen: delivery!.gridOpen) {
-                _ = subscriber.deliver(delivery!.line)
+            for event in replay
+            where Self.visible(juryOnly: event.juryOnly, gridOwner: event.gridOwner, to: subscriber, role: role, gridOpen: event.gridOpen) {
+                _ = subscriber.deliver(event.line)
                 count += 1
             }
             result = .replayed(count: count)
@@ -446,9 +448,14 @@ actor RoomHub {
     /// The same rule, from the subscriber's role in the room and whether the grids were open after the event
     /// (what ``RoomState/gridVisible(of:to:)`` decides).
     static func visible(_ event: RoomEvent, to subscriber: RoomSubscriber, role: RoomRole?, gridOpen: Bool) -> Bool {
-        guard event.kind.isJuryOnly else { return true }
+        visible(juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: role, gridOpen: gridOpen)
+    }
+
+    /// The same rule from what is stored with each event.
+    static func visible(juryOnly: Bool, gridOwner: String?, to subscriber: RoomSubscriber, role: RoomRole?, gridOpen: Bool) -> Bool {
+        guard juryOnly else { return true }
         guard let role, role != .candidate else { return false }
-        guard let owner = event.kind.gridOwner, role == .juror else { return true }
+        guard let owner = gridOwner, role == .juror else { return true }
         return subscriber.actor.user == owner || gridOpen
     }
 
