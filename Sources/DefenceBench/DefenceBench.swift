@@ -1,5 +1,6 @@
 import ArgumentParser
 import DefenceClient
+import DefenceCore
 import DefenceProtocol
 import Foundation
 import Histogram
@@ -90,7 +91,7 @@ struct DefenceBench: AsyncParsableCommand {
         // Setup: users, rooms and tokens.
         let setupStart = ContinuousClock.now
         let tokens = try await setUp(endpoint: endpoint, adminToken: adminToken)
-        report.setupSeconds = seconds(ContinuousClock.now - setupStart)
+        report.setupSeconds = (ContinuousClock.now - setupStart).timeInterval
 
         // Join storm: every participant connects, authenticates and joins at once.
         let clients = tokens.map { Client(endpoint: endpoint, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror) }
@@ -99,7 +100,7 @@ struct DefenceBench: AsyncParsableCommand {
             for client in clients { group.addTask { try await client.connectAndJoin() } }
             try await group.waitForAll()
         }
-        report.joinStormSeconds = seconds(ContinuousClock.now - stormStart)
+        report.joinStormSeconds = (ContinuousClock.now - stormStart).timeInterval
         report.stormRetries = clients.map(\.stormRetries).reduce(0, +)
         report.handshakesPerSecond = Double(clients.count) / max(report.joinStormSeconds, 0.001)
 
@@ -136,7 +137,7 @@ struct DefenceBench: AsyncParsableCommand {
             }
         }
         let (steadyStart, cpuBefore, messagesBefore, histogramBefore) = await warm.value
-        let steadySeconds = seconds(ContinuousClock.now - steadyStart)
+        let steadySeconds = (ContinuousClock.now - steadyStart).timeInterval
         if let metrics, let before = histogramBefore, let after = ServerHistogram.fetch(port: metrics) {
             report.serverCommands = after.since(before)
         }
@@ -166,7 +167,7 @@ struct DefenceBench: AsyncParsableCommand {
             await withTaskGroup(of: Void.self) { group in
                 for juror in jurors { group.addTask { await juror.pushLoop(window: pushWindow, until: pushDeadline) } }
             }
-            let pushSeconds = seconds(ContinuousClock.now - pushStart)
+            let pushSeconds = (ContinuousClock.now - pushStart).timeInterval
             try await Task.sleep(for: .milliseconds(500))
             report.pushSeconds = pushSeconds
             report.pushEvents = firsts.map(\.lastSeq).reduce(0, +) - seqsBefore
@@ -186,7 +187,7 @@ struct DefenceBench: AsyncParsableCommand {
             while zip(clients, before).contains(where: { $0.connections <= $1 }), ContinuousClock.now < resumeDeadline {
                 try await Task.sleep(for: .milliseconds(100))
             }
-            report.resumeSeconds = seconds(ContinuousClock.now - restartStart)
+            report.resumeSeconds = (ContinuousClock.now - restartStart).timeInterval
             report.resumed = zip(clients, before).filter { $0.connections > $1 }.count
         }
 
@@ -309,10 +310,6 @@ struct DefenceBench: AsyncParsableCommand {
         else { return 0 }
         return kib / 1024
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 extension Histogram where Count == UInt64 {

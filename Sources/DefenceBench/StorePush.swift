@@ -72,7 +72,7 @@ struct StorePush {
         }
         let after = await database.committer.stats
         var result = Result()
-        result.seconds = Double((ContinuousClock.now - start).components.seconds) + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+        result.seconds = (ContinuousClock.now - start).timeInterval
         result.events = parts.map(\.0).reduce(0, +)
         result.transactions = after.transactions - before.transactions
         for part in parts { result.latencies.add(part.1) }

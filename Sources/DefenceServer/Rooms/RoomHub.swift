@@ -386,8 +386,7 @@ actor RoomHub {
         defer { release(id) }
         _ = try await execute(id, command, by: actor, at: clock.now())
         try await tickLocked(id)
-        let elapsed = ContinuousClock.now - started
-        metrics.recordCommand(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        metrics.recordCommand(seconds: (ContinuousClock.now - started).timeInterval)
         return rooms[id]!
     }
 

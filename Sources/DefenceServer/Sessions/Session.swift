@@ -97,11 +97,6 @@ actor Session {
         )
     }
 
-    private static func seconds(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant) -> TimeInterval {
-        let duration = end - start
-        return TimeInterval(duration.components.seconds) + TimeInterval(duration.components.attoseconds) / 1e18
-    }
-
     private static func seconds(_ interval: TimeInterval) -> String {
         interval == interval.rounded() ? String(Int(interval)) : String(interval)
     }
@@ -199,7 +194,7 @@ actor Session {
     /// Refills the bucket for the time elapsed and takes one line from it.
     private func takeToken() -> Bool {
         let now = ContinuousClock.now
-        tokens = min(configuration.lineBurst, tokens + Self.seconds(from: tokensAt, to: now) * configuration.linesPerSecond)
+        tokens = min(configuration.lineBurst, tokens + (now - tokensAt).timeInterval * configuration.linesPerSecond)
         tokensAt = now
         guard tokens >= 1 else { return false }
         tokens -= 1
@@ -399,14 +394,14 @@ actor Session {
         let now = ContinuousClock.now
         var nextCheck = TimeInterval.infinity
         if case .unauthenticated = state {
-            let left = configuration.authTimeout - Self.seconds(from: startedAt, to: now)
+            let left = configuration.authTimeout - (now - startedAt).timeInterval
             if left <= 0 {
                 terminate(.authTimeout, "no successful AUTH within \(Self.seconds(configuration.authTimeout)) seconds")
                 return nil
             }
             nextCheck = min(nextCheck, left)
         }
-        let silence = Self.seconds(from: lastInbound, to: now)
+        let silence = (now - lastInbound).timeInterval
         if silence >= configuration.idleTimeout {
             terminate(.idleTimeout, "no input for \(Self.seconds(configuration.idleTimeout)) seconds")
             return nil
