@@ -107,14 +107,18 @@ extension RoomState {
         return result
     }
 
+    /// Whether each juror may see the other's marks and proposals now: a live room, or both grids submitted.
+    public var gridsOpen: Bool {
+        plan.visibility == .live || submitted.isSuperset(of: plan.jurors)
+    }
+
     /// Whether `viewer` may see `juror`'s marks and proposals now (always their own; the other juror's in a
     /// blind room only once both have submitted).
     public func gridVisible(of juror: String, to viewer: RoomActor) -> Bool {
         switch role(of: viewer) {
         case .observer: return true
         case .candidate, nil: return false
-        case .juror:
-            return viewer.user == juror || plan.visibility == .live || submitted.isSuperset(of: plan.jurors)
+        case .juror: return viewer.user == juror || gridsOpen
         }
     }
 

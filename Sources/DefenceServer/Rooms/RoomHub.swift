@@ -404,14 +404,13 @@ actor RoomHub {
         let kinds = try state.decide(command, by: actor, at: now)
         guard !kinds.isEmpty else { return [] }
         var events: [RoomEvent] = []
-        var states: [RoomState] = []
+        var deliveries: [RoomStore.Delivered] = []
         for kind in kinds {
             let event = RoomEvent(room: id, seq: state.lastSeq + 1, at: now, kind: kind)
             state.apply(event)
             events.append(event)
-            states.append(state)
+            deliveries.append(Self.delivery(of: event, state: state))
         }
-        let deliveries = zip(events, states).map { Self.delivery(of: $0, state: $1) }
         try await store.append(events, state: state, delivered: deliveries)
         metrics.recordEvents(events.count)
         rooms[id] = state
@@ -423,34 +422,30 @@ actor RoomHub {
     private func deliver(_ event: RoomEvent, _ delivery: RoomStore.Delivered) {
         guard let audience = subscribers[event.room], !audience.isEmpty, let state = rooms[event.room] else { return }
         for subscriber in audience.values
-        where Self.visible(event, to: subscriber, role: state.role(of: subscriber.actor), gridOpen: delivery.gridOpen) {
+        where Self.visible(
+            juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: state.role(of: subscriber.actor),
+            gridOpen: delivery.gridOpen
+        ) {
             if !subscriber.deliver(delivery.line) { subscriber.overflow() }
         }
     }
 
     /// The line an event is delivered as, and whether the grids were open right after it.
     static func delivery(of event: RoomEvent, state: RoomState) -> RoomStore.Delivered {
-        RoomStore.Delivered(line: RoomWire.event(event, state: state).serialized, gridOpen: gridOpen(state))
-    }
-
-    /// Whether each juror may see the other's marks and proposals: a live room, or both grids submitted.
-    static func gridOpen(_ state: RoomState) -> Bool {
-        state.plan.visibility == .live || state.submitted.isSuperset(of: state.plan.jurors)
+        RoomStore.Delivered(line: RoomWire.event(event, state: state).serialized, gridOpen: state.gridsOpen)
     }
 
     /// Candidates never receive jury-only events; in a blind room a juror receives the other juror's marks and
     /// proposals only once both grids are submitted (and can then read them with `PROGRESS`).
     static func visible(_ event: RoomEvent, to subscriber: RoomSubscriber, in state: RoomState) -> Bool {
-        visible(event, to: subscriber, role: state.role(of: subscriber.actor), gridOpen: gridOpen(state))
+        visible(
+            juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: state.role(of: subscriber.actor),
+            gridOpen: state.gridsOpen
+        )
     }
 
-    /// The same rule, from the subscriber's role in the room and whether the grids were open after the event
-    /// (what ``RoomState/gridVisible(of:to:)`` decides).
-    static func visible(_ event: RoomEvent, to subscriber: RoomSubscriber, role: RoomRole?, gridOpen: Bool) -> Bool {
-        visible(juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: role, gridOpen: gridOpen)
-    }
-
-    /// The same rule from what is stored with each event.
+    /// The same rule from what is stored with each event: whether it is for the jury, whose grid it belongs to,
+    /// and whether the grids were open right after it (as ``RoomState/gridVisible(of:to:)`` decides).
     static func visible(juryOnly: Bool, gridOwner: String?, to subscriber: RoomSubscriber, role: RoomRole?, gridOpen: Bool) -> Bool {
         guard juryOnly else { return true }
         guard let role, role != .candidate else { return false }
