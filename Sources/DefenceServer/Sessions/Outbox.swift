@@ -20,6 +20,13 @@ final class Outbox: Sendable {
         var lines: [String] = []
         var finished = false
         var waiter: CheckedContinuation<[String]?, Never>?
+
+        /// Every queued line, emptying the queue; nil when it is empty.
+        mutating func takeAll() -> [String]? {
+            guard !lines.isEmpty else { return nil }
+            defer { lines.removeAll(keepingCapacity: true) }
+            return lines
+        }
     }
 
     private let state = Mutex(State())
@@ -60,14 +67,11 @@ final class Outbox: Sendable {
 
     /// Every queued line, waiting for one if there is none; `nil` once finished and empty (or cancelled).
     func next() async -> [String]? {
-        if let ready = take() { return ready }
+        if let ready = state.withLock({ $0.takeAll() }) { return ready }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<[String]?, Never>) in
                 let immediate: [String]?? = state.withLock { state in
-                    if !state.lines.isEmpty {
-                        defer { state.lines.removeAll(keepingCapacity: true) }
-                        return .some(state.lines)
-                    }
+                    if let ready = state.takeAll() { return .some(ready) }
                     if state.finished || Task.isCancelled { return .some(nil) }
                     state.waiter = continuation
                     return .none
@@ -76,14 +80,6 @@ final class Outbox: Sendable {
             }
         } onCancel: {
             finish()
-        }
-    }
-
-    private func take() -> [String]? {
-        state.withLock { state in
-            guard !state.lines.isEmpty else { return nil }
-            defer { state.lines.removeAll(keepingCapacity: true) }
-            return state.lines
         }
     }
 }

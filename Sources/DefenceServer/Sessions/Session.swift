@@ -286,8 +286,9 @@ actor Session {
                     ))
                     return
                 }
+                // The certificate check awaited: the session may have closed meanwhile.
+                guard case .unauthenticated = state else { return }
             }
-            guard case .unauthenticated = state else { return }
             await context.authGate.succeeded(address)
             state = .authenticated(Principal(user: user, tokenID: accessToken.id))
             logger[metadataKey: "user"] = "\(user.id)"

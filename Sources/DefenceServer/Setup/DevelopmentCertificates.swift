@@ -51,8 +51,7 @@ public enum DevelopmentCertificates {
             CommonName("Defence Rooms development CA")
         }
         if files.fileExists(atPath: paths.caCertificate), files.fileExists(atPath: paths.caKey) {
-            caKey = try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: paths.caKey, encoding: .utf8))
-            caCertificate = try Certificate(pemEncoded: String(contentsOfFile: paths.caCertificate, encoding: .utf8))
+            (caKey, caCertificate) = try loadAuthority(paths)
         } else {
             caKey = P256.Signing.PrivateKey()
             let issuerKey = Certificate.PrivateKey(caKey)
@@ -107,8 +106,7 @@ public enum DevelopmentCertificates {
         guard FileManager.default.fileExists(atPath: paths.caCertificate), FileManager.default.fileExists(atPath: paths.caKey) else {
             throw ServerSetupError("no development CA in \(directory) (ca.pem and ca-key.pem); start the server once to create it")
         }
-        let caKey = try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: paths.caKey, encoding: .utf8))
-        let caCertificate = try Certificate(pemEncoded: String(contentsOfFile: paths.caCertificate, encoding: .utf8))
+        let (caKey, caCertificate) = try loadAuthority(paths)
         let (key, certificate) = try issueLeaf(commonName: user, days: days, now: now, caKey: caKey, caCertificate: caCertificate) {
             try ExtendedKeyUsage([.clientAuth])
         }
@@ -118,6 +116,14 @@ public enum DevelopmentCertificates {
         try write(key.pemRepresentation, to: keyPath, mode: 0o600)
         try write(certificate.serializeAsPEM().pemString, to: certificatePath, mode: 0o644)
         return (certificatePath, keyPath)
+    }
+
+    /// The development CA's key and certificate, read from their files.
+    private static func loadAuthority(_ paths: Paths) throws -> (key: P256.Signing.PrivateKey, certificate: Certificate) {
+        (
+            try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: paths.caKey, encoding: .utf8)),
+            try Certificate(pemEncoded: String(contentsOfFile: paths.caCertificate, encoding: .utf8))
+        )
     }
 
     /// A new P-256 key and its certificate signed by the CA: not a CA itself, for digital signatures, with the
