@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "DefenceConsoleTests", dependencies: ["DefenceConsole", "DefenceProtocol"]),
         .testTarget(name: "DefenceCoreTests", dependencies: ["DefenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DefenceChannelTests", dependencies: ["DefenceChannel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "DefenceStoreTests", dependencies: ["DefenceStore", "DefenceCore"]),
+        .testTarget(name: "DefenceStoreTests", dependencies: ["DefenceStore", "DefenceCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "DefenceServerTests",
             dependencies: [

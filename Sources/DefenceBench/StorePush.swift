@@ -39,7 +39,7 @@ struct StorePush {
             try await store.append([RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan))], state: state)
             states.append(state)
         }
-        let before = await database.committer.stats
+        let before = database.committer.stats
         let start = ContinuousClock.now
         let deadline = start + .milliseconds(Int64(seconds * 1000))
         let parts = try await withThrowingTaskGroup(of: (Int, Histogram<UInt64>).self) { group in
@@ -70,7 +70,7 @@ struct StorePush {
             for try await part in group { all.append(part) }
             return all
         }
-        let after = await database.committer.stats
+        let after = database.committer.stats
         var result = Result()
         result.seconds = (ContinuousClock.now - start).timeInterval
         result.events = parts.map(\.0).reduce(0, +)

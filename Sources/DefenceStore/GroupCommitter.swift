@@ -4,76 +4,163 @@ import GRDB
 /// Group commit: writes that arrive while a transaction is being committed wait for it, then go together in
 /// the next transaction — one `fsync` for many acknowledgements, none of them acknowledged before it is durable.
 ///
+/// The batches run on one dedicated writer thread, which calls SQLite synchronously: a write crosses one thread
+/// boundary on its way in (the queue) and one on its way out (its continuation), instead of hopping through an
+/// actor and GRDB's dispatch queue and back. On a busy machine every hop can wait for a scheduler slice; this
+/// is what kept the acknowledgement's tail long (README "Performance").
+///
 /// A batch runs as one transaction. When a write in it fails (say, a sequence number already taken), the
 /// transaction is rolled back and the batch runs again with each write in its own savepoint, so the faulty
 /// write fails alone and the others still commit. A write must therefore be safe to run twice: it only
 /// touches the database it is given.
-public actor GroupCommitter {
-    private typealias Work = @Sendable (Database) throws -> Void
-    private var queue: [(work: Work, continuation: CheckedContinuation<Void, Error>)] = []
-    private var writing = false
-    private let pool: DatabasePool
-    /// The number of transactions committed, and of writes they carried (for the benchmark and tests).
-    public private(set) var stats = (transactions: 0, writes: 0)
+public final class GroupCommitter: Sendable {
+    /// The queue and the thread that drains it.
+    private let writer: Writer
 
-    /// Creates a committer writing to `pool`.
+    /// Creates a committer writing to `pool`, and starts its writer thread (stopped when the committer goes).
     public init(pool: DatabasePool) {
-        self.pool = pool
+        writer = Writer(pool: pool)
+        let thread = Thread { [writer] in writer.run() }
+        thread.name = "defence-writer"
+        thread.start()
+    }
+
+    deinit {
+        writer.stop()
+    }
+
+    /// The number of transactions committed, and of writes they carried (for the benchmark and tests).
+    public var stats: (transactions: Int, writes: Int) { writer.stats }
+
+    /// Asks the writer to checkpoint the log from its own connection after its current batch, so that the log
+    /// can start over (see ``Checkpointer``): only the pages committed since the checkpointer's last pass are left.
+    func catchUpCheckpoint() {
+        writer.requestCheckpoint()
     }
 
     /// Runs `work` in the next group transaction and returns once that transaction is committed (and synced).
     /// - Throws: the error of `work` (its savepoint was rolled back), or the transaction's.
+    /// Runs on the caller's executor: the caller waits without a hop to the global pool and back.
     public func write(_ work: @escaping @Sendable (Database) throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            queue.append((work, continuation))
-            if !writing {
-                writing = true
-                Task { await self.drain() }
+            writer.enqueue(Writer.Item(work: work, continuation: continuation))
+        }
+    }
+}
+
+/// The writer thread's queue: a condition variable guards the pending writes, the counters and the stop flag.
+private final class Writer: @unchecked Sendable {
+    struct Item {
+        let work: @Sendable (Database) throws -> Void
+        let continuation: CheckedContinuation<Void, Error>
+    }
+
+    private let pool: DatabasePool
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queue: [Item] = []
+    private var stopped = false
+    private var checkpointRequested = false
+    private var counters = (transactions: 0, writes: 0)
+
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    var stats: (transactions: Int, writes: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return counters
+    }
+
+    func enqueue(_ item: Item) {
+        condition.lock()
+        if stopped {
+            condition.unlock()
+            item.continuation.resume(throwing: DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database was closed"))
+            return
+        }
+        queue.append(item)
+        // Only an empty queue can have a sleeping writer.
+        if queue.count == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    func requestCheckpoint() {
+        condition.lock()
+        checkpointRequested = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The writer thread: takes everything queued, commits it as one transaction, answers, and again; between two
+    /// batches, the checkpoint it was asked for.
+    func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopped && !checkpointRequested { condition.wait() }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            let checkpoint = checkpointRequested
+            checkpointRequested = false
+            let finished = stopped && batch.isEmpty
+            condition.unlock()
+            if finished { return }
+            if !batch.isEmpty {
+                let results = commit(batch.map(\.work))
+                condition.lock()
+                counters.transactions += 1
+                counters.writes += batch.count
+                condition.unlock()
+                for (item, result) in zip(batch, results) {
+                    if let error = result { item.continuation.resume(throwing: error) } else { item.continuation.resume() }
+                }
+            }
+            if checkpoint {
+                // Nothing else writes meanwhile, so this copies the rest of the log, and the next commit starts it
+                // over. Best effort: busy (the checkpointer is copying) means at its next request.
+                _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
             }
         }
     }
 
-    private func drain() async {
-        while !queue.isEmpty {
-            let batch = queue
-            queue.removeAll()
-            let works = batch.map(\.work)
+    /// Runs a batch in one transaction; when it fails, again with one savepoint per write. Returns each write's error.
+    private func commit(_ works: [@Sendable (Database) throws -> Void]) -> [Error?] {
+        do {
+            // The usual case: every write succeeds, and the batch needs no savepoints.
+            try pool.write { db in
+                for work in works { try work(db) }
+            }
+            return Array(repeating: nil, count: works.count)
+        } catch {
+            // One failed and the whole transaction was rolled back: run them again, each in its own savepoint,
+            // so that only the faulty ones fail.
             do {
-                let results: [Error?]
-                do {
-                    // The usual case: every write succeeds, and the batch needs no savepoints.
-                    try await pool.write { db in
-                        for work in works { try work(db) }
-                    }
-                    results = Array(repeating: nil, count: works.count)
-                } catch {
-                    // One failed and the whole transaction was rolled back: run them again, each in its own
-                    // savepoint, so that only the faulty ones fail.
-                    results = try await pool.write { db -> [Error?] in
-                        var results: [Error?] = []
-                        for work in works {
-                            do {
-                                try db.inSavepoint {
-                                    try work(db)
-                                    return .commit
-                                }
-                                results.append(nil)
-                            } catch {
-                                results.append(error)
+                return try pool.write { db -> [Error?] in
+                    var results: [Error?] = []
+                    for work in works {
+                        do {
+                            try db.inSavepoint {
+                                try work(db)
+                                return .commit
                             }
+                            results.append(nil)
+                        } catch {
+                            results.append(error)
                         }
-                        return results
                     }
-                }
-                stats.transactions += 1
-                stats.writes += batch.count
-                for (item, error) in zip(batch, results) {
-                    if let error { item.continuation.resume(throwing: error) } else { item.continuation.resume() }
+                    return results
                 }
             } catch {
-                for item in batch { item.continuation.resume(throwing: error) }
+                return Array(repeating: error, count: works.count)
             }
         }
-        writing = false
     }
 }

@@ -207,7 +207,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
             try await group.waitForAll()
         }
         #expect(try await store.allHistories().count == 40)
-        let stats = await database.committer.stats
+        let stats = database.committer.stats
         #expect(stats.writes == 40)
         #expect(stats.transactions < 40, "writes arriving together were grouped (\(stats.transactions) transactions)")
         // A failing write (event 1 of r1 again) fails alone; the other one in flight commits.
@@ -227,7 +227,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         let database = try makeDatabase()
         try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY)") }
         let committer = database.committer
-        let before = await committer.stats
+        let before = committer.stats
         // A slow first write holds the writer, so the next twenty arrive together and form one batch.
         let slow = Task { try await committer.write { db in Thread.sleep(forTimeInterval: 0.3); try db.execute(sql: "INSERT INTO scratch VALUES (0)") } }
         try await Task.sleep(for: .milliseconds(100))
@@ -248,7 +248,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         #expect(failures == [7])
         let rows = try await database.pool.read { db in try Int.fetchAll(db, sql: "SELECT n FROM scratch ORDER BY n") }
         #expect(rows == [0] + (1...20).filter { $0 != 7 })
-        let after = await committer.stats
+        let after = committer.stats
         #expect(after.writes - before.writes == 21)
         #expect(after.transactions - before.transactions == 2, "the twenty writes formed one batch")
     }

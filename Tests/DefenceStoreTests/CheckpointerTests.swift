@@ -1,0 +1,70 @@
+@testable import DefenceStore
+import Foundation
+import GRDB
+import Testing
+
+/// The write-ahead log is copied back into the database file by the checkpointer, never inside a commit.
+@Suite struct CheckpointerTests {
+    @Test func commitsDoNotCheckpointTheCheckpointerCopiesTheLogIntoTheFile() async throws {
+        let database = try makeDatabase()
+        // No commit pays for a checkpoint: SQLite's automatic one is off on every connection.
+        let automatic = try await database.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(automatic == 0)
+        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY)") }
+        for n in 1...50 {
+            try await database.committer.write { db in try db.execute(sql: "INSERT INTO scratch VALUES (?)", arguments: [n]) }
+        }
+        // The database file read alone, without its log, has the rows once the checkpointer has run.
+        var rows = 0
+        let deadline = Date().addingTimeInterval(10)
+        while rows < 50, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            rows = rowsInFileAlone(database.path)
+        }
+        #expect(rows == 50)
+    }
+
+    @Test func underContinuousWritesTheLogIsStartedOver() async throws {
+        let database = try makeDatabase()
+        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB)") }
+        // A checkpointer that asks for a new log from 256 pages (1 MiB) on, instead of the database's 16 MiB.
+        let checkpointer = try Checkpointer(path: database.path, interval: 0.05, restartPages: 256) { [committer = database.committer] in
+            committer.catchUpCheckpoint()
+        }
+        defer { checkpointer.stop() }
+        // Eight writers at once for two seconds: the writer hardly ever waits for work, so SQLite alone would
+        // almost never find the log fully copied at the start of a write, and the log would only grow.
+        let blob = Data(repeating: 7, count: 4096)
+        let end = ContinuousClock.now + .seconds(2)
+        let written = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var bytes = 0
+                    while ContinuousClock.now < end {
+                        try await database.committer.write { db in try db.execute(sql: "INSERT INTO scratch (data) VALUES (?)", arguments: [blob]) }
+                        bytes += blob.count
+                        try await Task.sleep(for: .milliseconds(1))
+                    }
+                    return bytes
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let log = try FileManager.default.attributesOfItem(atPath: database.path + "-wal")[.size] as? Int ?? 0
+        #expect(log < written / 4, "the log was started over: \(log / 1024) KiB of log for \(written / 1024) KiB written")
+    }
+
+    /// The rows of `scratch` in a copy of the database file without its `-wal` (0 when it has none yet).
+    private func rowsInFileAlone(_ path: String) -> Int {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-file-alone-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let copy = folder.appendingPathComponent("copy.sqlite").path
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            return try DatabaseQueue(path: copy).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scratch") ?? 0 }
+        } catch {
+            return 0  // not checkpointed yet (no table), or a copy taken mid-checkpoint: look again
+        }
+    }
+}
