@@ -18,6 +18,8 @@ final class Client: Sendable {
         var fanOutLatencies = LazyHistogram()
         var seqs: [Int] = []
         var connections = 0
+        /// When the session last connected (uptime, nanoseconds).
+        var connectedAt: UInt64 = 0
         var messagesSent = 0
         var markFailures = 0
         var stormRetries = 0
@@ -44,6 +46,8 @@ final class Client: Sendable {
     var fanOutLatencies: Histogram<UInt64> { state.withLock { $0.fanOutLatencies.histogram } }
     /// How many times the session connected.
     var connections: Int { state.withLock { $0.connections } }
+    /// When the session last connected (uptime, nanoseconds).
+    var connectedAt: UInt64 { state.withLock { $0.connectedAt } }
     /// Failed first attempts to connect and authenticate during the join storm.
     var stormRetries: Int { state.withLock { $0.stormRetries } }
     /// Marks that were refused or not answered.
@@ -95,6 +99,7 @@ final class Client: Sendable {
             switch event {
             case .connected:
                 state.connections += 1
+                state.connectedAt = now
             case .room(let line) where line.verb == "EVENT":
                 if let seq = Int(line.parameters[1]) { state.seqs.append(seq) }
                 // A juror's message carries its send time; the other juror measures the fan-out.
@@ -225,6 +230,10 @@ struct Report {
     /// The server's own room-command latencies during the steady state.
     var serverCommands: ServerHistogram?
     var resumeSeconds: Double?
+    /// From the kill to the restarted server listening.
+    var serverReadySeconds: Double?
+    /// When each client resumed, from the kill (milliseconds).
+    var resumes = Histogram<UInt64>(highestTrackableValue: 600_000, numberOfSignificantValueDigits: .three)
     var resumed = 0
     var gaps = 0
     var duplicates = 0
@@ -256,6 +265,8 @@ struct Report {
         }
         if let resumeSeconds {
             rows.append(("resume after SIGKILL + restart", String(format: "%.2f s, %d of %d clients", resumeSeconds, resumed, connections)))
+            rows.append(("restart: server listening after", String(format: "%.2f s", serverReadySeconds ?? 0)))
+            rows.append(("restart: clients resumed p50 / p90 / p99", String(format: "%.2f s / %.2f s / %.2f s", Double(resumes.valueAtPercentile(50)) / 1000, Double(resumes.valueAtPercentile(90)) / 1000, Double(resumes.valueAtPercentile(99)) / 1000)))
         }
         rows.append(("sequence gaps seen by jurors", String(gaps)))
         rows.append(("duplicated events dropped", String(duplicates)))
@@ -325,6 +336,11 @@ struct Report {
         if let resumeSeconds {
             object["resumeSeconds"] = resumeSeconds
             object["resumed"] = resumed
+            object["serverReadySeconds"] = serverReadySeconds ?? NSNull()
+            object["resumeSecondsByClient"] = [
+                "p50": Double(resumes.valueAtPercentile(50)) / 1000, "p90": Double(resumes.valueAtPercentile(90)) / 1000,
+                "p99": Double(resumes.valueAtPercentile(99)) / 1000,
+            ]
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)

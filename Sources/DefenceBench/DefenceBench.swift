@@ -181,14 +181,19 @@ struct DefenceBench: AsyncParsableCommand {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let restartStart = ContinuousClock.now
+            let killedAt = DispatchTime.now().uptimeNanoseconds
             process = try launch(binary, folder: folder, port: port)
             _ = try await waitForPort(folder, afterRestart: true)
+            report.serverReadySeconds = (ContinuousClock.now - restartStart).timeInterval
             let resumeDeadline = ContinuousClock.now + .seconds(120)
             while zip(clients, before).contains(where: { $0.connections <= $1 }), ContinuousClock.now < resumeDeadline {
                 try await Task.sleep(for: .milliseconds(100))
             }
             report.resumeSeconds = (ContinuousClock.now - restartStart).timeInterval
             report.resumed = zip(clients, before).filter { $0.connections > $1 }.count
+            for (client, count) in zip(clients, before) where client.connections > count {
+                _ = report.resumes.record((client.connectedAt - min(killedAt, client.connectedAt)) / 1_000_000)
+            }
         }
 
         // Integrity: a juror receives every event of its room, so its sequence numbers have no gap.

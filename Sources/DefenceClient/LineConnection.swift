@@ -37,7 +37,22 @@ public final class LineConnection: Sendable {
         receiveBufferBytes: Int? = nil,
         pinnedSHA256: String? = nil
     ) async throws -> LineConnection {
-        let context = try NIOSSLContext(configuration: tls)
+        try await connect(
+            host: host, port: port, context: try NIOSSLContext(configuration: tls), maxLineBytes: maxLineBytes,
+            receiveBufferBytes: receiveBufferBytes, pinnedSHA256: pinnedSHA256
+        )
+    }
+
+    /// Connects with a TLS context made once (``LiveSession`` keeps one for all its reconnections: making a
+    /// context parses the trusted certificates, which a retry every second would otherwise repeat).
+    public static func connect(
+        host: String,
+        port: Int,
+        context: NIOSSLContext,
+        maxLineBytes: Int = 65_536,
+        receiveBufferBytes: Int? = nil,
+        pinnedSHA256: String? = nil
+    ) async throws -> LineConnection {
         let inbox = LineInbox()
         let serverHostname = Self.isIPAddress(host) ? nil : host
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -1,5 +1,7 @@
 import DefenceProtocol
 import Foundation
+import NIOCore
+import NIOPosix
 import NIOSSL
 
 /// Where and how to connect.
@@ -54,6 +56,8 @@ public actor LiveSession {
     private let endpoint: ServerEndpoint
     private let token: String
     private var connection: LineConnection?
+    /// Made at the first connection, kept for the reconnections.
+    private var tlsContext: NIOSSLContext?
     private var reader: Task<Void, Never>?
     private var pinger: Task<Void, Never>?
     private var pending: [String: (data: [Message], continuation: CheckedContinuation<Reply, Error>)] = [:]
@@ -70,6 +74,10 @@ public actor LiveSession {
 
     /// The first and the longest wait between reconnection attempts, in seconds.
     public static let backoff = (first: 0.5, max: 10.0)
+    /// The wait after an attempt that nothing answered with a refusal (the server is restarting), in seconds:
+    /// knocking on a closed port costs the server nothing, so the session does not back off then and is back
+    /// within about a second of the server listening again.
+    public static let refusedRetry = 1.0
 
     /// Creates a session; call ``start()``.
     public init(endpoint: ServerEndpoint, token: String) {
@@ -134,11 +142,12 @@ public actor LiveSession {
     // MARK: Connection
 
     private func connect() async throws {
-        let tls = endpoint.tls
-        let lines = try await LineConnection.connect(host: endpoint.host, port: endpoint.port, tls: tls, pinnedSHA256: endpoint.pin)
+        let context = try tlsContext ?? NIOSSLContext(configuration: endpoint.tls)
+        tlsContext = context
+        let lines = try await LineConnection.connect(host: endpoint.host, port: endpoint.port, context: context, pinnedSHA256: endpoint.pin)
         let greeting: String
         do {
-            greeting = try await lines.nextLine(timeout: .seconds(10))
+            greeting = try await lines.nextLine(timeout: .seconds(30))
         } catch let error as NIOSSLError {
             await lines.close()
             throw ClientError.tls("\(error)")
@@ -148,7 +157,7 @@ public actor LiveSession {
             throw ClientError.unexpected(greeting)
         }
         try await lines.send("@id=auth AUTH \(token)")
-        let reply = try await lines.nextLine(timeout: .seconds(15))
+        let reply = try await lines.nextLine(timeout: .seconds(30))
         guard reply.hasPrefix("@id=auth OK AUTH ") else {
             await lines.close()
             let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(reply)
@@ -227,10 +236,14 @@ public actor LiveSession {
 
     private func reconnect(reason: String) async {
         var attempt = 0
+        // Grows with each failure the server itself answered (a timeout, a TLS failure, a refusal in the
+        // protocol), so that a struggling server is not hammered; a refused TCP connection does not grow it.
+        var backoffStep = 0
+        var refused = false
         while !closed {
             attempt += 1
             continuation.yield(.disconnected(reason: reason, attempt: attempt))
-            let base = min(Self.backoff.max, Self.backoff.first * pow(2, Double(attempt - 1)))
+            let base = refused ? Self.refusedRetry : min(Self.backoff.max, Self.backoff.first * pow(2, Double(backoffStep)))
             let wait = base * Double.random(in: 0.7...1.3)
             try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
             do {
@@ -241,9 +254,21 @@ public actor LiveSession {
                 continuation.finish()
                 return
             } catch {
+                refused = Self.isRefused(error)
+                if !refused { backoffStep += 1 }
                 continue
             }
         }
+    }
+
+    /// Whether a connection attempt failed because nothing listened at the address (the TCP connection was
+    /// refused), as while the server restarts.
+    public static func isRefused(_ error: Error) -> Bool {
+        if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+        if let error = error as? NIOConnectionError {
+            return !error.connectionErrors.isEmpty && error.connectionErrors.allSatisfy { isRefused($0.error) }
+        }
+        return false
     }
 
     private func pingLoop() async {

@@ -46,8 +46,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Offer the post-quantum hybrid key exchange X25519MLKEM768 first (TLS 1.3); it costs more handshake CPU. Default: X25519 and P-256.")
     var postQuantum = false
 
-    @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included.")
-    var authTimeout: Double = 10
+    @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included (long enough for a reconnection storm's handshakes: see README \"Performance\").")
+    var authTimeout: Double = 30
 
     @Option(help: "Seconds of silence after which the server sends PING.")
     var pingInterval: Double = 30

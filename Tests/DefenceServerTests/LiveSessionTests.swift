@@ -80,6 +80,43 @@ final class EventLog: Sendable {
         await server.stop()
     }
 
+    @Test func whileTheServerIsDownTheSessionKnocksEverySecondInsteadOfBackingOff() async throws {
+        var server = try await TestServer.start()
+        let token = try await server.makeUser("lea", role: .candidate)
+        let session = LiveSession(endpoint: ServerEndpoint(host: "127.0.0.1", port: server.port, caFile: server.caPath), token: token)
+        let log = EventLog(session)
+        try await session.start()
+        // Down for 9.5 s: backing off (0.5 s doubling, ±30 %) would try next around 15 s after the fall; refused
+        // attempts are retried about every second instead, so the session is back soon after the server.
+        server = try await server.restarted(downtime: .milliseconds(9500))
+        let back = ContinuousClock.now
+        try await log.waitUntil("the reconnection") { events in events.filter { $0 == .connected }.count == 2 }
+        let waited = ContinuousClock.now - back
+        #expect(waited < .milliseconds(2500), "reconnected \(waited) after the server was back")
+        let attempts = log.all.compactMap { event -> Int? in if case .disconnected(_, let attempt) = event { return attempt } else { return nil } }
+        #expect((attempts.max() ?? 0) >= 7, "about one attempt a second while refused: \(attempts)")
+        await session.close()
+        await server.stop()
+    }
+
+    @Test func aRefusedConnectionIsToldFromOtherFailures() async throws {
+        // A port nothing listens on: bind one, note it, close it.
+        let server = try await TestServer.start()
+        let port = server.port
+        let caPath = FileManager.default.temporaryDirectory.appendingPathComponent("defence-ca-\(UUID().uuidString).pem").path
+        try FileManager.default.copyItem(atPath: server.caPath, toPath: caPath)
+        defer { try? FileManager.default.removeItem(atPath: caPath) }
+        await server.stop()
+        do {
+            _ = try await LineConnection.connect(host: "127.0.0.1", port: port, tls: ClientTLS.configuration(caFile: caPath))
+            Issue.record("connected to a closed port")
+        } catch {
+            #expect(LiveSession.isRefused(error), "\(error)")
+        }
+        #expect(!LiveSession.isRefused(ClientError.timeout))
+        #expect(!LiveSession.isRefused(ClientError.tls("bad certificate")))
+    }
+
     @Test func aPinnedFingerprintIsEnforced() async throws {
         try await withServer { server in
             let folder = (server.caPath as NSString).deletingLastPathComponent

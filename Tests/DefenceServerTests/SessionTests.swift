@@ -16,7 +16,7 @@ import Testing
             #expect(greeting.verb == "HELLO")
             #expect(greeting.parameters.first == "defence/1")
             #expect(greeting.parameters.contains("max-line=4096"))
-            #expect(greeting.parameters.contains("auth-timeout=10"))
+            #expect(greeting.parameters.contains("auth-timeout=30"))
             #expect(greeting.parameters.contains("ping-interval=30"))
             #expect(greeting.parameters.contains("idle-timeout=90"))
             let time = try #require(greeting.parameters.first { $0.hasPrefix("time=") })

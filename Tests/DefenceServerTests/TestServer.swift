@@ -27,10 +27,11 @@ final class TestServer: Sendable {
         return try await start(configuration: configuration, folder: folder)
     }
 
-    /// Stops this server (keeping its data) and starts a new one on the same port and data.
-    func restarted() async throws -> TestServer {
+    /// Stops this server (keeping its data) and starts a new one on the same port and data, after `downtime`.
+    func restarted(downtime: Duration = .zero) async throws -> TestServer {
         server.shutdown()
         _ = try? await runTask.value
+        try await Task.sleep(for: downtime)
         var configuration = self.configuration
         configuration.port = port
         return try await Self.start(configuration: configuration, folder: folder, adminToken: adminToken)

@@ -24,8 +24,10 @@ public struct ServerConfiguration: Sendable {
     public var postQuantumKeyExchange = false
     /// The protocol limits announced in the greeting.
     public var limits: Limits = .standard
-    /// How long a connection may stay unauthenticated (TLS handshake included), in seconds.
-    public var authTimeout: TimeInterval = 10
+    /// How long a connection may stay unauthenticated (TLS handshake included), in seconds. 30: when 12,000
+    /// clients reconnect at once after a restart, two cores need about 10 s for their handshakes, and a shorter
+    /// deadline turns a slow handshake into a second one (README "Performance").
+    public var authTimeout: TimeInterval = 30
     /// After this many seconds without input the server sends `PING`.
     public var pingInterval: TimeInterval = 30
     /// After this many seconds without input the connection is closed with `IDLE_TIMEOUT`.
