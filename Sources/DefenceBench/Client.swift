@@ -16,13 +16,24 @@ final class Client: Sendable {
         // Made at the first sample: only jurors record, and 12,000 empty histograms would take gigabytes.
         var markLatencies = LazyHistogram()
         var fanOutLatencies = LazyHistogram()
-        var seqs: [Int] = []
+        /// The last and the highest sequence numbers received, and the numbers skipped between two received.
+        var lastSeq: Int?
+        var maxSeq = 0
+        var gaps = 0
         var connections = 0
         /// When the session last connected (uptime, nanoseconds).
         var connectedAt: UInt64 = 0
         var messagesSent = 0
         var markFailures = 0
         var stormRetries = 0
+        /// Counts what a sequence number received after the previous one skipped (kept as counters: an array of
+        /// every number received grew by gigabytes over a 10-minute run).
+        mutating func received(_ seq: Int) {
+            if let last = lastSeq { gaps += max(0, seq - last - 1) }
+            lastSeq = seq
+            maxSeq = max(maxSeq, seq)
+        }
+
         /// Latencies of requests sent before this uptime (nanoseconds) are not recorded (warm-up).
         var recordAfter: UInt64 = .max
     }
@@ -56,7 +67,7 @@ final class Client: Sendable {
     var messagesSent: Int { state.withLock { $0.messagesSent } }
 
     /// The highest event sequence number received.
-    var lastSeq: Int { state.withLock { $0.seqs.max() ?? 0 } }
+    var lastSeq: Int { state.withLock { $0.maxSeq } }
 
     /// Forgets the mark latencies measured so far (the push phase measures its own).
     func resetMarkLatencies() {
@@ -64,11 +75,7 @@ final class Client: Sendable {
     }
 
     /// Sequence-number gaps seen (jurors receive every event of their room).
-    var gaps: Int {
-        let seqs = state.withLock { $0.seqs }
-        guard seqs.count > 1 else { return 0 }
-        return zip(seqs, seqs.dropFirst()).reduce(0) { $0 + max(0, $1.1 - $1.0 - 1) }
-    }
+    var gaps: Int { state.withLock { $0.gaps } }
 
     func connectAndJoin() async throws {
         let listener = Task { [self] in
@@ -101,7 +108,7 @@ final class Client: Sendable {
                 state.connections += 1
                 state.connectedAt = now
             case .room(let line) where line.verb == "EVENT":
-                if let seq = Int(line.parameters[1]) { state.seqs.append(seq) }
+                if let seq = Int(line.parameters[1]) { state.received(seq) }
                 // A juror's message carries its send time; the other juror measures the fan-out.
                 if line.parameters.count > 5, line.parameters[3] == "message", line.parameters[4] != user,
                     let sent = line.parameters.last.flatMap({ UInt64($0.split(separator: " ").last ?? "") })
@@ -109,7 +116,7 @@ final class Client: Sendable {
                     if sent >= state.recordAfter { state.fanOutLatencies.record(now > sent ? (now - sent) / 1000 : 0) }
                 }
             case .room(let line) where line.verb == "SNAPSHOT":
-                if let seq = Int(line.parameters[1]) { state.seqs.append(seq) }
+                if let seq = Int(line.parameters[1]) { state.received(seq) }
             default:
                 break
             }
@@ -122,7 +129,9 @@ final class Client: Sendable {
         // Spread the jurors over the interval.
         var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<interval) * 1000))
         var index = 0
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: a plain task group keeps every finished child until it is awaited, and over a 10-minute
+        // run the bench's own bookkeeping then grew with every mark and message sent.
+        await withDiscardingTaskGroup { group in
             while true {
                 guard next < deadline else { break }
                 try? await Task.sleep(until: next, clock: .continuous)
@@ -169,7 +178,7 @@ final class Client: Sendable {
         guard perSecond > 0 else { return }
         let period = Duration.milliseconds(Int64(1000 / perSecond))
         var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<(1 / perSecond)) * 1000))
-        await withTaskGroup(of: Void.self) { group in
+        await withDiscardingTaskGroup { group in
             while true {
                 guard next < deadline else { break }
                 try? await Task.sleep(until: next, clock: .continuous)
