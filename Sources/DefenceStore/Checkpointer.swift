@@ -32,9 +32,11 @@ final class Checkpointer: @unchecked Sendable {
         self.interval = interval
         self.restartPages = restartPages
         self.onLongLog = onLongLog
-        let thread = Thread { [self] in run() }
-        thread.name = "defence-checkpoint"
-        thread.start()
+        // Named from inside (see GroupCommitter); Linux allows 15 characters.
+        Thread { [self] in
+            Thread.current.name = "defence-ckpt"
+            run()
+        }.start()
     }
 
     /// Stops the thread (at its next wake-up).

@@ -20,9 +20,11 @@ public final class GroupCommitter: Sendable {
     /// Creates a committer writing to `pool`, and starts its writer thread (stopped when the committer goes).
     public init(pool: DatabasePool) {
         writer = Writer(pool: pool)
-        let thread = Thread { [writer] in writer.run() }
-        thread.name = "defence-writer"
-        thread.start()
+        // Named from inside: on Linux a name set before `start()` does not reach the system thread (`top -H`).
+        Thread { [writer] in
+            Thread.current.name = "defence-writer"
+            writer.run()
+        }.start()
     }
 
     deinit {
