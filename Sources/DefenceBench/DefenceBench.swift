@@ -81,6 +81,8 @@ struct DefenceBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
 
         var process = try launch(binary, folder: folder, port: 0)
+        // A run that fails must not leave its server running (and loading the machine the next run measures).
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let port = try await waitForPort(folder)
         let ca = folder.appendingPathComponent("Certs/ca.pem").path
         let adminToken = try String(contentsOfFile: folder.appendingPathComponent("data/admin.token").path, encoding: .utf8)
