@@ -275,11 +275,16 @@ struct Report {
         if let resumeSeconds {
             rows.append(("resume after SIGKILL + restart", String(format: "%.2f s, %d of %d clients", resumeSeconds, resumed, connections)))
             rows.append(("restart: server listening after", String(format: "%.2f s", serverReadySeconds ?? 0)))
-            rows.append(("restart: clients resumed p50 / p90 / p99", String(format: "%.2f s / %.2f s / %.2f s", Double(resumes.valueAtPercentile(50)) / 1000, Double(resumes.valueAtPercentile(90)) / 1000, Double(resumes.valueAtPercentile(99)) / 1000)))
+            rows.append(("restart: clients resumed p50 / p90 / p99", String(format: "%.2f s / %.2f s / %.2f s", clientsResumed(at: 50), clientsResumed(at: 90), clientsResumed(at: 99))))
         }
         rows.append(("sequence gaps seen by jurors", String(gaps)))
         rows.append(("duplicated events dropped", String(duplicates)))
         return rows
+    }
+
+    /// When the clients had resumed, from the kill, at `percentile` (seconds; `resumes` counts milliseconds).
+    func clientsResumed(at percentile: Double) -> Double {
+        Double(resumes.valueAtPercentile(percentile)) / 1000
     }
 
     /// The server's histogram is in buckets: each percentile is given as "≤ bucket bound".
@@ -346,10 +351,7 @@ struct Report {
             object["resumeSeconds"] = resumeSeconds
             object["resumed"] = resumed
             object["serverReadySeconds"] = serverReadySeconds ?? NSNull()
-            object["resumeSecondsByClient"] = [
-                "p50": Double(resumes.valueAtPercentile(50)) / 1000, "p90": Double(resumes.valueAtPercentile(90)) / 1000,
-                "p99": Double(resumes.valueAtPercentile(99)) / 1000,
-            ]
+            object["resumeSecondsByClient"] = ["p50": clientsResumed(at: 50), "p90": clientsResumed(at: 90), "p99": clientsResumed(at: 99)]
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)

@@ -42,7 +42,6 @@ public final class GroupCommitter: Sendable {
 
     /// Runs `work` in the next group transaction and returns once that transaction is committed (and synced).
     /// - Throws: the error of `work` (its savepoint was rolled back), or the transaction's.
-    /// Runs on the caller's executor: the caller waits without a hop to the global pool and back.
     public func write(_ work: @escaping @Sendable (Database) throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             writer.enqueue(Writer.Item(work: work, continuation: continuation))
