@@ -232,7 +232,7 @@ import Testing
     @Test func clientsVerifyTheServerCertificate() async throws {
         try await withServer { server in
             // Another CA: the handshake must fail.
-            let other = FileManager.default.temporaryDirectory.appendingPathComponent("other-ca-\(UUID().uuidString)").path
+            let other = server.folder + "/other-ca"  // removed with the server's folder
             let paths = try DevelopmentCertificates.ensure(in: other).paths
             let connection = try await LineConnection.connect(host: "127.0.0.1", port: server.port, tls: ClientTLS.configuration(caFile: paths.caCertificate))
             do {

@@ -4,11 +4,9 @@ import DefenceStore
 import Foundation
 import Testing
 
-/// A fresh database in a temporary folder.
+/// A fresh database in the running test's temporary folder (its suite needs `.temporaryFolder`).
 func makeDatabase() throws -> DefenceDatabase {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-store-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return try DefenceDatabase(path: folder.appendingPathComponent("test.sqlite").path)
+    try DefenceDatabase(path: TemporaryFolder.path("test") + ".sqlite")
 }
 
 func domainCode(_ body: () async throws -> Void) async -> ErrorCode? {
@@ -22,7 +20,7 @@ func domainCode(_ body: () async throws -> Void) async -> ErrorCode? {
     }
 }
 
-@Suite struct DatabaseTests {
+@Suite(.temporaryFolder) struct DatabaseTests {
     @Test func durableSettingsAndMigrations() throws {
         let database = try makeDatabase()
         #expect(try database.pragma("journal_mode") == "wal")
@@ -41,7 +39,7 @@ func domainCode(_ body: () async throws -> Void) async -> ErrorCode? {
     }
 }
 
-@Suite struct AccountStoreTests {
+@Suite(.temporaryFolder) struct AccountStoreTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func firstAdminIsCreatedOnceWithAWorkingToken() async throws {

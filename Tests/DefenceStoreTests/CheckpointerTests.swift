@@ -4,7 +4,7 @@ import GRDB
 import Testing
 
 /// The write-ahead log is copied back into the database file by the checkpointer, never inside a commit.
-@Suite struct CheckpointerTests {
+@Suite(.temporaryFolder) struct CheckpointerTests {
     @Test func commitsDoNotCheckpointTheCheckpointerCopiesTheLogIntoTheFile() async throws {
         let database = try makeDatabase()
         // No commit pays for a checkpoint: SQLite's automatic one is off on every connection.

@@ -3,7 +3,7 @@ import DefenceStore
 import Foundation
 import Testing
 
-@Suite struct ReferentialStoreTests {
+@Suite(.temporaryFolder) struct ReferentialStoreTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     func variant(_ source: String) throws -> LoadedReferential {

@@ -18,7 +18,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
     })
 }
 
-@Suite struct RoomStoreTests {
+@Suite(.temporaryFolder) struct RoomStoreTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
 
     func setUp() async throws -> (RoomStore, RoomPlan) {
@@ -86,7 +86,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
     }
 }
 
-@Suite struct AuditChainTests {
+@Suite(.temporaryFolder) struct AuditChainTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// A room with a few events, stored.
@@ -147,7 +147,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
     }
 }
 
-@Suite struct RoomSnapshotTests {
+@Suite(.temporaryFolder) struct RoomSnapshotTests {
     @Test func aStartFoldsFromTheLastSnapshotToTheSameState() async throws {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
         let (database, store, makePlan) = try await roomStoreFixture(at: t0)
@@ -193,7 +193,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
     }
 }
 
-@Suite struct GroupCommitTests {
+@Suite(.temporaryFolder) struct GroupCommitTests {
     @Test func concurrentAppendsShareTransactionsAndFailAlone() async throws {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let (database, store, makePlan) = try await roomStoreFixture(at: t0)
