@@ -134,6 +134,11 @@ public final class DefenceDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v6-room-without-last-seq") { db in
+            // The room's row no longer follows every event (it was rewritten, plan and all, for each mark): a room's
+            // last event is `SELECT max(seq) FROM room_event WHERE room_id = ?`.
+            try db.execute(sql: "ALTER TABLE room DROP COLUMN last_seq")
+        }
         return migrator
     }
 

@@ -76,6 +76,51 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         #expect(try await store.allHistories().count == 1)
     }
 
+    @Test func theRoomRowIsRewrittenOnlyWhenThePlanOrTheLifecycleChanges() async throws {
+        let (store, plan) = try await setUp()
+        // Count the updates of `room`'s rows from any connection, the group-commit writer's included.
+        try await store.database.pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE room_updates (room_id TEXT, state TEXT);
+                    CREATE TRIGGER count_room_updates AFTER UPDATE ON room BEGIN INSERT INTO room_updates VALUES (new.id, new.state); END;
+                    """
+            )
+        }
+        func updates() async throws -> [String] {
+            try await store.database.pool.read { db in try String.fetchAll(db, sql: "SELECT state FROM room_updates ORDER BY rowid") }
+        }
+        var state = RoomState(scheduled: plan, at: t0)
+        try await store.append([RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plan))], state: state)
+        // Marks leave the lifecycle as it is: the row (which carries the whole plan) is not written.
+        for seq in 2...6 {
+            let event = RoomEvent(room: "r1", seq: seq, at: t0, kind: .marked(juror: "j1", candidate: "c1", criterion: "A1C1.1", mark: .met, comment: nil))
+            state.apply(event)
+            try await store.append([event], state: state)
+        }
+        #expect(try await updates() == [])
+        // Starting the timer makes the room running: one update, with the new lifecycle.
+        let started = try state.decide(.startTimer, by: RoomActor(user: "j1", role: .juror), at: t0).enumerated().map { index, kind in
+            RoomEvent(room: "r1", seq: state.lastSeq + 1 + index, at: t0, kind: kind)
+        }
+        for event in started { state.apply(event) }
+        try await store.append(started, state: state)
+        #expect(state.lifecycle == .running)
+        #expect(try await updates() == ["running"])
+        #expect(try await store.allStates() == [state])
+    }
+
+    @Test func anEventOfARoomThatWasNeverScheduledIsRefusedAndNothingIsWritten() async throws {
+        let (store, plan) = try await setUp()
+        var ghost = plan
+        ghost.id = "ghost"
+        var state = RoomState(scheduled: ghost, at: t0)
+        let event = RoomEvent(room: "ghost", seq: 2, at: t0, kind: .marked(juror: "j1", candidate: "c1", criterion: "A1C1.1", mark: .met, comment: nil))
+        state.apply(event)
+        await #expect(throws: (any Error).self) { try await store.append([event], state: state) }
+        #expect(try await store.events(of: "ghost", after: 0).isEmpty)
+    }
+
     @Test func heartbeat() async throws {
         let (store, _) = try await setUp()
         #expect(try await store.lastHeartbeat() == nil)
