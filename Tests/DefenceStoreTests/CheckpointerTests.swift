@@ -51,7 +51,10 @@ import Testing
             return try await group.reduce(0, +)
         }
         let log = try FileManager.default.attributesOfItem(atPath: database.path + "-wal")[.size] as? Int ?? 0
-        #expect(log < written / 4, "the log was started over: \(log / 1024) KiB of log for \(written / 1024) KiB written")
+        // A log never started over holds a frame for every page written: more than `written` (87–104 MiB for ~40 MiB
+        // without the writer's catch-up). Started over, it holds what came since the last restart: about a quarter of
+        // it alone, up to ~26 % with the whole test suite running beside it on two cores, hence the margin.
+        #expect(log < written / 2, "the log was started over: \(log / 1024) KiB of log for \(written / 1024) KiB written")
     }
 
     /// The rows of `scratch` in a copy of the database file without its `-wal` (0 when it has none yet).
