@@ -263,7 +263,7 @@ struct DefenceBench: AsyncParsableCommand {
             "--log-level", "warning",
         ]
         let output = folder.appendingPathComponent("server-\(UUID().uuidString).txt")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -103,7 +103,7 @@ public final class LineConnection: Sendable {
     /// The next line from the server.
     /// - Throws: ``ClientError/timeout``, ``ClientError/closed``, or the error that ended the connection
     ///   (e.g. `NIOSSLError` when the server certificate is not trusted).
-    public func nextLine(timeout: Duration = .seconds(5)) async throws -> String {
+    public func nextLine(timeout: Duration? = .seconds(5)) async throws -> String {
         guard let line = try await inbox.next(timeout: timeout) else { throw ClientError.closed }
         return line
     }
@@ -119,7 +119,7 @@ public final class LineConnection: Sendable {
 
     /// Stops reading from the socket (lines stay in the kernel's buffers), as a stalled client would.
     public func pauseReading() async throws {
-        try await channel.setOption(ChannelOptions.autoRead, value: false)
+        try await channel.setOption(ChannelOptions.autoRead, value: false).get()
     }
 
     /// Closes the connection.

@@ -11,6 +11,21 @@ final class LineInbox: Sendable {
         var failure: Error?
         var waiter: (id: UInt64, continuation: CheckedContinuation<String?, Error>)?
         var nextWaiterID: UInt64 = 0
+
+        /// The next buffered line, or the end (nil, or the failure) once closed and drained; nil when a reader must wait.
+        mutating func take() -> Result<String?, Error>? {
+            if head < lines.count {
+                let line = lines[head]
+                head += 1
+                if head > 256 && head * 2 > lines.count {
+                    lines.removeFirst(head)
+                    head = 0
+                }
+                return .success(line)
+            }
+            if closed { return failure.map { .failure($0) } ?? .success(nil) }
+            return nil
+        }
     }
 
     private let state = Mutex(State())
@@ -46,34 +61,32 @@ final class LineInbox: Sendable {
     }
 
     /// The next line; `nil` once the connection is closed and every line was read.
+    ///
+    /// A line already received is returned at once; only a wait with a `timeout` arms a timer (a reader that
+    /// takes thousands of lines a second does not start and cancel a timer task for each).
+    /// - Parameter timeout: how long to wait for a line; `nil` waits until one comes or the connection ends.
     /// - Throws: ``ClientError/timeout`` when nothing arrives in time.
-    func next(timeout: Duration) async throws -> String? {
+    func next(timeout: Duration?) async throws -> String? {
+        if let ready = state.withLock({ $0.take() }) { return try ready.get() }
         let waiterID: UInt64 = state.withLock { state in
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            let waiter = self.state.withLock { state -> CheckedContinuation<String?, Error>? in
-                guard let waiter = state.waiter, waiter.id == waiterID else { return nil }
-                state.waiter = nil
-                return waiter.continuation
-            }
-            waiter?.resume(throwing: ClientError.timeout)
-        }
-        defer { timer.cancel() }
-        return try await withCheckedThrowingContinuation { continuation in
-            let immediate: Result<String?, Error>? = state.withLock { state -> Result<String?, Error>? in
-                if state.head < state.lines.count {
-                    let line = state.lines[state.head]
-                    state.head += 1
-                    if state.head > 256 && state.head * 2 > state.lines.count {
-                        state.lines.removeFirst(state.head)
-                        state.head = 0
-                    }
-                    return .success(line)
+        let timer = timeout.map { timeout in
+            Task {
+                try await Task.sleep(for: timeout)
+                let waiter = self.state.withLock { state -> CheckedContinuation<String?, Error>? in
+                    guard let waiter = state.waiter, waiter.id == waiterID else { return nil }
+                    state.waiter = nil
+                    return waiter.continuation
                 }
-                if state.closed { return state.failure.map { .failure($0) } ?? .success(nil) }
+                waiter?.resume(throwing: ClientError.timeout)
+            }
+        }
+        defer { timer?.cancel() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let immediate: Result<String?, Error>? = state.withLock { state in
+                if let ready = state.take() { return ready }
                 state.waiter = (waiterID, continuation)
                 return nil
             }

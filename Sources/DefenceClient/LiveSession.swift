@@ -60,7 +60,8 @@ public actor LiveSession {
     private var tlsContext: NIOSSLContext?
     private var reader: Task<Void, Never>?
     private var pinger: Task<Void, Never>?
-    private var pending: [String: (data: [Message], continuation: CheckedContinuation<Reply, Error>)] = [:]
+    /// Requests waiting for their terminal reply, by id.
+    private var pending: [String: Pending] = [:]
     private var counter = 0
     private var lastSeq: [String: Int] = [:]
     private var joined: [String] = []
@@ -105,17 +106,19 @@ public actor LiveSession {
         let id = "s\(counter)"
         let text = ([command.message(id: id).serialized] + following).joined(separator: "\n")
         return try await withCheckedThrowingContinuation { continuation in
-            pending[id] = ([], continuation)
+            // The deadline's timer is cancelled as soon as the reply comes (a busy session does not keep one
+            // sleeping task per request for the whole timeout).
+            let timer = Task {
+                try await Task.sleep(for: timeout)
+                self.fail(id, ClientError.timeout)
+            }
+            pending[id] = Pending(data: [], continuation: continuation, timer: timer)
             Task {
                 do {
                     try await connection.send(text)
                 } catch {
                     self.fail(id, error)
                 }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                self.fail(id, ClientError.timeout)
             }
         }
     }
@@ -178,9 +181,7 @@ public actor LiveSession {
         while true {
             let line: String
             do {
-                line = try await lines.nextLine(timeout: .seconds(3600))
-            } catch ClientError.timeout {
-                continue
+                line = try await lines.nextLine(timeout: nil)
             } catch {
                 break
             }
@@ -188,6 +189,7 @@ public actor LiveSession {
             if let id = message.id, var entry = pending[id] {
                 if ["OK", "FAIL", "PONG"].contains(message.verb) {
                     pending[id] = nil
+                    entry.timer.cancel()
                     entry.continuation.resume(returning: Reply(data: entry.data, terminal: message))
                 } else {
                     entry.data.append(message)
@@ -223,6 +225,7 @@ public actor LiveSession {
         pinger?.cancel()
         for (id, entry) in pending {
             pending[id] = nil
+            entry.timer.cancel()
             entry.continuation.resume(throwing: ClientError.closed)
         }
         guard !closed else { return }
@@ -289,6 +292,14 @@ public actor LiveSession {
 
     private func fail(_ id: String, _ error: Error) {
         guard let entry = pending.removeValue(forKey: id) else { return }
+        entry.timer.cancel()
         entry.continuation.resume(throwing: error)
+    }
+
+    /// A request waiting for its terminal reply: the data lines so far, who waits, and its deadline's timer.
+    private struct Pending {
+        var data: [Message]
+        let continuation: CheckedContinuation<Reply, Error>
+        let timer: Task<Void, Error>
     }
 }

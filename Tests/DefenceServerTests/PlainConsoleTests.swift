@@ -11,7 +11,7 @@ final class PlainConsole {
 
     init(server: TestServer, token: String, room: String, language: String) throws {
         outputURL = URL(fileURLWithPath: server.folder).appendingPathComponent("console-\(UUID().uuidString).txt")  // removed with the server's folder
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         process.executableURL = try ProcessTests.product("defence")
         process.arguments = ["--server", "127.0.0.1:\(server.port)", "--ca", server.caPath, "--token", token, "room", room, "--plain", "--lang", language]
         process.standardInput = input

@@ -48,7 +48,7 @@ import Glibc
         init(folder: URL, arguments: [String]) throws {
             self.folder = folder
             stdoutURL = folder.appendingPathComponent("stdout-\(UUID().uuidString).txt")
-            FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
             process.executableURL = try ProcessTests.product("defence-server")
             process.arguments = arguments
             process.currentDirectoryURL = folder
@@ -177,8 +177,8 @@ import Glibc
         process.currentDirectoryURL = folder
         let out = folder.appendingPathComponent("out-\(UUID().uuidString)")
         let err = folder.appendingPathComponent("err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
@@ -295,7 +295,7 @@ import Glibc
         }
         process.currentDirectoryURL = folder
         let out = folder.appendingPathComponent("client-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -1,0 +1,48 @@
+@testable import DefenceClient
+import Foundation
+import NIOSSL
+import Testing
+
+/// The client's inbox of received lines: order, waits with and without a deadline, the end of the connection.
+@Suite struct LineInboxTests {
+    private struct Broken: Error {}
+
+    @Test func bufferedLinesComeInOrderEvenWithANilOrZeroDeadline() async throws {
+        let inbox = LineInbox()
+        for n in 1...300 { inbox.push("line \(n)") }
+        var read: [String] = []
+        for n in 1...300 {
+            read.append(try #require(try await inbox.next(timeout: n % 2 == 0 ? nil : .zero)))
+        }
+        #expect(read == (1...300).map { "line \($0)" })
+    }
+
+    @Test func withoutADeadlineAReaderWaitsForTheNextLine() async throws {
+        let inbox = LineInbox()
+        let reader = Task { try await inbox.next(timeout: nil) }
+        try await Task.sleep(for: .milliseconds(200))
+        inbox.push("late")
+        #expect(try await reader.value == "late")
+    }
+
+    @Test func aDeadlineThatPassesThrowsTimeoutAndTheNextLineIsStillDelivered() async throws {
+        let inbox = LineInbox()
+        await #expect(throws: ClientError.self) { try await inbox.next(timeout: .milliseconds(50)) }
+        inbox.push("after")
+        #expect(try await inbox.next(timeout: .seconds(5)) == "after")
+    }
+
+    @Test func theEndComesAfterTheBufferedLinesWithTheConnectionsError() async throws {
+        let inbox = LineInbox()
+        inbox.push("last")
+        inbox.close(error: Broken())
+        #expect(try await inbox.next(timeout: nil) == "last")
+        await #expect(throws: Broken.self) { try await inbox.next(timeout: nil) }
+        // A reader already waiting is woken by the end.
+        let waiting = LineInbox()
+        let reader = Task { try await waiting.next(timeout: nil) }
+        try await Task.sleep(for: .milliseconds(100))
+        waiting.close()
+        #expect(try await reader.value == nil)
+    }
+}
