@@ -29,7 +29,9 @@ struct DefenceBench: AsyncParsableCommand {
             the server is then killed with SIGKILL and started again, and the bench waits until every client has \
             reconnected and resumed. It reports handshakes per second, mark acknowledgement latency (sent → \
             acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
-            percentiles from HdrHistogram, resume time, server RSS and CPU, and lost or duplicated events.
+            percentiles from HdrHistogram, resume time, server RSS and CPU, and lost or duplicated events. \
+            The report (table or --json) goes to standard output; each phase is announced on standard error as it \
+            starts, so a run that fails says where.
             """
     )
 
@@ -80,6 +82,7 @@ struct DefenceBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
+        progress("starting \(binary)")
         var process = try launch(binary, folder: folder, port: 0)
         // A run that fails must not leave its server running (and loading the machine the next run measures).
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
@@ -91,12 +94,14 @@ struct DefenceBench: AsyncParsableCommand {
         var report = Report(rooms: rooms, connections: rooms * 6)
 
         // Setup: users, rooms and tokens.
+        progress("setup: \(rooms) rooms, \(rooms * 6) users and tokens")
         let setupStart = ContinuousClock.now
         let tokens = try await setUp(endpoint: endpoint, adminToken: adminToken)
         report.setupSeconds = (ContinuousClock.now - setupStart).timeInterval
 
         // Join storm: every participant connects, authenticates and joins at once.
         let clients = tokens.map { Client(endpoint: endpoint, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror) }
+        progress("join storm: \(clients.count) connections at once")
         let stormStart = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients { group.addTask { try await client.connectAndJoin() } }
@@ -108,8 +113,12 @@ struct DefenceBench: AsyncParsableCommand {
 
         // Steady state.
         let jurors = clients.filter(\.isJuror)
-        for room in 0..<rooms {
-            if let first = jurors.first(where: { $0.room == "b\(room)" }) { _ = try? await first.session.request(.timerStart(room: first.room)) }
+        progress("steady state: starting \(rooms) clocks, then \(warmup) s of warm-up and \(duration) s measured")
+        // One juror of each room starts its clock.
+        var starters: [String: Client] = [:]
+        for juror in jurors where starters[juror.room] == nil { starters[juror.room] = juror }
+        for starter in starters.values {
+            _ = try? await starter.session.request(.timerStart(room: starter.room))
         }
         let serverPID = process.processIdentifier
         let deadline = ContinuousClock.now + .milliseconds(Int64((warmup + duration) * 1000))
@@ -160,6 +169,7 @@ struct DefenceBench: AsyncParsableCommand {
         // value, and every stored event reaches each juror of the room, so the first juror's sequence numbers
         // count the events committed.
         if push > 0 {
+            progress("push: every juror marks back to back for \(push) s")
             let firsts = Dictionary(grouping: jurors, by: \.room).compactMap { $0.value.first }
             let seqsBefore = firsts.map(\.lastSeq).reduce(0, +)
             for juror in jurors { juror.resetMarkLatencies() }
@@ -179,6 +189,7 @@ struct DefenceBench: AsyncParsableCommand {
 
         // Restart storm.
         if restart {
+            progress("restart storm: SIGKILL, restart, every client resumes")
             let before = clients.map(\.connections)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -198,6 +209,7 @@ struct DefenceBench: AsyncParsableCommand {
             }
         }
 
+        progress("integrity checks and report")
         // Integrity: a juror receives every event of its room, so its sequence numbers have no gap.
         report.gaps = jurors.map(\.gaps).reduce(0, +)
         var duplicates = 0
@@ -207,6 +219,11 @@ struct DefenceBench: AsyncParsableCommand {
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         print(json ? report.json : report.table)
+    }
+
+    /// A phase line on standard error (the report goes to standard output), so that a run that fails says where.
+    private func progress(_ phase: String) {
+        FileHandle.standardError.write(Data("defence-bench: \(phase)\n".utf8))
     }
 
     // MARK: Setup
