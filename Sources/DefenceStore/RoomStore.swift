@@ -302,7 +302,7 @@ public struct RoomStore: Sendable {
             ).execute(arguments: [rows.room, rows.lifecycle, plan.kind, plan.start, plan.end, plan.referentialHash, plan.json])
         } else {
             // Only a new lifecycle rewrites the row (it carries the whole plan): a mark or a message writes no page of
-            // `room`, which halves what a commit writes to the log (README "Performance").
+            // `room` (README "Performance": 19.9 → 16.8 KB written per event under the storage push).
             try db.cachedStatement(sql: "UPDATE room SET state = ? WHERE id = ? AND state <> ?")
                 .execute(arguments: [rows.lifecycle, rows.room, rows.lifecycle])
         }
