@@ -265,6 +265,9 @@ actor Session {
             try? await Task.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))))
         }
         guard case .unauthenticated = state else { return }
+        // Read before the token check: a revocation committed after the check but before this session is
+        // registered below is then still seen (the registry refuses the session).
+        let revocationEpoch = context.registry.revocationEpoch
         do {
             guard let (user, accessToken) = try await context.accounts.authenticate(secret: token, now: configuration.now())
             else {
@@ -289,10 +292,19 @@ actor Session {
                 // The certificate check awaited: the session may have closed meanwhile.
                 guard case .unauthenticated = state else { return }
             }
+            // Registered under its token before it acts: from here, a revocation closes this session; before, the
+            // registry refuses it.
+            guard await context.registry.authenticated(self.id, userID: user.id, tokenID: accessToken.id, checkedSince: revocationEpoch)
+            else {
+                logger.notice("token revoked or account disabled while it was being checked", metadata: ["user": "\(user.id)"])
+                send(.fail(verb: "AUTH", code: .authFailed, text: "token is unknown, expired or revoked, or the account is disabled", id: id))
+                return
+            }
+            guard case .unauthenticated = state else { return }
             await context.authGate.succeeded(address)
+            guard case .unauthenticated = state else { return }
             state = .authenticated(Principal(user: user, tokenID: accessToken.id))
             logger[metadataKey: "user"] = "\(user.id)"
-            await context.registry.authenticated(self.id, userID: user.id, tokenID: accessToken.id)
             logger.info("authenticated", metadata: ["role": "\(user.role.rawValue)", "token": "\(accessToken.id)"])
             send(.ok(verb: "AUTH", [user.id, user.role.rawValue], text: user.displayName, id: id))
         } catch {

@@ -1,4 +1,11 @@
+import Synchronization
+
 /// Every live session of the server, so that admin actions and shutdown can reach them.
+///
+/// It also remembers the revocations of the last minutes (tokens revoked, accounts disabled), so that an `AUTH`
+/// whose token check raced one cannot register a session the revocation already looked for: the session reads
+/// ``revocationEpoch`` before checking its token, and ``authenticated(_:userID:tokenID:checkedSince:)`` refuses
+/// it when a matching revocation came after that.
 actor SessionRegistry {
     private struct Entry {
         let session: Session
@@ -7,6 +14,11 @@ actor SessionRegistry {
     }
 
     private var entries: [UInt64: Entry] = [:]
+    /// Revocations, oldest first: the epoch each one moved the counter to, and what it revoked.
+    private var revocations: [(epoch: UInt64, at: ContinuousClock.Instant, tokenID: Int64?, userID: String?)] = []
+    private let epoch = Atomic<UInt64>(0)
+    /// How long a revocation is remembered: far longer than a token check takes.
+    static let revocationMemory: Duration = .seconds(600)
     private var shuttingDown = false
     private var nextID: UInt64 = 0
 
@@ -23,10 +35,29 @@ actor SessionRegistry {
         return true
     }
 
-    /// Records who a session authenticated as.
-    func authenticated(_ sessionID: UInt64, userID: String, tokenID: Int64) {
+    /// The number of revocations so far; read it before checking a token, and pass it to
+    /// ``authenticated(_:userID:tokenID:checkedSince:)``.
+    nonisolated var revocationEpoch: UInt64 { epoch.load(ordering: .acquiring) }
+
+    /// Records who a session authenticated as, unless the token was revoked or the account disabled after
+    /// `epoch` (the ``revocationEpoch`` read before the token was checked): then returns `false` and records
+    /// nothing, and the caller refuses the `AUTH`.
+    func authenticated(_ sessionID: UInt64, userID: String, tokenID: Int64, checkedSince epoch: UInt64) -> Bool {
+        let revoked = revocations.contains { revocation in
+            revocation.epoch > epoch && (revocation.tokenID == tokenID || revocation.userID == userID)
+        }
+        guard !revoked else { return false }
         entries[sessionID]?.userID = userID
         entries[sessionID]?.tokenID = tokenID
+        return true
+    }
+
+    /// Remembers a revocation (after it was committed, before its sessions are closed).
+    private func remember(tokenID: Int64? = nil, userID: String? = nil) {
+        let now = ContinuousClock.now
+        revocations.removeAll { now - $0.at > Self.revocationMemory }
+        let value = epoch.add(1, ordering: .acquiringAndReleasing).newValue
+        revocations.append((value, now, tokenID, userID))
     }
 
     /// Forgets a closed session.
@@ -39,6 +70,7 @@ actor SessionRegistry {
 
     /// Closes every session of a user with `REVOKED`.
     func closeSessions(ofUser userID: String, reason: String) async {
+        remember(userID: userID)
         for entry in entries.values where entry.userID == userID {
             await entry.session.terminate(.revoked, reason)
         }
@@ -46,6 +78,7 @@ actor SessionRegistry {
 
     /// Closes every session authenticated with a token with `REVOKED`.
     func closeSessions(ofToken tokenID: Int64, reason: String) async {
+        remember(tokenID: tokenID)
         for entry in entries.values where entry.tokenID == tokenID {
             await entry.session.terminate(.revoked, reason)
         }
