@@ -95,6 +95,12 @@ public final class LineConnection: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: line + "\n"))
     }
 
+    /// Queues one line for sending without waiting for it (lines queued one after another leave in that order);
+    /// `onFailure` is called if it cannot be written.
+    public func enqueue(_ line: String, onFailure: @escaping @Sendable (Error) -> Void) {
+        channel.writeAndFlush(ByteBuffer(string: line + "\n")).whenFailure(onFailure)
+    }
+
     /// Sends raw bytes as they are (no LF added).
     public func sendBytes(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes))

@@ -113,12 +113,9 @@ public actor LiveSession {
                 self.fail(id, ClientError.timeout)
             }
             pending[id] = Pending(data: [], continuation: continuation, timer: timer)
-            Task {
-                do {
-                    try await connection.send(text)
-                } catch {
-                    self.fail(id, error)
-                }
+            // Queued from here, in request order, without a task per request.
+            connection.enqueue(text) { error in
+                Task { await self.fail(id, error) }
             }
         }
     }

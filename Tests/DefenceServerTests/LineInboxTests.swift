@@ -3,6 +3,28 @@ import Foundation
 import NIOSSL
 import Testing
 
+/// Lines queued without waiting leave in order; a line that cannot be written reports its failure.
+@Suite struct LineConnectionEnqueueTests {
+    @Test func enqueuedLinesLeaveInOrderAndAFailedWriteIsReported() async throws {
+        try await withServer { server in
+            let connection = try await server.connect()
+            for n in 1...20 { connection.enqueue("PING t\(n)") { error in Issue.record("write failed: \(error)") } }
+            var tokens: [String] = []
+            for _ in 1...20 {
+                let reply = try parsed(try await connection.nextLine())
+                #expect(reply.verb == "PONG")
+                tokens.append(reply.parameters.last ?? "")
+            }
+            #expect(tokens == (1...20).map { "t\($0)" })
+            await connection.close()
+            let failed = AsyncStream.makeStream(of: Bool.self)
+            connection.enqueue("PING late") { _ in failed.continuation.yield(true) }
+            var iterator = failed.stream.makeAsyncIterator()
+            #expect(await iterator.next() == true)
+        }
+    }
+}
+
 /// The client's inbox of received lines: order, waits with and without a deadline, the end of the connection.
 @Suite struct LineInboxTests {
     private struct Broken: Error {}
