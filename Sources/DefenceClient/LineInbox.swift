@@ -67,11 +67,15 @@ final class LineInbox: Sendable {
     /// - Parameter timeout: how long to wait for a line; `nil` waits until one comes or the connection ends.
     /// - Throws: ``ClientError/timeout`` when nothing arrives in time.
     func next(timeout: Duration?) async throws -> String? {
-        if let ready = state.withLock({ $0.take() }) { return try ready.get() }
-        let waiterID: UInt64 = state.withLock { state in
+        // One lock: a buffered line, or else the number of the wait that follows.
+        let ready: Result<String?, Error>?
+        let waiterID: UInt64
+        (ready, waiterID) = state.withLock { state in
+            if let ready = state.take() { return (ready, 0) }
             state.nextWaiterID += 1
-            return state.nextWaiterID
+            return (nil, state.nextWaiterID)
         }
+        if let ready { return try ready.get() }
         let timer = timeout.map { timeout in
             Task {
                 try await Task.sleep(for: timeout)

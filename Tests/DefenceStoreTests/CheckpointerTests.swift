@@ -59,11 +59,9 @@ import Testing
 
     /// The rows of `scratch` in a copy of the database file without its `-wal` (0 when it has none yet).
     private func rowsInFileAlone(_ path: String) -> Int {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-file-alone-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let copy = folder.appendingPathComponent("copy.sqlite").path
+            // In the test's folder, removed with it.
+            let copy = try TemporaryFolder.path("file-alone") + ".sqlite"
             try FileManager.default.copyItem(atPath: path, toPath: copy)
             return try DatabaseQueue(path: copy).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scratch") ?? 0 }
         } catch {
