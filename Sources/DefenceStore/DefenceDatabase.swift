@@ -30,6 +30,10 @@ public final class DefenceDatabase: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB's pool turns WAL on after `prepareDatabase` and sets its writer to `synchronous = NORMAL` then
+        // (NORMAL syncs the log only at checkpoints: a commit acknowledged just before a power cut could be
+        // lost). The writer is the connection every acknowledged write commits on: FULL again, once, here.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.path = path
         self.committer = GroupCommitter(pool: pool)
         try Self.migrator.migrate(pool)
@@ -147,8 +151,9 @@ public final class DefenceDatabase: Sendable {
         try pool.read { db in try Self.migrator.appliedMigrations(db) }
     }
 
-    /// Reads a pragma's value, for checks and diagnostics.
+    /// Reads a pragma's value on the writer connection (the one every acknowledged write commits on), for checks
+    /// and diagnostics.
     public func pragma(_ name: String) throws -> String? {
-        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+        try pool.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
     }
 }

@@ -2,6 +2,7 @@ import DefenceCore
 import DefenceProtocol
 import DefenceStore
 import Foundation
+import Synchronization
 import Testing
 
 /// A fresh database in the running test's temporary folder (its suite needs `.temporaryFolder`).
@@ -27,6 +28,19 @@ func domainCode(_ body: () async throws -> Void) async -> ErrorCode? {
         #expect(try database.pragma("synchronous") == "2")  // FULL
         #expect(try database.pragma("foreign_keys") == "1")
         #expect(try database.appliedMigrations() == ["v1-accounts", "v2-referentials", "v3-rooms", "v4-event-chain", "v5-replay-and-snapshots", "v6-room-without-last-seq"])
+    }
+
+    /// GRDB's pool sets its writer to `synchronous = NORMAL` when it turns WAL on (after the configuration's
+    /// `prepareDatabase`): a commit would then reach the disk only at the next checkpoint. The connection the
+    /// group commit writes on must sync every commit.
+    @Test func acknowledgedWritesCommitWithFullSync() async throws {
+        let database = try makeDatabase()
+        let seen = Mutex<Int?>(nil)
+        try await database.committer.write { db in
+            let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            seen.withLock { $0 = level }
+        }
+        #expect(seen.withLock { $0 } == 2)  // FULL
     }
 
     @Test func reopeningKeepsDataAndDoesNotRemigrate() async throws {
