@@ -8,10 +8,16 @@ public enum ClientTLS {
     ///
     /// With `identity`, the client presents that certificate when the server asks for one (servers started with
     /// `--admin-client-ca` require it from admins).
-    public static func configuration(caFile: String?, identity: ClientIdentity? = nil) -> TLSConfiguration {
+    ///
+    /// Key exchange: X25519 and P-256, as the server offers by default. With `postQuantum`, the hybrid
+    /// X25519MLKEM768 comes first (for servers started with `--post-quantum`). The choice matters: the server
+    /// follows the client's order, and a client offering the hybrid computes its ML-KEM key share on every
+    /// connection, which a server without `--post-quantum` never uses.
+    public static func configuration(caFile: String?, identity: ClientIdentity? = nil, postQuantum: Bool = false) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
         tls.certificateVerification = .fullVerification
+        tls.curves = postQuantum ? [.x25519_MLKEM768, .x25519, .secp256r1] : [.x25519, .secp256r1]
         if let caFile {
             tls.trustRoots = .file(caFile)
         }

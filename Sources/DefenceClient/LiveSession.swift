@@ -16,19 +16,22 @@ public struct ServerEndpoint: Sendable, Hashable {
     public var pin: String?
     /// A client certificate to present (admins on a server that requires one).
     public var identity: ClientIdentity?
+    /// Offer the post-quantum hybrid key exchange first (servers started with `--post-quantum`).
+    public var postQuantum: Bool
 
     /// Creates an endpoint.
-    public init(host: String, port: Int, caFile: String? = nil, pin: String? = nil, identity: ClientIdentity? = nil) {
+    public init(host: String, port: Int, caFile: String? = nil, pin: String? = nil, identity: ClientIdentity? = nil, postQuantum: Bool = false) {
         self.host = host
         self.port = port
         self.caFile = caFile
         self.pin = pin
         self.identity = identity
+        self.postQuantum = postQuantum
     }
 
     /// The TLS settings for this endpoint.
     public var tls: TLSConfiguration {
-        ClientTLS.configuration(caFile: pin == nil ? caFile : nil, identity: identity)
+        ClientTLS.configuration(caFile: pin == nil ? caFile : nil, identity: identity, postQuantum: postQuantum)
     }
 }
 

@@ -47,6 +47,9 @@ struct DefenceCommand: AsyncParsableCommand {
     @Option(help: H("La clé privée (PEM) de --client-cert.", "The private key (PEM) of --client-cert."))
     var clientKey: String?
 
+    @Flag(help: H("Proposer d’abord l’échange de clés hybride post-quantique X25519MLKEM768 (serveurs lancés avec --post-quantum).", "Offer the post-quantum hybrid key exchange X25519MLKEM768 first (servers started with --post-quantum)."))
+    var postQuantum = false
+
     @Option(help: H("Un fichier dont la première ligne est le jeton d’accès.", "A file whose first line is the access token."))
     var tokenFile: String?
 
@@ -83,7 +86,8 @@ struct DefenceCommand: AsyncParsableCommand {
             port: port,
             caFile: explicitTrust ? ca : stored?.ca,
             pin: explicitTrust ? pin : stored?.pin,
-            identity: identity
+            identity: identity,
+            postQuantum: postQuantum || stored?.postQuantum == true
         )
     }
 

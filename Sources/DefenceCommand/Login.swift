@@ -41,7 +41,8 @@ struct Login: AsyncParsableCommand {
                     certificateFile: URL(fileURLWithPath: $0.certificateFile).standardizedFileURL.path,
                     keyFile: URL(fileURLWithPath: $0.keyFile).standardizedFileURL.path
                 )
-            }
+            },
+            postQuantum: endpoint.postQuantum ? true : nil
         )
         try profile.save(to: path)
         print("\(who.parameters.last ?? "") (\(profile.user ?? "?"), \(profile.role ?? "?")) — " + L("profil enregistré dans ", "profile saved to ") + path)

@@ -11,6 +11,8 @@ struct Profile: Codable, Equatable {
     var role: String?
     /// The client certificate and key (admins of a server started with `--admin-client-ca`).
     var identity: ClientIdentity?
+    /// Offer the post-quantum hybrid key exchange first (`--post-quantum` at login); absent in older profiles.
+    var postQuantum: Bool?
 
     /// `$XDG_CONFIG_HOME/defence/profile.json`, or `~/.config/defence/profile.json`.
     static var defaultPath: String {

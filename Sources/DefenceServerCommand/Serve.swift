@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A PEM file of the CA(s) issuing admins' client certificates: admins must then present one whose common name is their user id ('defence-server certs client USER' makes one in development).")
     var adminClientCa: String?
 
-    @Flag(help: "Offer the post-quantum hybrid key exchange X25519MLKEM768 first (TLS 1.3); it costs more handshake CPU. Default: X25519 and P-256.")
+    @Flag(help: "Also accept the post-quantum hybrid key exchange X25519MLKEM768 (TLS 1.3), chosen when a client offers it first (defence --post-quantum); it costs more handshake CPU. Default: X25519 and P-256.")
     var postQuantum = false
 
     @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included (long enough for a reconnection storm's handshakes: see README \"Performance\").")

@@ -463,6 +463,15 @@ import Glibc
         #expect(pinned.status == 0 && pinned.out.contains("OK WHOAMI admin"))
         let wrong = try Self.client(["--server", "127.0.0.1:\(port)", "--pin", String(repeating: "a", count: 64), "--token-file", "data/admin.token", "whoami"], in: folder, environment: environment)
         #expect(wrong.status != 0)
+
+        // --post-quantum is remembered by the profile (the hybrid then comes first; this server, without
+        // --post-quantum, still agrees on X25519).
+        #expect(!(try String(contentsOfFile: profile, encoding: .utf8).contains("postQuantum")))
+        let hybrid = try Self.client(["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "--post-quantum", "login"], in: folder, environment: environment)
+        #expect(hybrid.status == 0, "\(hybrid.out)")
+        #expect(try String(contentsOfFile: profile, encoding: .utf8).contains("\"postQuantum\" : true"))
+        let again = try Self.client(["whoami"], in: folder, environment: environment)
+        #expect(again.status == 0 && again.out.contains("OK WHOAMI admin"), "\(again.out)")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }

@@ -347,6 +347,22 @@ import Testing
             #expect(await handshake(server) { $0.curves = [.x25519] })
         }
     }
+
+    /// The client offers what the server offers by default (the server follows the client's order, and an offered
+    /// hybrid costs the client an ML-KEM key share per connection); `postQuantum` puts the hybrid first. Either
+    /// client reaches either server.
+    @Test func clientsOfferTheHybridOnlyWhenAsked() async throws {
+        #expect(ClientTLS.configuration(caFile: nil).curves == [.x25519, .secp256r1])
+        #expect(ClientTLS.configuration(caFile: nil, postQuantum: true).curves == [.x25519_MLKEM768, .x25519, .secp256r1])
+        for serverOffersHybrid in [false, true] {
+            try await withServer({ $0.postQuantumKeyExchange = serverOffersHybrid }) { server in
+                for clientOffersHybrid in [false, true] {
+                    let tls = ClientTLS.configuration(caFile: server.caPath, postQuantum: clientOffersHybrid)
+                    #expect(await handshake(server) { $0 = tls }, "server hybrid: \(serverOffersHybrid), client hybrid: \(clientOffersHybrid)")
+                }
+            }
+        }
+    }
 }
 
 @Suite struct MetricsTests {
