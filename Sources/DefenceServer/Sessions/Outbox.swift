@@ -72,7 +72,7 @@ final class Outbox: Sendable {
     /// A waiting writer is woken by the first line but takes the queue when it runs, and it first lets the jobs
     /// already waiting on its thread run (`Task.yield`): the session's reply to a command is queued there just
     /// after the room's event, so both, and the other events of the same commit, leave in the same write.
-    /// Measured under the bench's steady state: 22 % fewer `write` calls, 8 % less server CPU.
+    /// Measured under the bench's steady state: 23 % fewer `write` calls, mark ack p50 4.2–4.7 → 2.7 ms.
     func next() async -> [String]? {
         while true {
             let taken: [String]?? = state.withLock { state in
