@@ -101,6 +101,16 @@ public final class LineConnection: Sendable {
         channel.writeAndFlush(ByteBuffer(string: line + "\n")).whenFailure(onFailure)
     }
 
+    /// Runs `work` on the connection's event loop after `delay`, unless cancelled first.
+    ///
+    /// For request deadlines: cancelling removes the timer at once, where a cancelled `Task.sleep` leaves its
+    /// timer queued until the deadline (a busy client would keep one per request for the whole timeout).
+    func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) -> Scheduled<Void> {
+        let (seconds, attoseconds) = delay.components
+        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        return channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds), work)
+    }
+
     /// Sends raw bytes as they are (no LF added).
     public func sendBytes(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes))

@@ -109,11 +109,10 @@ public actor LiveSession {
         let id = "s\(counter)"
         let text = ([command.message(id: id).serialized] + following).joined(separator: "\n")
         return try await withCheckedThrowingContinuation { continuation in
-            // The deadline's timer is cancelled as soon as the reply comes (a busy session does not keep one
-            // sleeping task per request for the whole timeout).
-            let timer = Task {
-                try await Task.sleep(for: timeout)
-                self.fail(id, ClientError.timeout)
+            // The deadline is a timer of the connection's event loop, removed as soon as the reply comes (a
+            // busy session does not keep a timer per request for the whole timeout).
+            let timer = connection.schedule(after: timeout) {
+                Task { await self.fail(id, ClientError.timeout) }
             }
             pending[id] = Pending(data: [], continuation: continuation, timer: timer)
             // Queued from here, in request order, without a task per request.
@@ -300,6 +299,6 @@ public actor LiveSession {
     private struct Pending {
         var data: [Message]
         let continuation: CheckedContinuation<Reply, Error>
-        let timer: Task<Void, Error>
+        let timer: Scheduled<Void>
     }
 }
