@@ -106,9 +106,7 @@ public final class LineConnection: Sendable {
     /// For request deadlines: cancelling removes the timer at once, where a cancelled `Task.sleep` leaves its
     /// timer queued until the deadline (a busy client would keep one per request for the whole timeout).
     func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) -> Scheduled<Void> {
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        return channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds), work)
+        channel.eventLoop.scheduleTask(in: TimeAmount(delay), work)
     }
 
     /// Sends raw bytes as they are (no LF added).
