@@ -231,6 +231,11 @@ struct Report {
     var reconnections = 0
     var markFailures = 0
     var stormRetries = 0
+    /// When each client had connected and authenticated in the join storm, from its start (milliseconds).
+    var joins = Histogram<UInt64>(highestTrackableValue: 600_000, numberOfSignificantValueDigits: .three)
+    /// The machine's TCP counters over the join storm and over the restart storm (nil: not read, or no restart).
+    var joinStormTCP: TCPCounters?
+    var restartTCP: TCPCounters?
     var pushSeconds: Double?
     var pushEvents = 0
     var pushMarks = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
@@ -258,6 +263,8 @@ struct Report {
             ("setup (users, rooms, tokens)", String(format: "%.1f s", setupSeconds)),
             ("join storm", String(format: "%.2f s, %.0f TLS handshakes+AUTH+JOIN per second", joinStormSeconds, handshakesPerSecond)),
             ("join storm: attempts refused and retried", String(stormRetries)),
+            ("join storm: clients authenticated p50 / p99 / last", String(format: "%.2f s / %.2f s / %.2f s", Self.seconds(joins, 50), Self.seconds(joins, 99), Self.seconds(joins, 100))),
+            ("join storm: accept-queue overflows / TCP retransmissions", Self.tcpText(joinStormTCP)),
             ("marks acknowledged", String(format: "%llu (%.1f/s)", marks.totalCount, marksPerSecond)),
             ("mark ack p50 / p99 / p99.9", "\(ms(Self.milliseconds(marks, 50))) / \(ms(Self.milliseconds(marks, 99))) / \(ms(Self.milliseconds(marks, 99.9)))"),
             ("marks refused or unanswered", String(markFailures)),
@@ -275,6 +282,7 @@ struct Report {
         if let resumeSeconds {
             rows.append(("resume after SIGKILL + restart", String(format: "%.2f s, %d of %d clients", resumeSeconds, resumed, connections)))
             rows.append(("restart: server listening after", String(format: "%.2f s", serverReadySeconds ?? 0)))
+            rows.append(("restart: accept-queue overflows / TCP retransmissions", Self.tcpText(restartTCP)))
             rows.append(("restart: clients resumed p50 / p90 / p99", String(format: "%.2f s / %.2f s / %.2f s", clientsResumed(at: 50), clientsResumed(at: 90), clientsResumed(at: 99))))
         }
         rows.append(("sequence gaps seen by jurors", String(gaps)))
@@ -282,9 +290,24 @@ struct Report {
         return rows
     }
 
+    /// A storm's TCP counters for the table: the whole machine's, read before and after.
+    static func tcpText(_ counters: TCPCounters?) -> String {
+        counters.map { "\($0.listenOverflows) / \($0.retransmittedSegments) (whole machine)" } ?? "not read"
+    }
+
+    /// The counters for the JSON report.
+    static func tcpJSON(_ counters: TCPCounters?) -> Any {
+        counters.map { ["listenOverflows": $0.listenOverflows, "retransmittedSegments": $0.retransmittedSegments] as Any } ?? NSNull()
+    }
+
     /// When the clients had resumed, from the kill, at `percentile` (seconds; `resumes` counts milliseconds).
     func clientsResumed(at percentile: Double) -> Double {
-        Double(resumes.valueAtPercentile(percentile)) / 1000
+        Self.seconds(resumes, percentile)
+    }
+
+    /// A percentile of a histogram of milliseconds, in seconds.
+    static func seconds(_ histogram: Histogram<UInt64>, _ percentile: Double) -> Double {
+        histogram.totalCount == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
     }
 
     /// The server's histogram is in buckets: each percentile is given as "≤ bucket bound".
@@ -341,6 +364,8 @@ struct Report {
         ]
         object["markFailures"] = markFailures
         object["stormRetries"] = stormRetries
+        object["joinStormTCP"] = Self.tcpJSON(joinStormTCP)
+        object["joinSecondsByClient"] = ["p50": Self.seconds(joins, 50), "p99": Self.seconds(joins, 99), "last": Self.seconds(joins, 100)]
         if let pushSeconds {
             object["push"] = [
                 "seconds": pushSeconds, "events": pushEvents, "eventsPerSecond": Double(pushEvents) / pushSeconds, "serverCPUPercent": pushCPUPercent,
@@ -349,6 +374,7 @@ struct Report {
         }
         if let resumeSeconds {
             object["resumeSeconds"] = resumeSeconds
+            object["restartTCP"] = Self.tcpJSON(restartTCP)
             object["resumed"] = resumed
             object["serverReadySeconds"] = serverReadySeconds ?? NSNull()
             object["resumeSecondsByClient"] = ["p50": clientsResumed(at: 50), "p90": clientsResumed(at: 90), "p99": clientsResumed(at: 99)]

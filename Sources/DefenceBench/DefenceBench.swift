@@ -29,7 +29,8 @@ struct DefenceBench: AsyncParsableCommand {
             the server is then killed with SIGKILL and started again, and the bench waits until every client has \
             reconnected and resumed. It reports handshakes per second, mark acknowledgement latency (sent → \
             acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
-            percentiles from HdrHistogram, resume time, server RSS and CPU, and lost or duplicated events. \
+            percentiles from HdrHistogram, resume time, server RSS and CPU, lost or duplicated events, and for each \
+            storm the machine's accept-queue overflows and TCP retransmissions. \
             The report (table or --json) goes to standard output; each phase is announced on standard error as it \
             starts, so a run that fails says where.
             """
@@ -61,6 +62,9 @@ struct DefenceBench: AsyncParsableCommand {
 
     @Flag(help: "Kill the server with SIGKILL after the steady state, restart it and measure the resume.")
     var restart = false
+
+    @Option(help: "The accept queue the server asks for (its --backlog; default: the server's own), to measure a storm against a smaller one.")
+    var serverBacklog: Int?
 
     @Option(help: "The defence-server binary (default: next to this one).")
     var server: String?
@@ -103,13 +107,18 @@ struct DefenceBench: AsyncParsableCommand {
         let clients = tokens.map { Client(endpoint: endpoint, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror) }
         progress("join storm: \(clients.count) connections at once")
         let stormStart = ContinuousClock.now
+        let stormUptime = DispatchTime.now().uptimeNanoseconds
+        let stormCounters = TCPCounters.read()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients { group.addTask { try await client.connectAndJoin() } }
             try await group.waitForAll()
         }
+        // When each client had joined, from the storm's start.
+        for client in clients { _ = report.joins.record((client.connectedAt - min(stormUptime, client.connectedAt)) / 1_000_000) }
         report.joinStormSeconds = (ContinuousClock.now - stormStart).timeInterval
         report.stormRetries = clients.map(\.stormRetries).reduce(0, +)
         report.handshakesPerSecond = Double(clients.count) / max(report.joinStormSeconds, 0.001)
+        report.joinStormTCP = stormCounters.flatMap { before in TCPCounters.read()?.since(before) }
 
         // Steady state.
         let jurors = clients.filter(\.isJuror)
@@ -193,6 +202,7 @@ struct DefenceBench: AsyncParsableCommand {
             let before = clients.map(\.connections)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            let restartCounters = TCPCounters.read()
             let restartStart = ContinuousClock.now
             let killedAt = DispatchTime.now().uptimeNanoseconds
             process = try launch(binary, folder: folder, port: port)
@@ -203,6 +213,7 @@ struct DefenceBench: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(100))
             }
             report.resumeSeconds = (ContinuousClock.now - restartStart).timeInterval
+            report.restartTCP = restartCounters.flatMap { before in TCPCounters.read()?.since(before) }
             report.resumed = zip(clients, before).filter { $0.connections > $1 }.count
             for (client, count) in zip(clients, before) where client.connections > count {
                 _ = report.resumes.record((client.connectedAt - min(killedAt, client.connectedAt)) / 1_000_000)
@@ -278,7 +289,7 @@ struct DefenceBench: AsyncParsableCommand {
             "--certs-dir", folder.appendingPathComponent("Certs").path, "--lines-per-second", "100000", "--line-burst", "100000",
             "--metrics-port", "0",
             "--log-level", "warning",
-        ]
+        ] + (serverBacklog.map { ["--backlog", String($0)] } ?? [])
         let output = folder.appendingPathComponent("server-\(UUID().uuidString).txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)

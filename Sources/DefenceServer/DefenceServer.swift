@@ -38,6 +38,22 @@ public final class DefenceServer: Service, Sendable {
     /// The port the server listens on.
     public var port: Int { localAddress.port ?? 0 }
 
+    /// The accept queue the kernel gave the listening socket: ``ServerConfiguration/listenBacklog``, or less where
+    /// the system caps it (Linux: `net.core.somaxconn`); nil where it cannot be read (not Linux).
+    public var listenBacklog: Int? {
+        get async {
+            #if os(Linux)
+            // For a listening socket, Linux reports its accept queue's size in `tcpi_sacked`.
+            guard let provider = serverChannel.channel as? any SocketOptionProvider,
+                let info = try? await provider.getTCPInfo().get()
+            else { return nil }
+            return Int(info.tcpi_sacked)
+            #else
+            return nil
+            #endif
+        }
+    }
+
     private init(serverChannel: NIOAsyncChannel<Connection, Never>, context: ServerContext, tls: TLSBox, metricsChannel: Channel?) {
         self.serverChannel = serverChannel
         self.context = context
@@ -91,7 +107,7 @@ public final class DefenceServer: Service, Sendable {
         )
         let maxLine = configuration.limits.maxLineBytes
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.backlog, value: ChannelOptions.Types.BacklogOption.Value(clamping: configuration.listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
@@ -113,7 +129,14 @@ public final class DefenceServer: Service, Sendable {
                 rooms.metrics.render(connections: await registry.count, rooms: await rooms.roomsByState())
             }
         }
-        return DefenceServer(serverChannel: channel, context: context, tls: tls, metricsChannel: metricsChannel)
+        let server = DefenceServer(serverChannel: channel, context: context, tls: tls, metricsChannel: metricsChannel)
+        if let backlog = await server.listenBacklog, backlog < configuration.listenBacklog {
+            logger.warning(
+                "the system caps the accept queue below what was asked: connections arriving at once beyond it are dropped and retried by their TCP 1 s later or more (raise net.core.somaxconn; Server/README)",
+                metadata: ["asked": "\(configuration.listenBacklog)", "granted": "\(backlog)"]
+            )
+        }
+        return server
     }
 
     static func makeTLSContext(certificatePath: String, keyPath: String, adminClientCAPath: String?, postQuantum: Bool) throws -> NIOSSLContext {

@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The TCP port to listen on; 0 picks a free port (printed at start).")
     var port: Int = 7443
 
+    @Option(help: "The listening socket's accept queue: connections waiting to be taken, e.g. a whole day's clients arriving at once; the system may cap it (Linux: net.core.somaxconn, warned at start).")
+    var backlog: Int = 16_384
+
     @Option(help: "The folder of the SQLite database and of admin.token; created if missing.")
     var dataDir: String = "data"
 
@@ -69,6 +72,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (1...Int(Int32.max)).contains(backlog) else { throw ValidationError("--backlog must be at least 1") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         guard authTimeout > 0, pingInterval > 0, idleTimeout > pingInterval else {
             throw ValidationError("timeouts must be positive, and --idle-timeout longer than --ping-interval")
@@ -88,6 +92,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
+        configuration.listenBacklog = backlog
         configuration.dataDirectory = dataDir
         configuration.certsDirectory = certsDir
         configuration.authTimeout = authTimeout

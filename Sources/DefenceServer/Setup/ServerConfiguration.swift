@@ -8,6 +8,11 @@ public struct ServerConfiguration: Sendable {
     public var host: String = "127.0.0.1"
     /// The TCP port; 0 picks a free one.
     public var port: Int = 7443
+    /// The listening socket's accept queue: connections whose TCP handshake is done, waiting for the server to take
+    /// them. 16,384, room for a whole certification day's clients arriving at once (12,000 in the bench); a full
+    /// queue drops new connections, which the clients' TCP retries only after 1, 3, 7 s (README "Performance").
+    /// Linux caps it at `net.core.somaxconn` (4,096 by default): the server warns at start when it does.
+    public var listenBacklog: Int = 16_384
     /// Where the database and the first admin's token file live.
     public var dataDirectory: String = "data"
     /// Where development certificates are generated when no certificate is configured.
