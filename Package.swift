@@ -51,6 +51,8 @@ let package = Package(
             dependencies: [
                 "DefenceCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C interface, for the checkpointer's sync of the database file (a VFS call GRDB does not wrap).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // IO: TLS listener, sessions, certificates.

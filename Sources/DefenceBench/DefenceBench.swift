@@ -113,7 +113,7 @@ struct DefenceBench: AsyncParsableCommand {
             for client in clients { group.addTask { try await client.connectAndJoin() } }
             try await group.waitForAll()
         }
-        // When each client had joined, from the storm's start.
+        // When each client had authenticated, from the storm's start.
         for client in clients { _ = report.joins.record((client.connectedAt - min(stormUptime, client.connectedAt)) / 1_000_000) }
         report.joinStormSeconds = (ContinuousClock.now - stormStart).timeInterval
         report.stormRetries = clients.map(\.stormRetries).reduce(0, +)

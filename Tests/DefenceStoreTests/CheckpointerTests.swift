@@ -1,6 +1,7 @@
 @testable import DefenceStore
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 
 /// The write-ahead log is copied back into the database file by the checkpointer, never inside a commit.
@@ -56,6 +57,50 @@ import Testing
         // never to ask for a restart). Started over, its file is as long as the most it held between two restarts:
         // 2.2–2.4 MiB with a 1 MiB threshold while a release build ran beside the test, against the 5 MiB bound.
         #expect(log < written / 2, "the log was started over: \(log / 1024) KiB of log for \(written / 1024) KiB written")
+    }
+
+    @Test func aPassThatCopiedPagesSyncsTheDatabaseFileAndAnIdlePassDoesNot() async throws {
+        let database = try makeDatabase()
+        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY)") }
+        let syncs = Mutex(0)
+        let checkpointer = try Checkpointer(
+            path: database.path, interval: 0.02,
+            syncFile: { db in
+                // The real sync goes through too: SQLite's handle on the file is found and synced.
+                try Checkpointer.syncDatabaseFile(db)
+                syncs.withLock { $0 += 1 }
+            },
+            onLongLog: {}
+        )
+        defer { checkpointer.stop() }
+        func write(_ range: ClosedRange<Int>) async throws {
+            for n in range {
+                try await database.committer.write { db in try db.execute(sql: "INSERT INTO scratch VALUES (?)", arguments: [n]) }
+            }
+        }
+        func waitForSyncs(above count: Int) async throws -> Int {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while syncs.withLock({ $0 }) <= count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            return syncs.withLock { $0 }
+        }
+        try await write(1...20)
+        let first = try await waitForSyncs(above: 0)
+        #expect(first >= 1, "the pages copied were synced")
+        // Nothing written: passes every 20 ms copy nothing, and sync nothing.
+        try await Task.sleep(for: .milliseconds(300))
+        let idle = syncs.withLock { $0 }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(syncs.withLock { $0 } == idle, "no sync without new pages")
+        try await write(21...40)
+        #expect(try await waitForSyncs(above: idle) > idle, "new pages copied, synced again")
+    }
+
+    @Test func theDatabaseFileSyncReachesSQLitesOwnHandle() async throws {
+        let database = try makeDatabase()
+        try await database.pool.writeWithoutTransaction { db in try Checkpointer.syncDatabaseFile(db) }
+        // An in-memory database has no file handle: a clear error, not a crash.
+        let memory = try DatabaseQueue()
+        #expect(throws: DatabaseError.self) { try memory.writeWithoutTransaction { db in try Checkpointer.syncDatabaseFile(db) } }
     }
 
     /// The rows of `scratch` in a copy of the database file without its `-wal` (0 when it has none yet).
