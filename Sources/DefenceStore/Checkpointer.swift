@@ -17,8 +17,8 @@ import GRDBSQLite
 ///
 /// A passive checkpoint that leaves frames behind (always, while the writer writes) does not sync the database
 /// file: SQLite syncs it only in the checkpoint that copies the whole log, which is the writer's catch-up. So every
-/// page copied since the last restart waited, dirty, for the writer's sync: 16–34 ms with the writer stopped, once
-/// or twice a second under the bench's steady state (`perf trace -e fdatasync`). The checkpointer now syncs the
+/// page copied since the last restart waited, dirty, for the writer's sync: p50 6–16 ms, up to 34, about once a
+/// second under the bench's steady state, every write waiting meanwhile (`perf trace -e fdatasync`). The checkpointer now syncs the
 /// file itself after each pass that copied pages, on its own thread; the catch-up's sync is left with the few
 /// pages it copies.
 final class Checkpointer: @unchecked Sendable {
@@ -62,7 +62,7 @@ final class Checkpointer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The log's pages copied into the database file and synced so far (the checkpointer's thread only).
+    /// The log's pages copied into the database file and synced so far (read and written by the passes only).
     private var synced = 0
 
     /// One passive checkpoint, then a sync of the database file when it copied pages; returns the pages in the log
