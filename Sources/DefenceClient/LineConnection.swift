@@ -53,9 +53,11 @@ public final class LineConnection: Sendable {
         receiveBufferBytes: Int? = nil,
         pinnedSHA256: String? = nil
     ) async throws -> LineConnection {
-        let inbox = LineInbox()
+        // The connection's event loop, chosen here so that the inbox's deadlines are timers of the same loop.
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let inbox = LineInbox(eventLoop: eventLoop)
         let serverHostname = Self.isIPAddress(host) ? nil : host
-        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
         if let receiveBufferBytes {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))

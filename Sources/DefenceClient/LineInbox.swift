@@ -1,8 +1,11 @@
+import NIOCore
 import Synchronization
 
 /// Lines received from the server, waiting to be read, with timed waits.
 ///
-/// Filled synchronously from the channel's event loop, so lines keep their order.
+/// Filled synchronously from the channel's event loop, so lines keep their order. A wait's deadline is a timer
+/// of that event loop, removed as soon as a line comes (a cancelled `Task.sleep` would stay queued in the
+/// dispatch timer heap until its deadline: two 30 s timers per connection in a reconnection storm).
 final class LineInbox: Sendable {
     private struct State {
         var lines: [String] = []
@@ -29,6 +32,12 @@ final class LineInbox: Sendable {
     }
 
     private let state = Mutex(State())
+    private let eventLoop: any EventLoop
+
+    /// An inbox whose timed waits use timers of `eventLoop` (the connection's).
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
 
     func push(_ line: String) {
         let waiter: CheckedContinuation<String?, Error>? = state.withLock { state in
@@ -77,8 +86,7 @@ final class LineInbox: Sendable {
         }
         if let ready { return try ready.get() }
         let timer = timeout.map { timeout in
-            Task {
-                try await Task.sleep(for: timeout)
+            eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                 let waiter = self.state.withLock { state -> CheckedContinuation<String?, Error>? in
                     guard let waiter = state.waiter, waiter.id == waiterID else { return nil }
                     state.waiter = nil

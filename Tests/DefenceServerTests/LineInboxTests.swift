@@ -1,5 +1,6 @@
 @testable import DefenceClient
 import Foundation
+import NIOPosix
 import NIOSSL
 import Testing
 
@@ -30,7 +31,7 @@ import Testing
     private struct Broken: Error {}
 
     @Test func bufferedLinesComeInOrderEvenWithANilOrZeroDeadline() async throws {
-        let inbox = LineInbox()
+        let inbox = LineInbox(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
         for n in 1...300 { inbox.push("line \(n)") }
         var read: [String] = []
         for n in 1...300 {
@@ -40,7 +41,7 @@ import Testing
     }
 
     @Test func withoutADeadlineAReaderWaitsForTheNextLine() async throws {
-        let inbox = LineInbox()
+        let inbox = LineInbox(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
         let reader = Task { try await inbox.next(timeout: nil) }
         try await Task.sleep(for: .milliseconds(200))
         inbox.push("late")
@@ -48,20 +49,20 @@ import Testing
     }
 
     @Test func aDeadlineThatPassesThrowsTimeoutAndTheNextLineIsStillDelivered() async throws {
-        let inbox = LineInbox()
+        let inbox = LineInbox(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
         await #expect(throws: ClientError.self) { try await inbox.next(timeout: .milliseconds(50)) }
         inbox.push("after")
         #expect(try await inbox.next(timeout: .seconds(5)) == "after")
     }
 
     @Test func theEndComesAfterTheBufferedLinesWithTheConnectionsError() async throws {
-        let inbox = LineInbox()
+        let inbox = LineInbox(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
         inbox.push("last")
         inbox.close(error: Broken())
         #expect(try await inbox.next(timeout: nil) == "last")
         await #expect(throws: Broken.self) { try await inbox.next(timeout: nil) }
         // A reader already waiting is woken by the end.
-        let waiting = LineInbox()
+        let waiting = LineInbox(eventLoop: MultiThreadedEventLoopGroup.singleton.next())
         let reader = Task { try await waiting.next(timeout: nil) }
         try await Task.sleep(for: .milliseconds(100))
         waiting.close()
