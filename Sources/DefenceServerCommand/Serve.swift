@@ -72,7 +72,7 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard (1...Int(Int32.max)).contains(backlog) else { throw ValidationError("--backlog must be at least 1") }
+        guard (1...Int(Int32.max)).contains(backlog) else { throw ValidationError("--backlog must be between 1 and \(Int32.max)") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         guard authTimeout > 0, pingInterval > 0, idleTimeout > pingInterval else {
             throw ValidationError("timeouts must be positive, and --idle-timeout longer than --ping-interval")

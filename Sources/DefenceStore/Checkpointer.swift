@@ -18,9 +18,9 @@ import GRDBSQLite
 /// A passive checkpoint that leaves frames behind (always, while the writer writes) does not sync the database
 /// file: SQLite syncs it only in the checkpoint that copies the whole log, which is the writer's catch-up. So every
 /// page copied since the last restart waited, dirty, for the writer's sync: p50 6–16 ms, up to 34, about once a
-/// second under the bench's steady state, every write waiting meanwhile (`perf trace -e fdatasync`). The checkpointer now syncs the
-/// file itself after each pass that copied pages, on its own thread; the catch-up's sync is left with the few
-/// pages it copies.
+/// second under the bench's steady state, every write waiting meanwhile (`perf trace -e fdatasync`). The
+/// checkpointer now syncs the file itself after each pass that copied pages, on its own thread; the catch-up's
+/// sync is left with the few pages it copies.
 final class Checkpointer: @unchecked Sendable {
     private let connection: DatabaseQueue
     private let interval: TimeInterval
