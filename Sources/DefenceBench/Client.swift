@@ -249,6 +249,9 @@ struct Report {
     /// When each client resumed, from the kill (milliseconds).
     var resumes = Histogram<UInt64>(highestTrackableValue: 600_000, numberOfSignificantValueDigits: .three)
     var resumed = 0
+    /// The disconnect storm: from the first close to the server's last event for it, and the events it recorded.
+    var disconnectSeconds: Double?
+    var disconnectEvents = 0
     var gaps = 0
     var duplicates = 0
 
@@ -284,6 +287,9 @@ struct Report {
             rows.append(("restart: server listening after", String(format: "%.2f s", serverReadySeconds ?? 0)))
             rows.append(("restart: accept-queue overflows / TCP retransmissions", Self.tcpText(restartTCP)))
             rows.append(("restart: clients resumed p50 / p90 / p99", String(format: "%.2f s / %.2f s / %.2f s", clientsResumed(at: 50), clientsResumed(at: 90), clientsResumed(at: 99))))
+        }
+        if let disconnectSeconds {
+            rows.append(("disconnect storm: all close at once", String(format: "%d events recorded (connection-lost, outage-started) in %.2f s", disconnectEvents, disconnectSeconds)))
         }
         rows.append(("sequence gaps seen by jurors", String(gaps)))
         rows.append(("duplicated events dropped", String(duplicates)))
@@ -378,6 +384,12 @@ struct Report {
             object["resumed"] = resumed
             object["serverReadySeconds"] = serverReadySeconds ?? NSNull()
             object["resumeSecondsByClient"] = ["p50": clientsResumed(at: 50), "p90": clientsResumed(at: 90), "p99": clientsResumed(at: 99)]
+        }
+        if let disconnectSeconds {
+            object["disconnect"] = ["seconds": disconnectSeconds, "events": disconnectEvents] as [String: Any]
+        }
+        if let disconnectSeconds {
+            object["disconnect"] = ["seconds": disconnectSeconds, "events": disconnectEvents] as [String: Any]
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)

@@ -15,7 +15,7 @@ import Glibc
 struct DefenceBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "defence-bench",
-        abstract: "Simulate a certification day over TLS: join storm, steady marking and messages, restart storm.",
+        abstract: "Simulate a certification day over TLS: join storm, steady marking and messages, restart and disconnect storms.",
         discussion: """
             The bench launches its own defence-server (by default the one built next to it) in a temporary folder, \
             creates R rooms of 4 candidates and 2 jurors with a DAY-IMPORT, connects every participant at once \
@@ -27,7 +27,8 @@ struct DefenceBench: AsyncParsableCommand {
             second. --store-push measures the storage layer alone (group commit under synchronous=FULL) in this \
             process, without the server or the network. With --restart \
             the server is then killed with SIGKILL and started again, and the bench waits until every client has \
-            reconnected and resumed. It reports handshakes per second, mark acknowledgement latency (sent → \
+            reconnected and resumed. Last comes a disconnect storm: every client closes at once, and the bench times \
+            the server's recording of the participants' departures (until its event counter stops moving). It reports handshakes per second, mark acknowledgement latency (sent → \
             acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
             percentiles from HdrHistogram, resume time, server RSS and CPU, lost or duplicated events, and for each \
             storm the machine's accept-queue overflows and TCP retransmissions. \
@@ -226,7 +227,30 @@ struct DefenceBench: AsyncParsableCommand {
         var duplicates = 0
         for client in clients { duplicates += await client.session.duplicatesDropped }
         report.duplicates = duplicates
-        for client in clients { await client.session.close() }
+        // Disconnect storm: every client goes at once, as when a network fails; the server records each
+        // participant's loss (and an outage in a running room). Timed until its event counter stops moving.
+        progress("disconnect storm: every client closes at once")
+        let finalMetrics = metricsPort(folder)
+        let eventsBefore = finalMetrics.flatMap { ServerHistogram.counter("defence_room_events_total", port: $0) }
+        let closeStart = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for client in clients { group.addTask { await client.session.close() } }
+        }
+        if let finalMetrics, let eventsBefore {
+            var last = eventsBefore
+            var lastChange = closeStart
+            // Still for 2 s after the last close was sent, or after its last new event.
+            let closed = ContinuousClock.now
+            while ContinuousClock.now - max(lastChange, closed) < .seconds(2), ContinuousClock.now - closeStart < .seconds(300) {
+                try await Task.sleep(for: .milliseconds(50))
+                if let now = ServerHistogram.counter("defence_room_events_total", port: finalMetrics), now != last {
+                    last = now
+                    lastChange = ContinuousClock.now
+                }
+            }
+            report.disconnectSeconds = (lastChange - closeStart).timeInterval
+            report.disconnectEvents = last - eventsBefore
+        }
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         print(json ? report.json : report.table)

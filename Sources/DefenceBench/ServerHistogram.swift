@@ -28,6 +28,15 @@ struct ServerHistogram {
         return histogram
     }
 
+    /// One counter or gauge of the same endpoint, such as `defence_room_events_total`.
+    static func counter(_ name: String, port: Int) -> Int? {
+        guard let text = httpGet(port: port, path: "/metrics") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Int(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+
     /// What was recorded between `earlier` and this one.
     func since(_ earlier: ServerHistogram) -> ServerHistogram {
         var result = ServerHistogram()

@@ -166,6 +166,42 @@ import Testing
         }
     }
 
+    @Test func aClosedConnectionIsLostOnlyInTheRoomsItStillHadJoined() async throws {
+        try await withServer { server in
+            let jurors = try await server.makeUsers(["camille", "paul"], role: .juror)
+            _ = try await server.makeUsers(["lea", "zoe", "hugo"], role: .candidate)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 individual start=2026-12-01T09:00:00Z candidates=lea jurors=camille,paul president=paul block=A1")
+            try await admin.ok("ROOM-CREATE r2 individual start=2026-12-01T11:00:00Z candidates=zoe jurors=camille,paul president=paul block=A1")
+            try await admin.ok("ROOM-CREATE r3 individual start=2026-12-01T14:00:00Z candidates=hugo jurors=camille,paul president=paul block=A1")
+            // One connection of Camille's in three rooms; Paul watches all three.
+            let camille = try await RoomClient.connect(server, name: "camille", token: jurors[0])
+            let paul = try await RoomClient.connect(server, name: "paul", token: jurors[1])
+            for room in ["r1", "r2", "r3"] {
+                try await paul.ok("JOIN \(room)")
+                try await camille.ok("JOIN \(room)")
+                try await paul.waitFor("camille joined \(room)") { $0.eventType == "joined" && $0.parameters[0] == room }
+            }
+            try await camille.ok("LEAVE r2")
+            try await paul.waitFor("camille left r2") { $0.eventType == "left" && $0.parameters[0] == "r2" }
+            await camille.close()
+            for room in ["r1", "r3"] {
+                try await paul.waitFor("camille lost in \(room)") { $0.eventType == "connection-lost" && $0.parameters[0] == room }
+            }
+            // A later event of r2 arrives after anything the close could have caused there.
+            try await paul.ok("SAY r2 jury :encore là")
+            try await paul.waitFor("the message in r2") { $0.eventType == "message" && $0.parameters[0] == "r2" }
+            let lost = paul.events.filter { $0.eventType == "connection-lost" }.map { $0.parameters[0] }
+            #expect(lost == ["r1", "r3"], "r2 was left before the close: \(lost)")
+            // The room Camille left takes her back on a new connection, and she is lost there when it closes.
+            let again = try await RoomClient.connect(server, name: "camille2", token: jurors[0])
+            try await again.ok("JOIN r2")
+            await again.close()
+            try await paul.waitFor("camille lost in r2") { $0.eventType == "connection-lost" && $0.parameters[0] == "r2" }
+            for client in [admin, paul] { await client.close() }
+        }
+    }
+
     @Test func aClientTooFarBehindGetsASnapshot() async throws {
         let clock = ManualServerClock(start: Self.start)
         try await withServer({ $0.clock = clock; $0.resumeWindow = 3 }) { server in
