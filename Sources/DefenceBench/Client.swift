@@ -388,9 +388,6 @@ struct Report {
         if let disconnectSeconds {
             object["disconnect"] = ["seconds": disconnectSeconds, "events": disconnectEvents] as [String: Any]
         }
-        if let disconnectSeconds {
-            object["disconnect"] = ["seconds": disconnectSeconds, "events": disconnectEvents] as [String: Any]
-        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -28,9 +28,11 @@ struct DefenceBench: AsyncParsableCommand {
             process, without the server or the network. With --restart \
             the server is then killed with SIGKILL and started again, and the bench waits until every client has \
             reconnected and resumed. Last comes a disconnect storm: every client closes at once, and the bench times \
-            the server's recording of the participants' departures (until its event counter stops moving). It reports handshakes per second, mark acknowledgement latency (sent → \
+            the server's recording of the participants' departures (until its event counter stops moving). \
+            It reports handshakes per second, mark acknowledgement latency (sent → \
             acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
-            percentiles from HdrHistogram, resume time, server RSS and CPU, lost or duplicated events, and for each \
+            percentiles from HdrHistogram, resume time, the disconnect storm's time, server RSS and CPU, lost or \
+            duplicated events, and for each \
             storm the machine's accept-queue overflows and TCP retransmissions. \
             The report (table or --json) goes to standard output; each phase is announced on standard error as it \
             starts, so a run that fails says where.
