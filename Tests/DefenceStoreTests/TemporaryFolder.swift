@@ -23,8 +23,19 @@ struct TemporaryFolder: SuiteTrait, TestTrait, TestScoping {
     static func withFolder(_ body: @Sendable () async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("defence-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        defer { remove(folder) }
         try await $current.withValue(folder, operation: body)
+    }
+
+    /// Removes `folder`, again for up to two seconds while it is still there: a database of the test may still
+    /// have a thread (its writer, its checkpointer) that reopens or writes a file after the test's last line, and
+    /// then the removal fails (the folder was not empty) or the file comes back. One clean run left such a folder.
+    static func remove(_ folder: URL) {
+        for _ in 0..<40 {
+            try? FileManager.default.removeItem(at: folder)
+            guard FileManager.default.fileExists(atPath: folder.path) else { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
     }
 
     /// A fresh path for a file or folder inside the running test's folder.

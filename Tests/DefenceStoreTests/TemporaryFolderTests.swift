@@ -25,6 +25,29 @@ import Testing
         }
     }
 
+    @Test func aFolderStillWrittenToAfterTheTestIsRemovedOnceTheWritingStops() async throws {
+        let folder = Mutex<URL?>(nil)
+        try await TemporaryFolder.withFolder {
+            let current = try #require(TemporaryFolder.current)
+            folder.withLock { $0 = current }
+            // A late writer, like a database's thread after the test's last line: for 300 ms it keeps adding
+            // files, so a single removal finds the folder not empty (or the listing already stale).
+            Thread.detachNewThread {
+                let until = Date().addingTimeInterval(0.3)
+                var index = 0
+                while Date() < until {
+                    let file = current.appendingPathComponent("late-\(index)")
+                    guard FileManager.default.createFile(atPath: file.path, contents: Data([1])) else { return }
+                    index += 1
+                }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let left = try #require(folder.withLock { $0 })
+        #expect(!FileManager.default.fileExists(atPath: left.path), "\(left.path) was left behind")
+        TemporaryFolder.remove(left)
+    }
+
     @Test func makingADatabaseOutsideTheTraitSaysWhatIsMissing() {
         #expect(TemporaryFolder.current == nil)
         #expect(throws: TemporaryFolder.Missing.self) { try makeDatabase() }
