@@ -22,20 +22,23 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
+    /// The library's defaults, which the options show and start from (one place to change them).
+    private static let defaults = ServerConfiguration()
+
     @Option(help: "The address to listen on.")
-    var host: String = "127.0.0.1"
+    var host: String = Self.defaults.host
 
     @Option(help: "The TCP port to listen on; 0 picks a free port (printed at start).")
-    var port: Int = 7443
+    var port: Int = Self.defaults.port
 
     @Option(help: "The listening socket's accept queue: connections waiting to be taken, e.g. a whole day's clients arriving at once; the system may cap it (Linux: net.core.somaxconn, warned at start).")
-    var backlog: Int = 16_384
+    var backlog: Int = Self.defaults.listenBacklog
 
     @Option(help: "The folder of the SQLite database and of admin.token; created if missing.")
-    var dataDir: String = "data"
+    var dataDir: String = Self.defaults.dataDirectory
 
     @Option(help: "The folder where development certificates are generated when --cert/--key are not given.")
-    var certsDir: String = "Certs"
+    var certsDir: String = Self.defaults.certsDirectory
 
     @Option(help: "A PEM certificate chain to serve (with --key) instead of the development certificate.")
     var cert: String?
@@ -50,19 +53,19 @@ struct Serve: AsyncParsableCommand {
     var postQuantum = false
 
     @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included (long enough for a reconnection storm's handshakes: see README \"Performance\").")
-    var authTimeout: Double = 30
+    var authTimeout: Double = Self.defaults.authTimeout
 
     @Option(help: "Seconds of silence after which the server sends PING.")
-    var pingInterval: Double = 30
+    var pingInterval: Double = Self.defaults.pingInterval
 
     @Option(help: "Seconds of silence after which the connection is closed with IDLE_TIMEOUT.")
-    var idleTimeout: Double = 90
+    var idleTimeout: Double = Self.defaults.idleTimeout
 
     @Option(help: "Lines a connection may send per second on average (flood guard).")
-    var linesPerSecond: Double = 100
+    var linesPerSecond: Double = Self.defaults.linesPerSecond
 
     @Option(help: "Lines a connection may send in a burst (flood guard).")
-    var lineBurst: Double = 500
+    var lineBurst: Double = Self.defaults.lineBurst
 
     @Option(help: "Serve Prometheus metrics (GET /metrics) on this loopback port; off when not given.")
     var metricsPort: Int?
