@@ -34,6 +34,9 @@ public final class GroupCommitter: Sendable {
     /// The number of transactions committed, and of writes they carried (for the benchmark and tests).
     public var stats: (transactions: Int, writes: Int) { writer.stats }
 
+    /// The writes waiting for the next batch (for tests: a batch can be formed without timing).
+    public var queuedWrites: Int { writer.queuedCount }
+
     /// Asks the writer to checkpoint the log from its own connection after its current batch, so that the log
     /// can start over (see ``Checkpointer``): only the pages committed since the checkpointer's last pass are left.
     func catchUpCheckpoint() {
@@ -72,6 +75,12 @@ private final class Writer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return counters
+    }
+
+    var queuedCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
     }
 
     func enqueue(_ item: Item) {

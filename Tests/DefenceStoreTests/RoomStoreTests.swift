@@ -1,6 +1,7 @@
 import DefenceCore
 import DefenceStore
 import Foundation
+import Synchronization
 import Testing
 
 /// A fresh database with the bundled referential installed, its room store, and a plan factory for room `id`.
@@ -273,9 +274,18 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY)") }
         let committer = database.committer
         let before = committer.stats
-        // A slow first write holds the writer, so the next twenty arrive together and form one batch.
-        let slow = Task { try await committer.write { db in Thread.sleep(forTimeInterval: 0.3); try db.execute(sql: "INSERT INTO scratch VALUES (0)") } }
-        try await Task.sleep(for: .milliseconds(100))
+        // A first write holds the writer until the next twenty are all queued, so they form one batch (no timing:
+        // with a fixed sleep, a busy CI machine once queued the first write late and all 21 went together).
+        let started = Mutex(false)
+        let slow = Task {
+            try await committer.write { db in
+                started.withLock { $0 = true }
+                let deadline = Date().addingTimeInterval(30)
+                while committer.queuedWrites < 20, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+                try db.execute(sql: "INSERT INTO scratch VALUES (0)")
+            }
+        }
+        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
         let writes = (1...20).map { n in
             Task {
                 try await committer.write { db in
