@@ -10,12 +10,11 @@ final class Client: Sendable {
     let user: String
     let room: String
     let isJuror: Bool
+    /// The run's latencies, shared by all clients.
+    let recorder: Recorder
     private let state = Mutex(State())
 
     struct State {
-        // Made at the first sample: only jurors record, and 12,000 empty histograms would take gigabytes.
-        var markLatencies = LazyHistogram()
-        var fanOutLatencies = LazyHistogram()
         /// The last and the highest sequence numbers received, and the numbers skipped between two received.
         var lastSeq: Int?
         var maxSeq = 0
@@ -33,28 +32,16 @@ final class Client: Sendable {
             lastSeq = seq
             maxSeq = max(maxSeq, seq)
         }
-
-        /// Latencies of requests sent before this uptime (nanoseconds) are not recorded (warm-up).
-        var recordAfter: UInt64 = .max
     }
 
-    /// Records latencies only of what is sent from now on.
-    func startRecording() {
-        let now = DispatchTime.now().uptimeNanoseconds
-        state.withLock { $0.recordAfter = now }
-    }
-
-    init(endpoint: ServerEndpoint, user: String, token: String, room: String, isJuror: Bool) {
+    init(endpoint: ServerEndpoint, user: String, token: String, room: String, isJuror: Bool, recorder: Recorder) {
         session = LiveSession(endpoint: endpoint, token: token)
         self.user = user
         self.room = room
         self.isJuror = isJuror
+        self.recorder = recorder
     }
 
-    /// Mark latencies in microseconds.
-    var markLatencies: Histogram<UInt64> { state.withLock { $0.markLatencies.histogram } }
-    /// Fan-out latencies in microseconds.
-    var fanOutLatencies: Histogram<UInt64> { state.withLock { $0.fanOutLatencies.histogram } }
     /// How many times the session connected.
     var connections: Int { state.withLock { $0.connections } }
     /// When the session last connected (uptime, nanoseconds).
@@ -68,11 +55,6 @@ final class Client: Sendable {
 
     /// The highest event sequence number received.
     var lastSeq: Int { state.withLock { $0.maxSeq } }
-
-    /// Forgets the mark latencies measured so far (the push phase measures its own).
-    func resetMarkLatencies() {
-        state.withLock { $0.markLatencies = LazyHistogram() }
-    }
 
     /// Sequence-number gaps seen (jurors receive every event of their room).
     var gaps: Int { state.withLock { $0.gaps } }
@@ -102,6 +84,12 @@ final class Client: Sendable {
 
     private func record(_ event: LiveEvent) {
         let now = DispatchTime.now().uptimeNanoseconds
+        if case .room(let line) = event, line.verb == "EVENT", line.parameters.count > 5, line.parameters[3] == "message",
+            line.parameters[4] != user, let sent = line.parameters.last.flatMap({ UInt64($0.split(separator: " ").last ?? "") })
+        {
+            // A juror's message carries its send time; the other juror measures the fan-out.
+            recorder.fanOut(sent: sent, latency: now > sent ? (now - sent) / 1000 : 0)
+        }
         state.withLock { state in
             switch event {
             case .connected:
@@ -109,12 +97,6 @@ final class Client: Sendable {
                 state.connectedAt = now
             case .room(let line) where line.verb == "EVENT":
                 if let seq = Int(line.parameters[1]) { state.received(seq) }
-                // A juror's message carries its send time; the other juror measures the fan-out.
-                if line.parameters.count > 5, line.parameters[3] == "message", line.parameters[4] != user,
-                    let sent = line.parameters.last.flatMap({ UInt64($0.split(separator: " ").last ?? "") })
-                {
-                    if sent >= state.recordAfter { state.fanOutLatencies.record(now > sent ? (now - sent) / 1000 : 0) }
-                }
             case .room(let line) where line.verb == "SNAPSHOT":
                 if let seq = Int(line.parameters[1]) { state.received(seq) }
             default:
@@ -166,8 +148,7 @@ final class Client: Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let reply = try? await session.request(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil))
         if reply?.terminal.verb == "OK" {
-            let elapsed = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-            state.withLock { if started >= $0.recordAfter { $0.markLatencies.record(elapsed) } }
+            recorder.mark(sent: started, latency: (DispatchTime.now().uptimeNanoseconds - started) / 1000)
         } else {
             state.withLock { $0.markFailures += 1 }
         }
@@ -193,22 +174,6 @@ final class Client: Sendable {
     }
 }
 
-/// A latency histogram in microseconds (up to 60 s, 3 significant digits), allocated at its first sample.
-struct LazyHistogram {
-    private var storage: Histogram<UInt64>?
-
-    static func empty() -> Histogram<UInt64> {
-        Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-    }
-
-    mutating func record(_ microseconds: UInt64) {
-        if storage == nil { storage = Self.empty() }
-        _ = storage!.record(min(microseconds, 60_000_000))
-    }
-
-    var histogram: Histogram<UInt64> { storage ?? Self.empty() }
-}
-
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -221,8 +186,8 @@ struct Report {
     var setupSeconds = 0.0
     var joinStormSeconds = 0.0
     var handshakesPerSecond = 0.0
-    var marks = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-    var fanOut = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    var marks = Recorder.histogram()
+    var fanOut = Recorder.histogram()
     var marksPerSecond = 0.0
     var messagesPerSecond = 0.0
     var cpuPercent = 0.0
@@ -238,11 +203,13 @@ struct Report {
     var restartTCP: TCPCounters?
     var pushSeconds: Double?
     var pushEvents = 0
-    var pushMarks = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    var pushMarks = Recorder.histogram()
     var pushCPUPercent = 0.0
     var storePush: StorePush.Result?
     /// The server's own room-command latencies during the steady state.
     var serverCommands: ServerHistogram?
+    /// The steady state's seconds, and those in which a mark (a fan-out) missed its target.
+    var timeline: (seconds: Int, slowMarkSeconds: Int, slowFanOutSeconds: Int)?
     var resumeSeconds: Double?
     /// From the kill to the restarted server listening.
     var serverReadySeconds: Double?
@@ -274,6 +241,7 @@ struct Report {
             ("messages", String(format: "%.1f/s, fan-out to the other juror: %llu received", messagesPerSecond, fanOut.totalCount)),
             ("fan-out p50 / p99 / p99.9", "\(ms(Self.milliseconds(fanOut, 50))) / \(ms(Self.milliseconds(fanOut, 99))) / \(ms(Self.milliseconds(fanOut, 99.9)))"),
             ("server-side command time p50 / p99", serverCommandsText),
+            ("seconds with a mark > 25 ms / a fan-out > 20 ms", timeline.map { "\($0.slowMarkSeconds) / \($0.slowFanOutSeconds) of \($0.seconds)" } ?? "not recorded"),
             ("server CPU (steady state)", String(format: "%.0f %% of one core", cpuPercent)),
             ("server RSS (end / peak)", String(format: "%.0f MiB / %.0f MiB", rssMiB, peakRSSMiB)),
             ("connections lost during the run", String(reconnections)),
@@ -369,6 +337,9 @@ struct Report {
             ] as [String: Any], "gaps": gaps, "duplicates": duplicates,
         ]
         object["markFailures"] = markFailures
+        if let timeline {
+            object["timeline"] = ["seconds": timeline.seconds, "slowMarkSeconds": timeline.slowMarkSeconds, "slowFanOutSeconds": timeline.slowFanOutSeconds]
+        }
         object["stormRetries"] = stormRetries
         object["joinStormTCP"] = Self.tcpJSON(joinStormTCP)
         object["joinSecondsByClient"] = ["p50": Self.seconds(joins, 50), "p99": Self.seconds(joins, 99), "last": Self.seconds(joins, 100)]

@@ -31,8 +31,9 @@ struct DefenceBench: AsyncParsableCommand {
             the server's recording of the participants' departures (until its event counter stops moving). \
             It reports handshakes per second, mark acknowledgement latency (sent → \
             acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
-            percentiles from HdrHistogram, resume time, the disconnect storm's time, server RSS and CPU, lost or \
-            duplicated events, and for each \
+            percentiles from HdrHistogram, how many seconds of the steady state had a mark over 25 ms or a fan-out \
+            over 20 ms (--timeline writes every second as CSV), resume time, the disconnect storm's time, server RSS \
+            and CPU, lost or duplicated events, and for each \
             storm the machine's accept-queue overflows and TCP retransmissions. \
             The report (table or --json) goes to standard output; each phase is announced on standard error as it \
             starts, so a run that fails says where.
@@ -68,6 +69,9 @@ struct DefenceBench: AsyncParsableCommand {
 
     @Option(help: "The accept queue the server asks for (its --backlog; default: the server's own), to measure a storm against a smaller one.")
     var serverBacklog: Int?
+
+    @Option(help: "Write the steady state second by second to this CSV file: marks and fan-outs sent in each second, how many missed their target (25 ms, 20 ms), and the worst of each.")
+    var timeline: String?
 
     @Option(help: "The defence-server binary (default: next to this one).")
     var server: String?
@@ -107,7 +111,8 @@ struct DefenceBench: AsyncParsableCommand {
         report.setupSeconds = (ContinuousClock.now - setupStart).timeInterval
 
         // Join storm: every participant connects, authenticates and joins at once.
-        let clients = tokens.map { Client(endpoint: endpoint, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror) }
+        let recorder = Recorder()
+        let clients = tokens.map { Client(endpoint: endpoint, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror, recorder: recorder) }
         progress("join storm: \(clients.count) connections at once")
         let stormStart = ContinuousClock.now
         let stormUptime = DispatchTime.now().uptimeNanoseconds
@@ -136,9 +141,9 @@ struct DefenceBench: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .milliseconds(Int64((warmup + duration) * 1000))
         // After the warm-up: record latencies, and count CPU, marks and messages from then on.
         let metrics = metricsPort(folder)
-        let warm = Task { [clients, jurors] in
+        let warm = Task { [jurors] in
             try? await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
-            for client in clients { client.startRecording() }
+            recorder.start()
             let histogram = metrics.flatMap { ServerHistogram.fetch(port: $0) }
             return (ContinuousClock.now, cpuSeconds(serverPID), jurors.map(\.messagesSent).reduce(0, +), histogram)
         }
@@ -159,6 +164,7 @@ struct DefenceBench: AsyncParsableCommand {
                 group.addTask { await juror.messageLoop(perSecond: messagesPerSecond, until: deadline) }
             }
         }
+        recorder.stop()
         let (steadyStart, cpuBefore, messagesBefore, histogramBefore) = await warm.value
         let steadySeconds = (ContinuousClock.now - steadyStart).timeInterval
         if let metrics, let before = histogramBefore, let after = ServerHistogram.fetch(port: metrics) {
@@ -170,12 +176,14 @@ struct DefenceBench: AsyncParsableCommand {
         report.peakRSSMiB = max(await sampler.value, report.rssMiB)
         // Held: every client still on its first connection.
         report.reconnections = clients.map { max(0, $0.connections - 1) }.reduce(0, +)
-        report.marks = Histogram.merge(jurors.map { $0.markLatencies })
-        report.fanOut = Histogram.merge(jurors.map { $0.fanOutLatencies })
+        report.marks = recorder.marks
+        report.fanOut = recorder.fanOuts
         report.marksPerSecond = Double(report.marks.totalCount) / steadySeconds
         report.messagesPerSecond = Double(jurors.map(\.messagesSent).reduce(0, +) - messagesBefore) / steadySeconds
 
         report.markFailures = jurors.map(\.markFailures).reduce(0, +)
+        report.timeline = recorder.summary
+        if let timeline { try recorder.csv.write(toFile: timeline, atomically: true, encoding: .utf8) }
 
         // Push mode: how many durable events per second the server sustains. Every acknowledged mark changed a
         // value, and every stored event reaches each juror of the room, so the first juror's sequence numbers
@@ -184,7 +192,7 @@ struct DefenceBench: AsyncParsableCommand {
             progress("push: every juror marks back to back for \(push) s")
             let firsts = Dictionary(grouping: jurors, by: \.room).compactMap { $0.value.first }
             let seqsBefore = firsts.map(\.lastSeq).reduce(0, +)
-            for juror in jurors { juror.resetMarkLatencies() }
+            recorder.startPush()
             let pushCPU = cpuSeconds(process.processIdentifier)
             let pushStart = ContinuousClock.now
             let pushDeadline = pushStart + .milliseconds(Int64(push * 1000))
@@ -195,7 +203,7 @@ struct DefenceBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(500))
             report.pushSeconds = pushSeconds
             report.pushEvents = firsts.map(\.lastSeq).reduce(0, +) - seqsBefore
-            report.pushMarks = Histogram.merge(jurors.map { $0.markLatencies })
+            report.pushMarks = recorder.pushMarks
             report.pushCPUPercent = (cpuSeconds(process.processIdentifier) - pushCPU) / pushSeconds * 100
         }
 
@@ -370,13 +378,5 @@ struct DefenceBench: AsyncParsableCommand {
             let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
         else { return 0 }
         return kib / 1024
-    }
-}
-
-extension Histogram where Count == UInt64 {
-    static func merge(_ parts: [Histogram<UInt64>]) -> Histogram<UInt64> {
-        var total = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-        for part in parts { total.add(part) }
-        return total
     }
 }
