@@ -82,6 +82,16 @@ public actor LiveSession {
     /// knocking on a closed port costs the server nothing, so the session does not back off then and is back
     /// within about a second of the server listening again.
     public static let refusedRetry = 1.0
+    /// The mean wait between two clock measurements (`PING`), in seconds, and its spread: each wait is drawn
+    /// uniformly within ±`jitter` of the mean. Sessions that connected together — a join storm, a restart — would
+    /// otherwise keep pinging together, every ten seconds, for the whole day: bursts of 12,000 pings in a second
+    /// or two on top of the rooms' traffic (README "Performance"). With the jitter they drift apart within minutes.
+    public static let clockInterval = (mean: 10.0, jitter: 2.5)
+
+    /// The wait before the next clock measurement, drawn from `generator` (see ``clockInterval``).
+    public static func clockWait<G: RandomNumberGenerator>(using generator: inout G) -> Double {
+        clockInterval.mean + Double.random(in: -clockInterval.jitter...clockInterval.jitter, using: &generator)
+    }
 
     /// Creates a session; call ``start()``.
     public init(endpoint: ServerEndpoint, token: String) {
@@ -285,7 +295,8 @@ public actor LiveSession {
                 lastSync = received
                 continuation.yield(.clock(offset: clockOffset, roundTrip: roundTrip, at: received))
             }
-            try? await Task.sleep(for: .seconds(10))
+            var generator = SystemRandomNumberGenerator()
+            try? await Task.sleep(for: .milliseconds(Int64(Self.clockWait(using: &generator) * 1000)))
         }
     }
 

@@ -142,4 +142,33 @@ final class EventLog: Sendable {
             await admin.close()
         }
     }
+
+    /// 1,000 sessions that connected in the same instant (a join storm) ping within 7.5–12.5 s of each other's
+    /// previous ping, and five minutes later no second holds more than 15 % of their pings. With a fixed
+    /// 10-second wait, all 1,000 would still ping in the same second.
+    @Test func sessionsThatConnectedTogetherStopPingingTogether() {
+        var generator = SplitMixGenerator(state: 7)
+        var times = [Double](repeating: 0, count: 1000)
+        for _ in 0..<30 {
+            for index in times.indices {
+                let wait = LiveSession.clockWait(using: &generator)
+                #expect(wait >= 7.5 && wait <= 12.5)
+                times[index] += wait
+            }
+        }
+        let busiestSecond = Dictionary(grouping: times) { Int($0.rounded(.down)) }.values.map(\.count).max() ?? 0
+        #expect(busiestSecond < 150, "\(busiestSecond) of 1,000 pings in one second after 30 rounds")
+    }
+}
+
+/// A seeded generator, so that the jitter test draws the same waits on every run.
+private struct SplitMixGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
