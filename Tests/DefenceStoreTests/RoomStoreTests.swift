@@ -237,6 +237,40 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         try await database.pool.write { db in try db.execute(sql: "DELETE FROM room_snapshot WHERE room_id = 'r1'") }
         await #expect(throws: (any Error).self) { try await store.allStates() }
     }
+
+    /// Rooms are loaded in chunks on several readers at once; the result is every room, each folded to its own
+    /// state, in id order, whatever the chunk and the number of readers (one chunk per room, chunks that span rooms,
+    /// more readers than chunks).
+    @Test func roomsLoadedOnSeveralReadersAtOnceComeBackWholeAndInOrder() async throws {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
+        let (_, store, makePlan) = try await roomStoreFixture(at: t0)
+        let juror = RoomActor(user: "j1", role: .juror)
+        var expected: [RoomState] = []
+        // Ids whose text order is not their creation order; room k gets 30 × k events (some past a snapshot).
+        for number in [7, 3, 10, 1, 8, 2, 9, 5, 4, 6] {
+            let plan = makePlan("room-\(number)")
+            var state = RoomState(scheduled: plan, at: t0)
+            try await store.append([RoomEvent(room: plan.id, seq: 1, at: t0, kind: .scheduled(plan))], state: state)
+            for index in 1..<(30 * number) {
+                let now = t0.addingTimeInterval(Double(index))
+                let command: RoomCommand = index == 1
+                    ? .startTimer : .mark(candidate: "c\(index % 2 + 1)", criterion: "A1C1.\(index % 5 + 1)", mark: (index / 10) % 2 == 0 ? .met : .notMet, comment: nil)
+                let new = try state.decide(command, by: juror, at: now).enumerated().map { offset, kind in
+                    RoomEvent(room: plan.id, seq: state.lastSeq + 1 + offset, at: now, kind: kind)
+                }
+                for event in new { state.apply(event) }
+                try await store.append(new, state: state)
+            }
+            #expect(state.lastSeq == 30 * number + 1, "scheduled, two for the start, then one event per mark (each changes a value)")
+            expected.append(state)
+        }
+        expected.sort { $0.plan.id < $1.plan.id }
+        for (lanes, chunk) in [(1, 100), (2, 1), (3, 4), (16, 3)] {
+            let loaded = try await store.allStates(lanes: lanes, chunk: chunk)
+            #expect(loaded.map { "\($0.plan.id)@\($0.lastSeq)" } == expected.map { "\($0.plan.id)@\($0.lastSeq)" }, "lanes \(lanes), chunk \(chunk)")
+            #expect(loaded == expected, "lanes \(lanes), chunk \(chunk): the states differ")
+        }
+    }
 }
 
 @Suite(.temporaryFolder) struct GroupCommitTests {
@@ -308,4 +342,3 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         #expect(after.transactions - before.transactions == 2, "the twenty writes formed one batch")
     }
 }
-
