@@ -97,10 +97,12 @@ import Testing
     }
 
     @Test func silentConnectionsArePingedThenDropped() async throws {
-        try await withServer({ $0.pingInterval = 0.2; $0.idleTimeout = 0.6; $0.authTimeout = 30 }) { server in
+        // Idleness counts from the connection's start too: the handshake and the AUTH must fit in the idle
+        // timeout, so it is not shorter than a loaded machine may need for them (0.6 s was not, under CPU hogs).
+        try await withServer({ $0.pingInterval = 0.5; $0.idleTimeout = 2; $0.authTimeout = 30 }) { server in
             let connection = try await server.connect()
             try await connection.send("AUTH \(server.adminToken)")
-            let lines = try await connection.waitForClose(timeout: .seconds(5))
+            let lines = try await connection.waitForClose(timeout: .seconds(10))
             let afterAuth = Array(lines.drop { !$0.hasPrefix("OK AUTH ") }.dropFirst())
             #expect(lines.contains { $0.hasPrefix("OK AUTH admin") })
             // Silent after AUTH: pinged once, then dropped.
@@ -180,20 +182,22 @@ import Testing
     }
 
     @Test func authDeadlineClosesUnauthenticatedConnections() async throws {
-        try await withServer({ $0.authTimeout = 0.4 }) { server in
+        // The deadline leaves time for the handshake and the PING on a loaded machine (with 0.4 s the server
+        // once closed the connection before the test could send).
+        try await withServer({ $0.authTimeout = 2 }) { server in
             let connection = try await server.connect()
             try await connection.send("PING keep-talking")
             // Talking is not authenticating: the deadline still applies.
-            let lines = try await connection.waitForClose(timeout: .seconds(5))
+            let lines = try await connection.waitForClose(timeout: .seconds(10))
             #expect(lines.last?.hasPrefix("FAIL * AUTH_TIMEOUT :") == true, "\(lines)")
             #expect(lines.dropLast().allSatisfy { $0.hasPrefix("PONG ") })
         }
     }
 
     @Test func authenticatedSessionsOutliveTheAuthDeadline() async throws {
-        try await withServer({ $0.authTimeout = 1 }) { server in
+        try await withServer({ $0.authTimeout = 2 }) { server in
             let connection = try await server.connect(token: server.adminToken)
-            try await Task.sleep(for: .milliseconds(1300))
+            try await Task.sleep(for: .milliseconds(2300))
             try await connection.send("WHOAMI")
             #expect(try await connection.nextLine().hasPrefix("OK WHOAMI"))
             await connection.close()
