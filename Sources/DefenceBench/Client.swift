@@ -34,8 +34,8 @@ final class Client: Sendable {
         }
     }
 
-    init(endpoint: ServerEndpoint, user: String, token: String, room: String, isJuror: Bool, recorder: Recorder) {
-        session = LiveSession(endpoint: endpoint, token: token)
+    init(endpoint: ServerEndpoint, sharedTLS: SharedClientTLS, user: String, token: String, room: String, isJuror: Bool, recorder: Recorder) {
+        session = LiveSession(endpoint: endpoint, token: token, sharedTLS: sharedTLS)
         self.user = user
         self.room = room
         self.isJuror = isJuror

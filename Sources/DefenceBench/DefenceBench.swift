@@ -112,7 +112,12 @@ struct DefenceBench: AsyncParsableCommand {
 
         // Join storm: every participant connects, authenticates and joins at once.
         let recorder = Recorder()
-        let clients = tokens.map { Client(endpoint: endpoint, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror, recorder: recorder) }
+        // One TLS context for all clients, as one process of 12,000 sessions should (making one per session loaded
+        // the CA file 12,000 times during the storm, on the cores the server needs).
+        let sharedTLS = try SharedClientTLS(endpoint: endpoint)
+        let clients = tokens.map {
+            Client(endpoint: endpoint, sharedTLS: sharedTLS, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror, recorder: recorder)
+        }
         progress("join storm: \(clients.count) connections at once")
         let stormStart = ContinuousClock.now
         let stormUptime = DispatchTime.now().uptimeNanoseconds

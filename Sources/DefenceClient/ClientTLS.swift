@@ -41,6 +41,19 @@ public enum ClientTLS {
     }
 }
 
+/// A client TLS context made once for an endpoint and shared by many sessions. Making one loads and parses the
+/// trusted CA file and builds BoringSSL's context: a console does it once, but a process that runs thousands of
+/// sessions against one server (the bench) would otherwise do it for each of them.
+public struct SharedClientTLS: Sendable {
+    let context: NIOSSLContext
+
+    /// Makes the context for `endpoint`'s TLS settings.
+    /// - Throws: NIOSSL's error when a file of the settings cannot be read.
+    public init(endpoint: ServerEndpoint) throws {
+        context = try NIOSSLContext(configuration: endpoint.tls)
+    }
+}
+
 /// A client certificate and its private key, both PEM files.
 public struct ClientIdentity: Sendable, Hashable, Codable {
     /// The certificate (chain) file.

@@ -93,10 +93,12 @@ public actor LiveSession {
         clockInterval.mean + Double.random(in: -clockInterval.jitter...clockInterval.jitter, using: &generator)
     }
 
-    /// Creates a session; call ``start()``.
-    public init(endpoint: ServerEndpoint, token: String) {
+    /// Creates a session; call ``start()``. With `sharedTLS` (made for the same endpoint), the session uses that
+    /// TLS context instead of making its own at its first connection.
+    public init(endpoint: ServerEndpoint, token: String, sharedTLS: SharedClientTLS? = nil) {
         self.endpoint = endpoint
         self.token = token
+        tlsContext = sharedTLS?.context
         (events, continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 

@@ -130,6 +130,27 @@ final class EventLog: Sendable {
         }
     }
 
+    /// Sessions given a shared TLS context use it, and make none of their own: two sessions share one and both
+    /// work; a session given a context made for another CA fails its handshake although its own endpoint names the
+    /// right CA (so the shared context, not the endpoint's, is the one used).
+    @Test func sessionsGivenASharedTLSContextUseIt() async throws {
+        try await withServer { server in
+            let endpoint = ServerEndpoint(host: "127.0.0.1", port: server.port, caFile: server.caPath)
+            let shared = try SharedClientTLS(endpoint: endpoint)
+            let sessions = [LiveSession(endpoint: endpoint, token: server.adminToken, sharedTLS: shared),
+                            LiveSession(endpoint: endpoint, token: server.adminToken, sharedTLS: shared)]
+            for session in sessions {
+                try await session.start()
+                #expect(try await session.request(.whoami).terminal.parameters.prefix(2) == ["WHOAMI", "admin"])
+                await session.close()
+            }
+            let other = try DevelopmentCertificates.ensure(in: server.folder + "/other-ca").paths
+            let foreign = try SharedClientTLS(endpoint: ServerEndpoint(host: "127.0.0.1", port: server.port, caFile: other.caCertificate))
+            let misled = LiveSession(endpoint: endpoint, token: server.adminToken, sharedTLS: foreign)
+            await #expect(throws: ClientError.self) { try await misled.start() }
+        }
+    }
+
     @Test func aRevokedTokenEndsTheSession() async throws {
         try await withServer { server in
             let token = try await server.makeUser("lea", role: .candidate)
