@@ -16,7 +16,7 @@ struct StorePush {
         var events = 0
         var seconds = 0.0
         var transactions = 0
-        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var latencies = Recorder.histogram()
     }
 
     func run() async throws -> Result {
@@ -47,7 +47,7 @@ struct StorePush {
                 group.addTask {
                     var state = initial
                     var count = 0
-                    var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+                    var latencies = Recorder.histogram()
                     let room = state.plan.id
                     while ContinuousClock.now < deadline {
                         let kind = RoomEventKind.marked(

@@ -61,7 +61,8 @@ public struct RoomStore: Sendable {
     /// - Throws: a storage error, or a history that does not fold (a gap, or no `scheduled` event first).
     public func allStates(lanes: Int = ProcessInfo.processInfo.activeProcessorCount, chunk: Int = 50) async throws -> [RoomState] {
         let ids = try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM room ORDER BY id") }
-        let chunks = stride(from: 0, to: ids.count, by: max(1, chunk)).map { Array(ids[$0..<min($0 + max(1, chunk), ids.count)]) }
+        let size = max(1, chunk)
+        let chunks = stride(from: 0, to: ids.count, by: size).map { Array(ids[$0..<min($0 + size, ids.count)]) }
         let pool = database.pool
         return try await withThrowingTaskGroup(of: (Int, [RoomState]).self) { group in
             var parts = [[RoomState]](repeating: [], count: chunks.count)
