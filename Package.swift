@@ -117,6 +117,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        .testTarget(name: "DefenceBenchTests", dependencies: ["DefenceBench"]),
         .testTarget(name: "DefenceProtocolTests", dependencies: ["DefenceProtocol"]),
         .testTarget(name: "DefenceConsoleTests", dependencies: ["DefenceConsole", "DefenceProtocol"]),
         .testTarget(name: "DefenceCoreTests", dependencies: ["DefenceCore"], resources: [.copy("Fixtures")]),

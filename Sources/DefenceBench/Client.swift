@@ -105,23 +105,17 @@ final class Client: Sendable {
         }
     }
 
-    /// Marks a criterion every `interval` seconds until `deadline`, on a fixed schedule (open loop: a slow reply
-    /// does not delay the next mark). Every mark changes the stored value, so each one is a durable event.
-    func markLoop(interval: Double, until deadline: ContinuousClock.Instant) async {
-        // Spread the jurors over the interval.
-        var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<interval) * 1000))
-        var index = 0
-        // Discarding: a plain task group keeps every finished child until it is awaited, and over a 10-minute
-        // run the bench's own bookkeeping then grew with every mark and message sent.
-        await withDiscardingTaskGroup { group in
-            while true {
-                guard next < deadline else { break }
-                try? await Task.sleep(until: next, clock: .continuous)
+    /// Puts this juror's marks on `schedule`: one every `interval` seconds, the first at a random point of the
+    /// first interval (the jurors are spread over it). Every mark changes the stored value, so each one is a
+    /// durable event.
+    func scheduleMarks(every interval: Double, on schedule: inout OpenLoopSchedule) {
+        let counter = Mutex(0)
+        schedule.add(first: .seconds(Double.random(in: 0..<interval)), period: .seconds(interval)) {
+            let number = counter.withLock { index in
                 index += 1
-                let number = index
-                group.addTask { await self.markOnce(number) }
-                next += .milliseconds(Int64(interval * 1000))
+                return index
             }
+            await self.markOnce(number)
         }
     }
 
@@ -154,22 +148,14 @@ final class Client: Sendable {
         }
     }
 
-    /// Sends `perSecond` jury messages per second until `deadline`, on a fixed schedule (open loop).
-    func messageLoop(perSecond: Double, until deadline: ContinuousClock.Instant) async {
+    /// Puts `perSecond` jury messages a second from this juror on `schedule`, the first at a random point of the
+    /// first period. Each message carries its send time, for the other juror's fan-out latency.
+    func scheduleMessages(perSecond: Double, on schedule: inout OpenLoopSchedule) {
         guard perSecond > 0 else { return }
-        let period = Duration.milliseconds(Int64(1000 / perSecond))
-        var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<(1 / perSecond)) * 1000))
-        await withDiscardingTaskGroup { group in
-            while true {
-                guard next < deadline else { break }
-                try? await Task.sleep(until: next, clock: .continuous)
-                group.addTask {
-                    let text = "bench \(DispatchTime.now().uptimeNanoseconds)"
-                    _ = try? await self.session.request(.say(room: self.room, audience: "jury", text: text))
-                }
-                state.withLock { $0.messagesSent += 1 }
-                next += period
-            }
+        schedule.add(first: .seconds(Double.random(in: 0..<(1 / perSecond))), period: .seconds(1 / perSecond)) {
+            self.state.withLock { $0.messagesSent += 1 }
+            let text = "bench \(DispatchTime.now().uptimeNanoseconds)"
+            _ = try? await self.session.request(.say(room: self.room, audience: "jury", text: text))
         }
     }
 }
@@ -191,6 +177,8 @@ struct Report {
     var marksPerSecond = 0.0
     var messagesPerSecond = 0.0
     var cpuPercent = 0.0
+    /// The bench's own CPU over the same seconds: what it takes from the cores the server runs on.
+    var benchCPUPercent = 0.0
     var rssMiB = 0.0
     var peakRSSMiB = 0.0
     var reconnections = 0
@@ -242,7 +230,7 @@ struct Report {
             ("fan-out p50 / p99 / p99.9", "\(ms(Self.milliseconds(fanOut, 50))) / \(ms(Self.milliseconds(fanOut, 99))) / \(ms(Self.milliseconds(fanOut, 99.9)))"),
             ("server-side command time p50 / p99", serverCommandsText),
             ("seconds with a mark > 25 ms / a fan-out > 20 ms", timeline.map { "\($0.slowMarkSeconds) / \($0.slowFanOutSeconds) of \($0.seconds)" } ?? "not recorded"),
-            ("server CPU (steady state)", String(format: "%.0f %% of one core", cpuPercent)),
+            ("server CPU / bench CPU (steady state)", String(format: "%.0f %% / %.0f %% of one core", cpuPercent, benchCPUPercent)),
             ("server RSS (end / peak)", String(format: "%.0f MiB / %.0f MiB", rssMiB, peakRSSMiB)),
             ("connections lost during the run", String(reconnections)),
         ]
@@ -329,7 +317,7 @@ struct Report {
             "markAckMs": ["p50": Self.milliseconds(marks, 50), "p99": Self.milliseconds(marks, 99), "p999": Self.milliseconds(marks, 99.9)],
             "messagesPerSecond": messagesPerSecond,
             "fanOutMs": ["p50": Self.milliseconds(fanOut, 50), "p99": Self.milliseconds(fanOut, 99), "p999": Self.milliseconds(fanOut, 99.9)],
-            "serverCPUPercent": cpuPercent, "serverRSSMiB": rssMiB, "serverPeakRSSMiB": peakRSSMiB, "reconnections": reconnections,
+            "serverCPUPercent": cpuPercent, "benchCPUPercent": benchCPUPercent, "serverRSSMiB": rssMiB, "serverPeakRSSMiB": peakRSSMiB, "reconnections": reconnections,
             "serverCommandMs": [
                 "p50AtMost": serverCommands?.bound(atPercentile: 50).map { $0 * 1000 as Any } ?? NSNull(),
                 "p99AtMost": serverCommands?.bound(atPercentile: 99).map { $0 * 1000 as Any } ?? NSNull(),

@@ -150,7 +150,7 @@ struct DefenceBench: AsyncParsableCommand {
             try? await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
             recorder.start()
             let histogram = metrics.flatMap { ServerHistogram.fetch(port: $0) }
-            return (ContinuousClock.now, cpuSeconds(serverPID), jurors.map(\.messagesSent).reduce(0, +), histogram)
+            return (ContinuousClock.now, cpuSeconds(serverPID), cpuSeconds(getpid()), jurors.map(\.messagesSent).reduce(0, +), histogram)
         }
         // The server's memory, sampled every 5 s of the steady state.
         let sampler = Task {
@@ -161,22 +161,23 @@ struct DefenceBench: AsyncParsableCommand {
             }
             return peak
         }
-        await withTaskGroup(of: Void.self) { group in
-            for juror in jurors {
-                group.addTask { await juror.markLoop(interval: markInterval, until: deadline) }
-            }
-            for (index, juror) in jurors.enumerated() where index % 2 == 0 {
-                group.addTask { await juror.messageLoop(perSecond: messagesPerSecond, until: deadline) }
-            }
+        // Every juror's marks and every room's messages on one timing wheel (open loop, fixed schedule).
+        var schedule = OpenLoopSchedule()
+        for juror in jurors { juror.scheduleMarks(every: markInterval, on: &schedule) }
+        for (index, juror) in jurors.enumerated() where index % 2 == 0 {
+            juror.scheduleMessages(perSecond: messagesPerSecond, on: &schedule)
         }
+        await schedule.run(until: deadline)
         recorder.stop()
-        let (steadyStart, cpuBefore, messagesBefore, histogramBefore) = await warm.value
+        let benchCPUAfter = cpuSeconds(getpid())
+        let (steadyStart, cpuBefore, benchCPUBefore, messagesBefore, histogramBefore) = await warm.value
         let steadySeconds = (ContinuousClock.now - steadyStart).timeInterval
         if let metrics, let before = histogramBefore, let after = ServerHistogram.fetch(port: metrics) {
             report.serverCommands = after.since(before)
         }
         try await Task.sleep(for: .seconds(1))  // let the last fan-outs arrive
         report.cpuPercent = (cpuSeconds(process.processIdentifier) - cpuBefore) / steadySeconds * 100
+        report.benchCPUPercent = (benchCPUAfter - benchCPUBefore) / steadySeconds * 100
         report.rssMiB = rssMiB(process.processIdentifier)
         report.peakRSSMiB = max(await sampler.value, report.rssMiB)
         // Held: every client still on its first connection.
