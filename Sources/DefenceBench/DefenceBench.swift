@@ -22,7 +22,7 @@ struct DefenceBench: AsyncParsableCommand {
             (join storm), starts every room's clock, then for --warmup plus --duration seconds (latencies, CPU and \
             rates are recorded after the warm-up) each juror marks a criterion every \
             --mark-interval seconds and each room gets --messages-per-second messages from a juror, both on a fixed \
-            schedule (open loop: a slow reply does not lower the offered load). With --push, every juror then marks \
+            schedule driven by one timing wheel (open loop: a slow reply does not lower the offered load). With --push, every juror then marks \
             back to back (--push-window marks in flight) and the bench counts the durable events committed per \
             second. --store-push measures the storage layer alone (group commit under synchronous=FULL) in this \
             process, without the server or the network. With --restart \
@@ -33,7 +33,8 @@ struct DefenceBench: AsyncParsableCommand {
             acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
             percentiles from HdrHistogram, how many seconds of the steady state had a mark over 25 ms or a fan-out \
             over 20 ms (--timeline writes every second as CSV), resume time, the disconnect storm's time, server RSS \
-            and CPU, lost or duplicated events, and for each \
+            and CPU, the bench's own CPU (what it takes from the cores the server shares), lost or duplicated \
+            events, and for each \
             storm the machine's accept-queue overflows and TCP retransmissions. \
             The report (table or --json) goes to standard output; each phase is announced on standard error as it \
             starts, so a run that fails says where.
