@@ -109,13 +109,8 @@ final class Client: Sendable {
     /// first interval (the jurors are spread over it). Every mark changes the stored value, so each one is a
     /// durable event.
     func scheduleMarks(every interval: Double, on schedule: inout OpenLoopSchedule) {
-        let counter = Mutex(0)
-        schedule.add(first: .seconds(Double.random(in: 0..<interval)), period: .seconds(interval)) {
-            let number = counter.withLock { index in
-                index += 1
-                return index
-            }
-            await self.markOnce(number)
+        schedule.add(first: .seconds(Double.random(in: 0..<interval)), period: .seconds(interval)) { run in
+            await self.markOnce(run)
         }
     }
 
@@ -152,7 +147,7 @@ final class Client: Sendable {
     /// first period. Each message carries its send time, for the other juror's fan-out latency.
     func scheduleMessages(perSecond: Double, on schedule: inout OpenLoopSchedule) {
         guard perSecond > 0 else { return }
-        schedule.add(first: .seconds(Double.random(in: 0..<(1 / perSecond))), period: .seconds(1 / perSecond)) {
+        schedule.add(first: .seconds(Double.random(in: 0..<(1 / perSecond))), period: .seconds(1 / perSecond)) { _ in
             self.state.withLock { $0.messagesSent += 1 }
             let text = "bench \(DispatchTime.now().uptimeNanoseconds)"
             _ = try? await self.session.request(.say(room: self.room, audience: "jury", text: text))

@@ -22,9 +22,9 @@ struct DefenceBench: AsyncParsableCommand {
             (join storm), starts every room's clock, then for --warmup plus --duration seconds (latencies, CPU and \
             rates are recorded after the warm-up) each juror marks a criterion every \
             --mark-interval seconds and each room gets --messages-per-second messages from a juror, both on a fixed \
-            schedule driven by one timing wheel (open loop: a slow reply does not lower the offered load). With --push, every juror then marks \
-            back to back (--push-window marks in flight) and the bench counts the durable events committed per \
-            second. --store-push measures the storage layer alone (group commit under synchronous=FULL) in this \
+            schedule driven by one timing wheel (open loop: a slow reply does not lower the offered load). With \
+            --push, every juror then marks back to back (--push-window marks in flight) and the bench counts the \
+            durable events committed per second. --store-push measures the storage layer alone (group commit under synchronous=FULL) in this \
             process, without the server or the network. With --restart \
             the server is then killed with SIGKILL and started again, and the bench waits until every client has \
             reconnected and resumed. Last comes a disconnect storm: every client closes at once, and the bench times \

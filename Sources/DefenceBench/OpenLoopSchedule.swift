@@ -6,16 +6,18 @@ import Synchronization
 /// The steady state sends about 2,400 marks and messages a second from 6,000 jurors' schedules. When each
 /// schedule slept on its own (`Task.sleep`), every wait was a dispatch timer source: created, kept in the
 /// process's timer heap with the 18,000 others (the live sessions' clock waits included) and fired: about a
-/// tenth of the bench's samples in a profile, on the cores the server needs (README "Performance"). Here one task wakes every
-/// `resolution` and starts whatever became due: a job starts within one slot after it is due, never before, and
-/// keeps its exact due times (first + k × period), so the slots bound the jitter of one send, not the rate. Open
-/// loop: a job is started on time whether or not its previous run has finished.
+/// tenth of the bench's samples in a profile, on the cores the server needs (README "Performance"). Here one
+/// task wakes every `resolution` and starts whatever became due: a job starts within one slot after it is due,
+/// never before, and keeps its exact due times (first + k × period), so the slots bound the jitter of one send,
+/// not the rate. Open loop: a job is started on time whether or not its previous run has finished.
 struct OpenLoopSchedule {
-    /// One periodic job: when it is next due (from the schedule's start), its period, what it runs.
+    /// One periodic job: when it is next due (from the schedule's start), its period, what it runs, how many
+    /// times it was started.
     private struct Job {
         var due: Duration
         let period: Duration
-        let action: @Sendable () async -> Void
+        let action: @Sendable (Int) async -> Void
+        var runs = 0
     }
 
     /// The width of a slot: the longest a due job waits for its turn.
@@ -28,8 +30,9 @@ struct OpenLoopSchedule {
         self.resolution = resolution
     }
 
-    /// Adds a job that runs first `first` after the start, then every `period`.
-    mutating func add(first: Duration, period: Duration, _ action: @escaping @Sendable () async -> Void) {
+    /// Adds a job that runs first `first` after the start, then every `period`; `action` is given the run's
+    /// number, from 1.
+    mutating func add(first: Duration, period: Duration, _ action: @escaping @Sendable (_ run: Int) async -> Void) {
         precondition(period >= resolution, "a period shorter than a slot would wait a whole turn of the wheel")
         precondition(first >= .zero, "a job cannot start before the schedule")
         jobs.append(Job(due: first, period: period, action: action))
@@ -74,9 +77,11 @@ struct OpenLoopSchedule {
                     // An unstructured task, counted: a task group with thousands of children in flight spends
                     // its time finding each finished child in its list (`TaskGroup::removeChildTask`).
                     let action = jobs[index].action
+                    jobs[index].runs += 1
+                    let run = jobs[index].runs
                     running.started()
                     Task {
-                        await action()
+                        await action(run)
                         running.finished()
                     }
                     jobs[index].due += jobs[index].period

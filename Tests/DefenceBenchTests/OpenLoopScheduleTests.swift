@@ -7,10 +7,13 @@ import Testing
 @Suite struct OpenLoopScheduleTests {
     /// Start times (from the schedule's start) and finished runs, per job.
     private final class Log: Sendable {
-        private let state = Mutex<(starts: [Int: [Duration]], finished: Int)>(([:], 0))
+        private let state = Mutex<(starts: [Int: [Duration]], runs: [Int: [Int]], finished: Int)>(([:], [:], 0))
 
-        func started(_ job: Int, at offset: Duration) {
-            state.withLock { $0.starts[job, default: []].append(offset) }
+        func started(_ job: Int, at offset: Duration, run: Int) {
+            state.withLock {
+                $0.starts[job, default: []].append(offset)
+                $0.runs[job, default: []].append(run)
+            }
         }
 
         func finished() {
@@ -18,6 +21,7 @@ import Testing
         }
 
         var starts: [Int: [Duration]] { state.withLock { $0.starts } }
+        var runs: [Int: [Int]] { state.withLock { $0.runs } }
         var finishedCount: Int { state.withLock { $0.finished } }
     }
 
@@ -28,13 +32,16 @@ import Testing
         let log = Log()
         var schedule = OpenLoopSchedule(resolution: .milliseconds(2))
         let jobs: [(first: Duration, period: Duration)] = [
-            (.milliseconds(0), .milliseconds(20)), (.milliseconds(7), .milliseconds(50)), (.milliseconds(130), .milliseconds(40)),
+            (.milliseconds(0), .milliseconds(20)), (.milliseconds(7), .milliseconds(50)),
+            (.milliseconds(130), .milliseconds(40)),
             // A first time beyond a whole turn of the wheel (the longest period is 50 ms).
             (.milliseconds(180), .milliseconds(10)),
         ]
         let start = clock.now
         for (index, job) in jobs.enumerated() {
-            schedule.add(first: job.first, period: job.period) { log.started(index, at: clock.now - start) }
+            schedule.add(first: job.first, period: job.period) { run in
+                log.started(index, at: clock.now - start, run: run)
+            }
         }
         await schedule.run(until: start + .milliseconds(300), clock: clock)
         for (index, job) in jobs.enumerated() {
@@ -42,6 +49,8 @@ import Testing
             // Due at first + k × period, for every such time before the deadline.
             let expected = Int(((.milliseconds(300) - job.first) / job.period).rounded(.up))
             #expect(starts.count == expected, "job \(index): \(starts)")
+            // Each run is given its number, from 1.
+            #expect((log.runs[index] ?? []).sorted() == (0..<expected).map { $0 + 1 })
             for (k, offset) in starts.enumerated() {
                 #expect(offset >= job.first + job.period * k, "job \(index) started early: \(offset)")
             }
@@ -55,8 +64,8 @@ import Testing
         let log = Log()
         var schedule = OpenLoopSchedule(resolution: .milliseconds(2))
         let start = clock.now
-        schedule.add(first: .zero, period: .milliseconds(20)) {
-            log.started(0, at: clock.now - start)
+        schedule.add(first: .zero, period: .milliseconds(20)) { run in
+            log.started(0, at: clock.now - start, run: run)
             try? await Task.sleep(for: .milliseconds(100))
             log.finished()
         }
@@ -71,7 +80,7 @@ import Testing
         let before = clock.now
         await schedule.run(until: clock.now + .seconds(60), clock: clock)
         #expect(clock.now - before < .seconds(5))
-        schedule.add(first: .zero, period: .seconds(1)) { Issue.record("ran after the deadline") }
+        schedule.add(first: .zero, period: .seconds(1)) { _ in Issue.record("ran after the deadline") }
         await schedule.run(until: clock.now - .seconds(1), clock: clock)
     }
 }
