@@ -11,7 +11,7 @@ public final class DefenceDatabase: Sendable {
     /// Groups concurrent acknowledged writes into shared transactions.
     public let committer: GroupCommitter
     /// Copies the write-ahead log into the database file beside the writer.
-    private let checkpointer: Checkpointer
+    let checkpointer: Checkpointer
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
