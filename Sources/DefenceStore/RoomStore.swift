@@ -272,12 +272,29 @@ public struct RoomStore: Sendable {
         /// The projection's plan columns, only when the plan is new or changed.
         var plan: (kind: String, start: Date, end: Date, referentialHash: String, json: String)?
         var events: [(seq: Int, at: Date, type: String, payload: String, delivered: Delivered?, juryOnly: Bool, gridOwner: String?)]
-        /// The room's state after these events, when they reach a multiple of ``RoomStore/snapshotEvery``.
+        /// The room's state after these events, when one of them is a snapshot point (``RoomStore/takesSnapshot(room:at:)``).
         var snapshot: String?
     }
 
     /// A room's folded state is stored every this many events.
     public static let snapshotEvery = 100
+
+    /// Where a room's snapshots fall in the cycle of ``snapshotEvery`` events: 0–99, from the room's id (FNV-1a).
+    ///
+    /// Rooms that start together and see the same traffic reach their hundredth event in the same second; with
+    /// snapshots at the multiples of 100, 2,000 rooms each encoded and wrote their whole state (tens of KiB by
+    /// then) at once: under the bench's steady state, stalls of 100–850 ms at exactly the seconds where every
+    /// room reached 200, 300, … events (README "Performance"). Offset by room, they spread over the cycle.
+    public static func snapshotPhase(of room: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in room.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return Int(hash % UInt64(snapshotEvery))
+    }
+
+    /// Whether the room's state right after its event `seq` is stored as its snapshot.
+    public static func takesSnapshot(room: String, at seq: Int) -> Bool {
+        (seq + snapshotPhase(of: room)) % snapshotEvery == 0
+    }
 
     private static func encode(_ events: [RoomEvent], state: RoomState, delivered: [Delivered]? = nil) throws -> EncodedAppend {
         let delivered = delivered?.count == events.count ? delivered : nil
@@ -302,7 +319,7 @@ public struct RoomStore: Sendable {
                     event.kind.isJuryOnly, event.kind.gridOwner
                 )
             },
-            snapshot: events.contains { $0.seq % snapshotEvery == 0 }
+            snapshot: events.contains { takesSnapshot(room: plan.id, at: $0.seq) }
                 ? String(decoding: try encoder.encode(state), as: UTF8.self) : nil
         )
     }

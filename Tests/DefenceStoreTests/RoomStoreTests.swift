@@ -194,6 +194,22 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
 }
 
 @Suite(.temporaryFolder) struct RoomSnapshotTests {
+    @Test func aDaysRoomsTakeTheirSnapshotsAtDifferentPoints() {
+        // Rooms that start together and get the same traffic must not all snapshot on the same event: 2,000 rooms
+        // named as the bench names them, or as a day's import might, spread over the whole cycle.
+        let rooms = (0..<2000).map { "b\($0)" } + (1...2000).map { "room-\($0)" }
+        var perPhase = [Int](repeating: 0, count: RoomStore.snapshotEvery)
+        for room in rooms { perPhase[RoomStore.snapshotPhase(of: room)] += 1 }
+        #expect(perPhase.allSatisfy { $0 > 0 }, "every point of the cycle is used")
+        #expect(perPhase.max()! <= 3 * rooms.count / RoomStore.snapshotEvery, "no point takes more than 3 times its share")
+        // Exactly one snapshot point in every run of `snapshotEvery` events, for every room.
+        for room in ["r1", "room-17", "mspr-a1", ""] {
+            for start in [1, 37, 250] {
+                #expect((start..<start + RoomStore.snapshotEvery).filter { RoomStore.takesSnapshot(room: room, at: $0) }.count == 1)
+            }
+        }
+    }
+
     @Test func aStartFoldsFromTheLastSnapshotToTheSameState() async throws {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
         let (database, store, makePlan) = try await roomStoreFixture(at: t0)
@@ -216,7 +232,9 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         }
         #expect(state.lastSeq >= 200)
         let snapshotSeq = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM room_snapshot WHERE room_id = 'r1'") }
-        #expect(snapshotSeq == (state.lastSeq / RoomStore.snapshotEvery) * RoomStore.snapshotEvery, "the latest multiple of \(RoomStore.snapshotEvery)")
+        let point = (1...state.lastSeq).last { RoomStore.takesSnapshot(room: "r1", at: $0) }
+        #expect(point.map { state.lastSeq - $0 < RoomStore.snapshotEvery } == true)
+        #expect(snapshotSeq == point, "the latest snapshot point of r1")
         #expect(try await store.allStates() == [state])
         #expect(try RoomState.fold(events) == state)
 
