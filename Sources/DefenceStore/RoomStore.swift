@@ -282,9 +282,9 @@ public struct RoomStore: Sendable {
     /// Where a room's snapshots fall in the cycle of ``snapshotEvery`` events: 0–99, from the room's id (FNV-1a).
     ///
     /// Rooms that start together and see the same traffic reach their hundredth event in the same second; with
-    /// snapshots at the multiples of 100, 2,000 rooms each encoded and wrote their whole state (tens of KiB by
-    /// then) at once: under the bench's steady state, stalls of 100–850 ms at exactly the seconds where every
-    /// room reached 200, 300, … events (README "Performance"). Offset by room, they spread over the cycle.
+    /// snapshots at the multiples of 100, 2,000 rooms each encoded and wrote their whole state (a few KiB of JSON)
+    /// at once: under the bench's steady state, stalls of 70–850 ms at exactly the seconds where every room reached
+    /// 200, 300, … events (README "Performance"). Offset by room, they spread over the cycle.
     public static func snapshotPhase(of room: String) -> Int {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in room.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
