@@ -1,6 +1,7 @@
 import DefenceCore
 import DefenceStore
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -109,6 +110,50 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         #expect(state.lifecycle == .running)
         #expect(try await updates() == ["running"])
         #expect(try await store.allStates() == [state])
+    }
+
+    /// The columns beside the payload are for queries and people (and the hash for the audit): each holds what its
+    /// name says, in the format GRDB gives a date (UTC, to the millisecond). The statements' arguments are built
+    /// before they reach the writer, the hash last; this pins every column to its value.
+    @Test func eachEventRowHoldsItsColumnsInTheirPlaces() async throws {
+        let (store, plan) = try await setUp()
+        var state = RoomState(scheduled: plan, at: t0)
+        let scheduled = RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plan))
+        try await store.append([scheduled], state: state)
+        let marked = RoomEvent(
+            room: "r1", seq: 2, at: t0.addingTimeInterval(61.5),
+            kind: .marked(juror: "j2", candidate: "c1", criterion: "A1C1.1", mark: .met, comment: nil)
+        )
+        state.apply(marked)
+        try await store.append([marked], state: state, delivered: [RoomStore.Delivered(line: "EVENT r1 2 mark", gridOpen: false)])
+        let rows = try store.database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT room_id, seq, at, type, payload, hash, line, grid_open, jury_only, grid_owner FROM room_event ORDER BY seq"
+            )
+        }
+        try #require(rows.count == 2)
+        let payloads: [String] = rows.map { $0["payload"] }
+        let first = EventChain.link(previous: EventChain.genesis, payload: payloads[0])
+        #expect(rows[0]["room_id"] as String == "r1" && rows[0]["seq"] as Int == 1)
+        #expect(rows[0]["at"] as String == "2027-01-15 08:00:00.123")
+        #expect(rows[0]["type"] as String == scheduled.kind.name)
+        #expect(rows[0]["hash"] as String == first)
+        #expect(rows[0]["line"] as String? == nil && rows[0]["grid_open"] as Bool? == nil)
+        #expect(rows[0]["jury_only"] as Bool == false && rows[0]["grid_owner"] as String? == nil)
+        #expect(rows[1]["at"] as String == "2027-01-15 08:01:01.623")
+        #expect(rows[1]["type"] as String == marked.kind.name)
+        #expect(rows[1]["hash"] as String == EventChain.link(previous: first, payload: payloads[1]))
+        #expect(rows[1]["line"] as String == "EVENT r1 2 mark" && rows[1]["grid_open"] as Bool == false)
+        #expect(rows[1]["jury_only"] as Bool == marked.kind.isJuryOnly && rows[1]["grid_owner"] as String? == "j2")
+        #expect(marked.kind.isJuryOnly)
+        let room = try store.database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT state, kind, start_at, end_at, referential_hash FROM room WHERE id = 'r1'")
+        }
+        #expect(room?["state"] as String? == "scheduled" && room?["kind"] as String? == "team")
+        #expect(room?["start_at"] as String? == "2027-01-15 08:00:00.123")
+        #expect(room?["end_at"] as String? == "2027-01-15 08:30:00.123")
+        #expect(room?["referential_hash"] as String? == plan.referentialHash)
     }
 
     @Test func anEventOfARoomThatWasNeverScheduledIsRefusedAndNothingIsWritten() async throws {
