@@ -45,10 +45,13 @@ let package = Package(
         ),
         // Pure: what the terminal clients show (room view, sentences in French and English, the screen).
         .target(name: "DefenceConsole", dependencies: ["DefenceProtocol"]),
+        // C: an SQLite VFS shim that gathers the small writes of a write-ahead log into large ones (README "Performance").
+        .target(name: "CWALBuffer", linkerSettings: [.linkedLibrary("sqlite3")]),
         // SQLite through GRDB.
         .target(
             name: "DefenceStore",
             dependencies: [
+                "CWALBuffer",
                 "DefenceCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C interface, for the checkpointer's sync of the database file (a VFS call GRDB does not wrap).
@@ -122,7 +125,13 @@ let package = Package(
         .testTarget(name: "DefenceConsoleTests", dependencies: ["DefenceConsole", "DefenceProtocol"]),
         .testTarget(name: "DefenceCoreTests", dependencies: ["DefenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DefenceChannelTests", dependencies: ["DefenceChannel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "DefenceStoreTests", dependencies: ["DefenceStore", "DefenceCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "DefenceStoreTests",
+            dependencies: [
+                "CWALBuffer", "DefenceStore", "DefenceCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "DefenceServerTests",
             dependencies: [

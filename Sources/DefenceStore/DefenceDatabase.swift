@@ -1,8 +1,10 @@
+import CWALBuffer
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The server's SQLite database: one GRDB `DatabasePool` (WAL) with `synchronous=FULL`, foreign keys on,
-/// and the registered migrations applied.
+/// and the registered migrations applied. Its log is written through the buffering VFS of `CWALBuffer`.
 public final class DefenceDatabase: Sendable {
     /// The pool every store shares.
     public let pool: DatabasePool
@@ -17,6 +19,13 @@ public final class DefenceDatabase: Sendable {
     ///
     /// - Throws: GRDB's error when the file cannot be opened or a migration fails.
     public init(path: String) throws {
+        // Before the first connection: the logs of every database of the process then go through the buffering VFS.
+        let installed = cwalbuffer_install()
+        guard installed == SQLITE_OK else {
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: installed), message: "the write-ahead log's VFS could not be registered"
+            )
+        }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
