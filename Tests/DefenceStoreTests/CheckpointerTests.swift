@@ -59,6 +59,43 @@ import Testing
         #expect(log < written / 2, "the log was started over: \(log / 1024) KiB of log for \(written / 1024) KiB written")
     }
 
+    /// The writer's catch-up runs before the batch it was asked with, so it copies only what the checkpointer left,
+    /// and that batch starts the log over. (Run after the batch, it also copied the batch itself, and the log
+    /// started over one batch later.)
+    @Test func theWritersCatchUpCopiesTheLogBeforeItsBatchAndTheBatchStartsTheLogOver() async throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        let pool = try DatabasePool(path: TemporaryFolder.path("catch-up") + ".sqlite", configuration: configuration)
+        let committer = GroupCommitter(pool: pool)
+        try await committer.write { db in
+            try db.execute(sql: "CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+            for id in 1...20 {
+                try db.execute(sql: "INSERT INTO filler (id, text) VALUES (?, ?)", arguments: [id, String(repeating: "x", count: 3_000)])
+            }
+        }
+        // A first write holds the writer until the catch-up is asked for and the next write is queued, so that
+        // both are taken together.
+        let started = Mutex(false)
+        let holding = Task {
+            try await committer.write { db in
+                started.withLock { $0 = true }
+                let deadline = Date().addingTimeInterval(30)
+                while committer.queuedWrites < 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+                try db.execute(sql: "INSERT INTO filler (id, text) VALUES (21, 'held')")
+            }
+        }
+        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+        committer.catchUpCheckpoint()
+        let next = Task { try await committer.write { db in try db.execute(sql: "UPDATE filler SET text = 'next' WHERE id = 1") } }
+        try await holding.value
+        try await next.value
+        // The log now holds the last write's pages only: it started over at that write.
+        let (logFrames, _) = try await pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        #expect(logFrames > 0 && logFrames <= 4, "\(logFrames) frames in the log after the catch-up's batch")
+        let texts = try await pool.read { db in try String.fetchAll(db, sql: "SELECT text FROM filler WHERE id IN (1, 21) ORDER BY id") }
+        #expect(texts == ["next", "held"])
+    }
+
     @Test func aPassThatCopiedPagesSyncsTheDatabaseFileAndAnIdlePassDoesNot() async throws {
         let database = try makeDatabase()
         try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY)") }
