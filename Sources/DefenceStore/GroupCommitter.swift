@@ -37,8 +37,9 @@ public final class GroupCommitter: Sendable {
     /// The writes waiting for the next batch (for tests: a batch can be formed without timing).
     public var queuedWrites: Int { writer.queuedCount }
 
-    /// Asks the writer to checkpoint the log from its own connection after its current batch, so that the log
-    /// can start over (see ``Checkpointer``): only the pages committed since the checkpointer's last pass are left.
+    /// Asks the writer to checkpoint the log from its own connection once its current batch is committed and before
+    /// the next one, so that the next one starts the log over (see ``Checkpointer``): only the pages committed since
+    /// the checkpointer's last pass are left to copy.
     func catchUpCheckpoint() {
         writer.requestCheckpoint()
     }
