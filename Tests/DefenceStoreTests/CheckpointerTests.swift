@@ -75,16 +75,9 @@ import Testing
         }
         // A first write holds the writer until the catch-up is asked for and the next write is queued, so that
         // both are taken together.
-        let started = Mutex(false)
-        let holding = Task {
-            try await committer.write { db in
-                started.withLock { $0 = true }
-                let deadline = Date().addingTimeInterval(30)
-                while committer.queuedWrites < 1, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
-                try db.execute(sql: "INSERT INTO filler (id, text) VALUES (21, 'held')")
-            }
+        let holding = try await holdWriter(committer, untilQueued: 1) { db in
+            try db.execute(sql: "INSERT INTO filler (id, text) VALUES (21, 'held')")
         }
-        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
         committer.catchUpCheckpoint()
         let next = Task { try await committer.write { db in try db.execute(sql: "UPDATE filler SET text = 'next' WHERE id = 1") } }
         try await holding.value

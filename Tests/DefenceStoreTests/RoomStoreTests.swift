@@ -2,7 +2,6 @@ import DefenceCore
 import DefenceStore
 import Foundation
 import GRDB
-import Synchronization
 import Testing
 
 /// A fresh database with the bundled referential installed, its room store, and a plan factory for room `id`.
@@ -373,16 +372,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         let before = committer.stats
         // A first write holds the writer until the next twenty are all queued, so they form one batch (no timing:
         // with a fixed sleep, a busy CI machine once queued the first write late and all 21 went together).
-        let started = Mutex(false)
-        let slow = Task {
-            try await committer.write { db in
-                started.withLock { $0 = true }
-                let deadline = Date().addingTimeInterval(30)
-                while committer.queuedWrites < 20, Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
-                try db.execute(sql: "INSERT INTO scratch VALUES (0)")
-            }
-        }
-        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+        let slow = try await holdWriter(committer, untilQueued: 20) { db in try db.execute(sql: "INSERT INTO scratch VALUES (0)") }
         let writes = (1...20).map { n in
             Task {
                 try await committer.write { db in
