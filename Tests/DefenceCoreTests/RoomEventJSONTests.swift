@@ -1,0 +1,103 @@
+import DefenceCore
+import Foundation
+import Testing
+
+/// The stored JSON of events, written by hand: the same document as `JSONEncoder`'s, read back by `JSONDecoder`.
+@Suite struct RoomEventJSONTests {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456_7)
+
+    /// Text that JSON must escape or carry as is: quotes, backslashes, every control character, a slash, accents,
+    /// combining marks, a character outside the BMP.
+    static let awkward = "« \"quoted\" \\ back/slash »\u{0}\u{1}\u{8}\u{b}\u{c}\u{1b}\u{1f}\u{7f}\t\r\n é e\u{301} 🇫🇷 \u{10ffff} \u{2028}"
+
+    /// One event of each kind (the optional fields both present and absent where there are any).
+    static func samples(text: String = awkward, at: Date = t0) -> [RoomEventKind] {
+        let plan = RoomPlan(
+            id: "r1", kind: .team, epreuve: 2, referentialHash: "h", competences: ["A1C1"], candidates: ["c1", text],
+            jurors: ["j1", "j2"], president: "j1", start: at, phases: [Phase(name: text, seconds: 1200)],
+            warnings: [300, 60], visibility: .blind
+        )
+        return [
+            .scheduled(plan), .updated(plan),
+            .cancelled(by: "admin", reason: text), .cancelled(by: text, reason: nil),
+            .opened, .joined(user: text), .left(user: "c1"), .connectionLost(user: text),
+            .timerStarted(by: "j1", endsAt: at), .timerPaused(by: "j1", remaining: 1234.567_891_234, reason: text),
+            .timerPaused(by: "j1", remaining: -0.0, reason: nil), .timerPaused(by: "j1", remaining: 1e-7, reason: nil),
+            .timerResumed(by: text, endsAt: at.addingTimeInterval(0.000_1)), .timeAdjusted(by: "j1", seconds: -300, reason: text),
+            .timeAdjusted(by: "j1", seconds: Int.max, reason: nil), .phaseChanged(index: 1), .warning(secondsLeft: 60), .overtime,
+            .message(from: "j1", audience: .jury, text: text), .message(from: text, audience: .room, text: ""),
+            .signal(from: "c1", kind: .hand), .signal(from: text, kind: .ready),
+            .outageStarted(id: 3, user: text), .outageEnded(id: Int.min, user: "c1"),
+            .downtime(id: 1, from: Date(timeIntervalSinceReferenceDate: -978_307_200.5)),
+            .outageCompensated(id: 2, by: text, seconds: 45), .deliberationStarted(by: text),
+            .marked(juror: "j1", candidate: "c1", criterion: "A1C1.1", mark: .partlyMet, comment: text),
+            .marked(juror: text, candidate: text, criterion: text, mark: nil, comment: nil),
+            .proposed(juror: "j1", candidate: "c1", competence: "A1C1", decision: .nonAcquis, comment: text),
+            .proposed(juror: "j2", candidate: "c2", competence: text, decision: nil, comment: nil),
+            .gridSubmitted(juror: text),
+            .decided(by: "j1", candidate: "c1", competence: "A1C1", decision: .acquis, comment: text),
+            .decided(by: "j1", candidate: "c1", competence: "A1C1", decision: .nonAcquis, comment: nil),
+            .signed(juror: "j1", gridHash: String(repeating: "ab", count: 32)), .signatureWithdrawn(juror: text), .locked,
+            .reopened(by: "admin", reason: text),
+        ]
+    }
+
+    /// Checks one event: it decodes into an equal event, and it is the same JSON document as `JSONEncoder`'s.
+    static func check(_ event: RoomEvent, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let text = try RoomEventJSON.encode(event)
+        let decoded = try JSONDecoder().decode(RoomEvent.self, from: Data(text.utf8))
+        #expect(decoded == event, "\(text)", sourceLocation: sourceLocation)
+        let ours = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary
+        let foundations = try JSONSerialization.jsonObject(with: JSONEncoder().encode(event)) as? NSDictionary
+        #expect(ours != nil && ours == foundations, "\(text)", sourceLocation: sourceLocation)
+    }
+
+    @Test func everyKindReadsBackAsTheSameEventAndIsFoundationsDocument() throws {
+        let kinds = Self.samples()
+        // All 29 kinds are here (the encoder's switch has no default, so a new kind does not compile without it).
+        #expect(Set(kinds.map(\.name)).count == 29)
+        for (index, kind) in kinds.enumerated() {
+            try Self.check(RoomEvent(room: "room-\(index)", seq: index + 1, at: Self.t0, kind: kind))
+        }
+    }
+
+    /// Every scalar up to U+02FF, and a spread of the others, in the free text of marks and messages.
+    @Test func everyCharacterIsCarried() throws {
+        var scalars = (0...0x2ff).compactMap(Unicode.Scalar.init)
+        scalars += stride(from: 0x300, through: 0x10_ffff, by: 0x7f1).compactMap(Unicode.Scalar.init)
+        for (index, chunk) in stride(from: 0, to: scalars.count, by: 16).enumerated() {
+            var text = ""
+            text.unicodeScalars.append(contentsOf: scalars[chunk..<min(chunk + 16, scalars.count)])
+            try Self.check(RoomEvent(room: text, seq: index, at: Self.t0, kind: .message(from: "j1", audience: .jury, text: text)))
+            try Self.check(
+                RoomEvent(room: "r", seq: index, at: Self.t0, kind: .marked(juror: "j1", candidate: "c1", criterion: "A1C1.1", mark: .met, comment: text))
+            )
+        }
+    }
+
+    /// Times to the last bit of the `Double`: a date stored and read back is the same date.
+    @Test func everyTimeReadsBackToTheBit() throws {
+        var seconds = -1_000_000_000.0
+        var checked = 0
+        while seconds < 9_000_000_000 {
+            let at = Date(timeIntervalSinceReferenceDate: seconds)
+            try Self.check(RoomEvent(room: "r1", seq: checked, at: at, kind: .timerStarted(by: "j1", endsAt: at.addingTimeInterval(seconds / 7))))
+            seconds += 12_345_678.910_111_213 + Double(checked) * 0.000_123
+            checked += 1
+        }
+        for value in [Double.leastNonzeroMagnitude, .greatestFiniteMagnitude, 1e16, 1e-5, 0.1, 1 / 3] {
+            try Self.check(RoomEvent(room: "r1", seq: 1, at: Date(timeIntervalSinceReferenceDate: value), kind: .timerPaused(by: "j1", remaining: -value, reason: nil)))
+        }
+        #expect(checked > 700)
+    }
+
+    @Test func aNumberJSONCannotHoldIsRefusedAsByFoundation() {
+        for value in [Double.nan, .infinity, -.infinity] {
+            let paused = RoomEvent(room: "r1", seq: 2, at: Self.t0, kind: .timerPaused(by: "j1", remaining: value, reason: nil))
+            #expect(throws: EncodingError.self) { try RoomEventJSON.encode(paused) }
+            #expect(throws: EncodingError.self) { try JSONEncoder().encode(paused) }
+            let at = RoomEvent(room: "r1", seq: 2, at: Date(timeIntervalSinceReferenceDate: value), kind: .opened)
+            #expect(throws: EncodingError.self) { try RoomEventJSON.encode(at) }
+        }
+    }
+}
