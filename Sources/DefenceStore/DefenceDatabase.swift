@@ -14,6 +14,8 @@ public final class DefenceDatabase: Sendable {
     public let committer: GroupCommitter
     /// Copies the write-ahead log into the database file beside the writer.
     let checkpointer: Checkpointer
+    /// Each room's last hash-chain link as the writer wrote it (forgotten whenever a write fails).
+    let chainTips = ChainTips()
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
@@ -44,7 +46,7 @@ public final class DefenceDatabase: Sendable {
         // lost). The writer is the connection every acknowledged write commits on: FULL again, once, here.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.path = path
-        self.committer = GroupCommitter(pool: pool)
+        self.committer = GroupCommitter(pool: pool) { [chainTips] in chainTips.forgetAll() }
         try Self.migrator.migrate(pool)
         self.checkpointer = try Checkpointer(path: path) { [committer] in committer.catchUpCheckpoint() }
     }

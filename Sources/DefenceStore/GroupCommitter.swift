@@ -18,8 +18,10 @@ public final class GroupCommitter: Sendable {
     private let writer: Writer
 
     /// Creates a committer writing to `pool`, and starts its writer thread (stopped when the committer goes).
-    public init(pool: DatabasePool) {
-        writer = Writer(pool: pool)
+    /// - Parameter failed: called on the writer thread whenever a batch's transaction or one write's savepoint is
+    ///   rolled back, before anything else is written (what the writes remember of their rows is then forgotten).
+    public init(pool: DatabasePool, failed: @escaping @Sendable () -> Void = {}) {
+        writer = Writer(pool: pool, failed: failed)
         // Named from inside: on Linux a name set before `start()` does not reach the system thread (`top -H`).
         Thread { [writer] in
             Thread.current.name = "defence-writer"
@@ -61,6 +63,7 @@ private final class Writer: @unchecked Sendable {
     }
 
     private let pool: DatabasePool
+    private let failed: @Sendable () -> Void
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [Item] = []
@@ -68,8 +71,9 @@ private final class Writer: @unchecked Sendable {
     private var checkpointRequested = false
     private var counters = (transactions: 0, writes: 0)
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, failed: @escaping @Sendable () -> Void) {
         self.pool = pool
+        self.failed = failed
     }
 
     var stats: (transactions: Int, writes: Int) {
@@ -155,6 +159,7 @@ private final class Writer: @unchecked Sendable {
         } catch {
             // One failed and the whole transaction was rolled back: run them again, each in its own savepoint,
             // so that only the faulty ones fail.
+            failed()
             do {
                 return try pool.write { db -> [Error?] in
                     var results: [Error?] = []
@@ -166,12 +171,14 @@ private final class Writer: @unchecked Sendable {
                             }
                             results.append(nil)
                         } catch {
+                            failed()
                             results.append(error)
                         }
                     }
                     return results
                 }
             } catch {
+                failed()
                 return Array(repeating: error, count: works.count)
             }
         }

@@ -38,16 +38,22 @@ public struct RoomStore: Sendable {
         // Encoding happens here, on the caller's task, so that the single writer only runs SQL.
         let rows = try Self.encode(events, state: state, delivered: delivered)
         // Group commit: concurrent rooms share one durable transaction; this returns once it is committed.
-        try await database.committer.write { db in
-            try Self.write(rows, db)
+        try await database.committer.write { [tips = database.chainTips] db in
+            try Self.write(rows, db, tips: tips)
         }
     }
 
     /// Creates users and rooms in one transaction: all of them, or none.
     public func importDay(users: [User], rooms: [(event: RoomEvent, state: RoomState)]) async throws {
-        try await database.pool.write { db in
-            for user in users { try AccountStore.insert(user, db) }
-            for room in rooms { try Self.write(try Self.encode([room.event], state: room.state), db) }
+        let tips = database.chainTips
+        do {
+            try await database.pool.write { db in
+                for user in users { try AccountStore.insert(user, db) }
+                for room in rooms { try Self.write(try Self.encode([room.event], state: room.state), db, tips: tips) }
+            }
+        } catch {
+            tips.forgetAll()
+            throw error
         }
     }
 
@@ -338,7 +344,7 @@ public struct RoomStore: Sendable {
         )
     }
 
-    private static func write(_ rows: EncodedAppend, _ db: Database) throws {
+    private static func write(_ rows: EncodedAppend, _ db: Database, tips: ChainTips) throws {
         // The projection row first: events refer to it (a foreign key: an event of a room without its row fails).
         // Statements are prepared once per connection.
         if let plan = rows.plan {
@@ -367,7 +373,9 @@ public struct RoomStore: Sendable {
         var previous: String?
         for event in rows.events {
             if previous == nil {
-                previous = event.seq == 1 ? EventChain.genesis : try String.fetchOne(
+                // The room's last link as this writer wrote it, or read back (the first append after a start or a
+                // failure).
+                previous = event.seq == 1 ? EventChain.genesis : try tips.link(of: rows.room, at: event.seq - 1) ?? String.fetchOne(
                     db.cachedStatement(sql: "SELECT hash FROM room_event WHERE room_id = ? AND seq = ?"),
                     arguments: [rows.room, event.seq - 1]
                 ) ?? EventChain.genesis
@@ -383,6 +391,7 @@ public struct RoomStore: Sendable {
             ).execute(arguments: arguments)
             previous = hash
         }
+        if let last = rows.events.last, let previous { tips.record(previous, of: rows.room, at: last.seq) }
     }
 
     private static func event(from row: Row) throws -> RoomEvent {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The hash chain over a room's stored events: each link is SHA-256 of the previous link and the event's
@@ -8,6 +9,15 @@ public enum EventChain {
 
     /// The link of an event, lower-case hex.
     public static func link(previous: String, payload: String) -> String {
-        SHA256Hex.of(previous + "\n" + payload)
+        // SHA-256 of `previous + "\n" + payload`, fed in three parts: no joined copy of the payload per event.
+        var hasher = SHA256()
+        func feed(_ text: String) {
+            var text = text
+            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        feed(previous)
+        feed("\n")
+        feed(payload)
+        return SHA256Hex.encode(hasher.finalize())
     }
 }
