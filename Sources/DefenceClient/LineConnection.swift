@@ -103,12 +103,10 @@ public final class LineConnection: Sendable {
         channel.writeAndFlush(ByteBuffer(string: line + "\n")).whenFailure(onFailure)
     }
 
-    /// Runs `work` on the connection's event loop after `delay`, unless cancelled first.
-    ///
-    /// For request deadlines: cancelling removes the timer at once, where a cancelled `Task.sleep` leaves its
-    /// timer queued until the deadline (a busy client would keep one per request for the whole timeout).
-    func schedule(after delay: Duration, _ work: @escaping @Sendable () -> Void) -> Scheduled<Void> {
-        channel.eventLoop.scheduleTask(in: TimeAmount(delay), work)
+    /// Runs `work` on the connection's event loop at `deadline` (the loop outlives the connection, so it runs even
+    /// after a drop). For the session's request deadlines (``LiveSession``).
+    func schedule(at deadline: NIODeadline, _ work: @escaping @Sendable () -> Void) {
+        channel.eventLoop.scheduleTask(deadline: deadline, work)
     }
 
     /// Sends raw bytes as they are (no LF added).
