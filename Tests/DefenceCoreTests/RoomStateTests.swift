@@ -117,10 +117,11 @@ struct RoomHarness {
         #expect(try room.run(.tick, by: H.admin) == [.warning(secondsLeft: 60), .overtime])
     }
 
-    @Test func candidatesNeverRunTheClock() {
+    @Test func candidatesNeverRunTheClock() throws {
         var room = H()
         #expect(room.code(.startTimer, by: H.c1) == "FORBIDDEN")
-        try? room.run(.startTimer, by: H.j1)
+        // The juror's start must succeed: the candidate's refusals below are about a running clock.
+        _ = try room.run(.startTimer, by: H.j1)
         #expect(room.code(.pause(reason: nil), by: H.c1) == "FORBIDDEN")
         #expect(room.code(.adjust(seconds: 60, reason: nil), by: H.c1) == "FORBIDDEN")
         #expect(room.code(.say(audience: .room, text: "hi"), by: H.c1) == "FORBIDDEN")

@@ -25,32 +25,35 @@ private final class SilentAfterAuth: ChannelInboundHandler, Sendable {
 }
 
 @Suite struct RequestDeadlineTests {
-    /// A listener with the test server's certificate whose connections go silent after `AUTH`.
-    func silentListener(_ server: TestServer) async throws -> Channel {
-        let certs = server.folder + "/Certs"
-        let certificate = try NIOSSLCertificate.fromPEMFile(certs + "/server.pem")
-        let key = try NIOSSLPrivateKey(file: certs + "/server-key.pem", format: .pem)
-        let context = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: certificate.map { .certificate($0) }, privateKey: .privateKey(key)))
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                    try channel.pipeline.syncOperations.addHandler(SilentAfterAuth())
+    /// Runs `body` with a session authenticated by a TLS listener (the test server's certificate) that goes silent
+    /// after `AUTH`; closes the session after.
+    func withSilentSession(_ body: (LiveSession) async throws -> Void) async throws {
+        try await withServer { server in
+            let certs = server.folder + "/Certs"
+            let certificate = try NIOSSLCertificate.fromPEMFile(certs + "/server.pem")
+            let key = try NIOSSLPrivateKey(file: certs + "/server-key.pem", format: .pem)
+            let context = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: certificate.map { .certificate($0) }, privateKey: .privateKey(key)))
+            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                        try channel.pipeline.syncOperations.addHandler(SilentAfterAuth())
+                    }
                 }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
+                .bind(host: "127.0.0.1", port: 0).get()
+            defer { listener.close(promise: nil) }
+            let port = try #require(listener.localAddress?.port)
+            let session = LiveSession(endpoint: ServerEndpoint(host: "127.0.0.1", port: port, caFile: server.caPath), token: "any")
+            try await session.start()
+            try await body(session)
+            await session.close()
+        }
     }
 
     /// Requests' deadlines are swept by one timer of the connection's event loop, armed for the earliest; a request
     /// must still fail at its own deadline when no reply comes.
     @Test func aRequestWithoutReplyFailsAtItsDeadline() async throws {
-        try await withServer { server in
-            let listener = try await silentListener(server)
-            defer { listener.close(promise: nil) }
-            let port = try #require(listener.localAddress?.port)
-
-            let session = LiveSession(endpoint: ServerEndpoint(host: "127.0.0.1", port: port, caFile: server.caPath), token: "any")
-            try await session.start()
+        try await withSilentSession { session in
             // Without a working deadline the request would wait forever: closing the session after 10 s ends it
             // with `closed` instead, and the test fails.
             let watchdog = Task {
@@ -68,19 +71,13 @@ private final class SilentAfterAuth: ChannelInboundHandler, Sendable {
             await #expect(throws: ClientError.timeout) {
                 _ = try await session.request(.whoami, timeout: .milliseconds(100))
             }
-            await session.close()
         }
     }
 
     /// A request with a short deadline sent behind one with a long deadline fails at its own deadline, not at the
     /// other's (the armed sweep is for the later one); the long one then fails at its own.
     @Test func anEarlierDeadlineBehindALaterOneFailsOnTime() async throws {
-        try await withServer { server in
-            let listener = try await silentListener(server)
-            defer { listener.close(promise: nil) }
-            let port = try #require(listener.localAddress?.port)
-            let session = LiveSession(endpoint: ServerEndpoint(host: "127.0.0.1", port: port, caFile: server.caPath), token: "any")
-            try await session.start()
+        try await withSilentSession { session in
             let started = ContinuousClock.now
             let long = Task { try await session.request(.whoami, timeout: .seconds(3)) }
             try await Task.sleep(for: .milliseconds(50))
@@ -92,7 +89,6 @@ private final class SilentAfterAuth: ChannelInboundHandler, Sendable {
             await #expect(throws: ClientError.timeout) { _ = try await long.value }
             let waited = ContinuousClock.now - started
             #expect(waited >= .seconds(3) && waited < .seconds(8), "\(waited)")
-            await session.close()
         }
     }
 
