@@ -15,6 +15,11 @@ import GRDBSQLite
 /// the checkpointer calls `onLongLog`: the writer then copies, between two batches, the few pages committed
 /// since the last pass, and its next commit writes the log from its start.
 ///
+/// The checkpointer makes no pass until the writer reports that catch-up done (or `catchUpWait` passed): SQLite runs
+/// one checkpoint at a time, and a catch-up that met a pass failed as busy. Under the storage push the checkpointer
+/// was passing nearly all the time once the log was long (up to nine passes in a row every 50 ms), most catch-ups
+/// failed, and the log's file reached 427 MiB before a restart (README "Performance").
+///
 /// A passive checkpoint that leaves frames behind (always, while the writer writes) does not sync the database
 /// file: SQLite syncs it only in the checkpoint that copies the whole log, which is the writer's catch-up. So every
 /// page copied since the last restart waited, dirty, for the writer's sync: p50 6–16 ms, up to 34, about once a
@@ -35,19 +40,25 @@ final class Checkpointer: @unchecked Sendable {
     /// The time between two passes.
     let interval: TimeInterval
     private let restartPages: Int
-    private let onLongLog: @Sendable () -> Void
+    /// The longest the checkpointer waits for a catch-up it asked for before passing again.
+    private let catchUpWait: TimeInterval
+    private let onLongLog: @Sendable (_ done: @escaping @Sendable () -> Void) -> Void
     private let syncFile: @Sendable (Database) throws -> Void
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var stopped = false
+    /// A catch-up was asked for and its `done` has not been called yet.
+    private var catchUpPending = false
 
     /// Opens a connection to the database at `path` and starts checkpointing every `interval` seconds; calls
-    /// `onLongLog` after a pass that found `restartPages` pages or more in the log (4096: 16 MiB). `syncFile`
-    /// syncs the database file after a pass that copied pages (``syncDatabaseFile(_:)``; tests count its calls).
+    /// `onLongLog` after a pass that found `restartPages` pages or more in the log (4096: 16 MiB), and makes no pass
+    /// until the `done` it is given is called (or `catchUpWait` seconds passed). `syncFile` syncs the database file
+    /// after a pass that copied pages (``syncDatabaseFile(_:)``; tests count its calls).
     init(
         path: String, interval: TimeInterval = Checkpointer.defaultInterval, restartPages: Int = 4096,
+        catchUpWait: TimeInterval = 1,
         syncFile: @escaping @Sendable (Database) throws -> Void = Checkpointer.syncDatabaseFile,
-        onLongLog: @escaping @Sendable () -> Void
+        onLongLog: @escaping @Sendable (_ done: @escaping @Sendable () -> Void) -> Void
     ) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
@@ -55,6 +66,7 @@ final class Checkpointer: @unchecked Sendable {
         connection = try DatabaseQueue(path: path, configuration: configuration)
         self.interval = interval
         self.restartPages = restartPages
+        self.catchUpWait = catchUpWait
         self.onLongLog = onLongLog
         self.syncFile = syncFile
         // Named from inside (see GroupCommitter); Linux allows 15 characters.
@@ -111,14 +123,37 @@ final class Checkpointer: @unchecked Sendable {
             condition.unlock()
             if finished { return }
             guard var pages = pass(), pages >= restartPages else { continue }
-            // A long log: pass again while the writer keeps adding, so that what is left for the writer to copy
-            // (whatever was committed during the last pass) is small.
+            // A long log: pass again while that shrinks what the writer will have left to copy (whatever was
+            // committed during the last pass). Under a push it does not shrink: the writer adds as much during each
+            // pass as the pass copies, and up to eight passes in a row let the log grow to 20,000-60,000 pages
+            // between two restarts (its file to 250-430 MiB, README "Performance"). So stop as soon as a pass's
+            // growth is small or no smaller than the one before.
+            var growth = Int.max
             for _ in 0..<8 {
                 guard let now = pass() else { break }
                 defer { pages = now }
-                if now - pages < 256 { break }
+                if now - pages < 256 || now - pages >= growth { break }
+                growth = now - pages
             }
-            onLongLog()
+            askForCatchUp()
         }
+    }
+
+    /// Calls `onLongLog` and waits until its `done` is called, `catchUpWait` has passed, or the checkpointer stops.
+    private func askForCatchUp() {
+        condition.lock()
+        catchUpPending = true
+        condition.unlock()
+        onLongLog { [self] in
+            condition.lock()
+            catchUpPending = false
+            condition.broadcast()
+            condition.unlock()
+        }
+        let deadline = Date(timeIntervalSinceNow: catchUpWait)
+        condition.lock()
+        while catchUpPending, !stopped, condition.wait(until: deadline) {}
+        catchUpPending = false
+        condition.unlock()
     }
 }

@@ -48,7 +48,7 @@ public final class DefenceDatabase: Sendable {
         self.path = path
         self.committer = GroupCommitter(pool: pool) { [chainTips] in chainTips.forgetAll() }
         try Self.migrator.migrate(pool)
-        self.checkpointer = try Checkpointer(path: path) { [committer] in committer.catchUpCheckpoint() }
+        self.checkpointer = try Checkpointer(path: path) { [committer] done in committer.catchUpCheckpoint(then: done) }
     }
 
     deinit {

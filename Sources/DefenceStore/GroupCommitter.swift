@@ -41,9 +41,9 @@ public final class GroupCommitter: Sendable {
 
     /// Asks the writer to checkpoint the log from its own connection once its current batch is committed and before
     /// the next one, so that the next one starts the log over (see ``Checkpointer``): only the pages committed since
-    /// the checkpointer's last pass are left to copy.
-    func catchUpCheckpoint() {
-        writer.requestCheckpoint()
+    /// the checkpointer's last pass are left to copy. `done` is called on the writer thread once it was tried.
+    func catchUpCheckpoint(then done: @escaping @Sendable () -> Void = {}) {
+        writer.requestCheckpoint(then: done)
     }
 
     /// Runs `work` in the next group transaction and returns once that transaction is committed (and synced).
@@ -68,7 +68,8 @@ private final class Writer: @unchecked Sendable {
     // Guarded by `condition`.
     private var queue: [Item] = []
     private var stopped = false
-    private var checkpointRequested = false
+    /// The `done` of each catch-up asked for since the last one ran (none: no catch-up asked for).
+    private var checkpointRequests: [@Sendable () -> Void] = []
     private var counters = (transactions: 0, writes: 0)
 
     init(pool: DatabasePool, failed: @escaping @Sendable () -> Void) {
@@ -101,9 +102,14 @@ private final class Writer: @unchecked Sendable {
         condition.unlock()
     }
 
-    func requestCheckpoint() {
+    func requestCheckpoint(then done: @escaping @Sendable () -> Void) {
         condition.lock()
-        checkpointRequested = true
+        if stopped {
+            condition.unlock()
+            done()
+            return
+        }
+        checkpointRequests.append(done)
         condition.signal()
         condition.unlock()
     }
@@ -120,21 +126,23 @@ private final class Writer: @unchecked Sendable {
     func run() {
         while true {
             condition.lock()
-            while queue.isEmpty && !stopped && !checkpointRequested { condition.wait() }
+            while queue.isEmpty && !stopped && checkpointRequests.isEmpty { condition.wait() }
             let batch = queue
             queue.removeAll(keepingCapacity: true)
-            let checkpoint = checkpointRequested
-            checkpointRequested = false
+            let checkpointDone = checkpointRequests
+            checkpointRequests.removeAll()
             let finished = stopped && batch.isEmpty
             condition.unlock()
-            if finished { return }
-            if checkpoint {
+            if !checkpointDone.isEmpty {
                 // Before the batch: nothing else writes meanwhile, so this copies what the checkpointer's last pass
                 // left (the batches committed since), and this batch's commit starts the log over. After the batch it
                 // also copied the batch itself: under the storage push, a whole batch of frames, 11-66 ms, 4-6 times
-                // a second. Best effort: busy (the checkpointer is copying) means at its next request.
-                _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                // a second. The checkpointer makes no pass until told it is done (one checkpoint at a time).
+                if !finished { _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) } }
+                for done in checkpointDone { done() }
             }
+            if finished { return }
+
             if !batch.isEmpty {
                 let results = commit(batch.map(\.work))
                 condition.lock()

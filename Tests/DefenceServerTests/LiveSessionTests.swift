@@ -100,13 +100,25 @@ final class EventLog: Sendable {
     }
 
     @Test func aRefusedConnectionIsToldFromOtherFailures() async throws {
-        // A port nothing listens on: bind one, note it, close it.
         let server = try await TestServer.start()
-        let port = server.port
         let caPath = FileManager.default.temporaryDirectory.appendingPathComponent("defence-ca-\(UUID().uuidString).pem").path
         try FileManager.default.copyItem(atPath: server.caPath, toPath: caPath)
         defer { try? FileManager.default.removeItem(atPath: caPath) }
         await server.stop()
+        // A port nothing listens on, held for the whole test: a socket bound to it that never listens. (A closed
+        // server's port could be taken meanwhile by a test server starting in parallel: it once was.)
+        let held = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(held >= 0)
+        defer { close(held) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(held, $0, length) == 0 && getsockname(held, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         do {
             _ = try await LineConnection.connect(host: "127.0.0.1", port: port, tls: ClientTLS.configuration(caFile: caPath))
             Issue.record("connected to a closed port")

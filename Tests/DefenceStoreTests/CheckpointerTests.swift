@@ -32,8 +32,8 @@ import Testing
         // place of the database's own: SQLite runs one checkpoint at a time, and the two checkpointers' passes made
         // the writer's catch-ups fail as busy (the log then grew to 5.1–7.1 MiB in three of five runs).
         database.checkpointer.stop()
-        let checkpointer = try Checkpointer(path: database.path, interval: 0.05, restartPages: 256) { [committer = database.committer] in
-            committer.catchUpCheckpoint()
+        let checkpointer = try Checkpointer(path: database.path, interval: 0.05, restartPages: 256) { [committer = database.committer] done in
+            committer.catchUpCheckpoint(then: done)
         }
         defer { checkpointer.stop() }
         // Eight writers at once, 320 rows of 4 KiB each (10 MiB in all): the writer hardly ever waits for work, so
@@ -103,7 +103,7 @@ import Testing
                 try Checkpointer.syncDatabaseFile(db)
                 syncs.withLock { $0 += 1 }
             },
-            onLongLog: {}
+            onLongLog: { done in done() }
         )
         defer { checkpointer.stop() }
         func write(_ range: ClosedRange<Int>) async throws {
@@ -154,6 +154,69 @@ import Testing
             return try DatabaseQueue(path: copy).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM scratch") ?? 0 }
         } catch {
             return 0  // not checkpointed yet (no table), or a copy taken mid-checkpoint: look again
+        }
+    }
+
+    /// Once it has asked the writer to catch up, the checkpointer makes no pass until the writer is done (SQLite runs
+    /// one checkpoint at a time: a pass running then made the catch-up fail as busy), or until `catchUpWait` passed.
+    @Test func noPassWhileTheCatchUpItAskedForIsPending() async throws {
+        let database = try makeDatabase()
+        database.checkpointer.stop()
+        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB)") }
+        let syncs = Mutex(0)
+        let asked = Mutex<[@Sendable () -> Void]>([])
+        // A log of 16 pages is long; the catch-up's `done` is kept, not called, until the test calls it.
+        let checkpointer = try Checkpointer(
+            path: database.path, interval: 0.01, restartPages: 16, catchUpWait: 30,
+            syncFile: { db in
+                try Checkpointer.syncDatabaseFile(db)
+                syncs.withLock { $0 += 1 }
+            },
+            onLongLog: { done in asked.withLock { $0.append(done) } }
+        )
+        defer { checkpointer.stop() }
+        let blob = Data(repeating: 7, count: 4096)
+        func write(_ count: Int) async throws {
+            for _ in 0..<count {
+                try await database.committer.write { db in try db.execute(sql: "INSERT INTO scratch (data) VALUES (?)", arguments: [blob]) }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while asked.withLock({ $0.isEmpty }), ContinuousClock.now < deadline { try await write(8) }
+        #expect(asked.withLock { $0.count } == 1)
+        // 0.3 s of writes, thirty intervals: no pass copies (and syncs) anything, no second catch-up is asked for.
+        let syncsWhilePending = syncs.withLock { $0 }
+        let pendingUntil = ContinuousClock.now + .milliseconds(300)
+        while ContinuousClock.now < pendingUntil { try await write(4) }
+        #expect(syncs.withLock { $0 } == syncsWhilePending)
+        #expect(asked.withLock { $0.count } == 1)
+        // Done: the passes resume.
+        asked.withLock { $0[0]() }
+        let resumeBy = ContinuousClock.now + .seconds(10)
+        while syncs.withLock({ $0 }) == syncsWhilePending, ContinuousClock.now < resumeBy { try await write(4) }
+        #expect(syncs.withLock { $0 } > syncsWhilePending)
+    }
+
+    /// A catch-up that never reports back holds the checkpointer for `catchUpWait` at most.
+    @Test func aCatchUpThatNeverReportsHoldsThePassesForCatchUpWaitAtMost() async throws {
+        let database = try makeDatabase()
+        database.checkpointer.stop()
+        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB)") }
+        let asked = Mutex<[ContinuousClock.Instant]>([])
+        let checkpointer = try Checkpointer(path: database.path, interval: 0.01, restartPages: 16, catchUpWait: 0.2) { _ in
+            asked.withLock { $0.append(.now) }
+        }
+        defer { checkpointer.stop() }
+        let blob = Data(repeating: 7, count: 4096)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while asked.withLock({ $0.count }) < 3, ContinuousClock.now < deadline {
+            try await database.committer.write { db in try db.execute(sql: "INSERT INTO scratch (data) VALUES (?)", arguments: [blob]) }
+        }
+        let times = asked.withLock { $0 }
+        #expect(times.count >= 3)
+        // Each request after the first waited out the 0.2 s before the passes (and the next request) resumed.
+        for (earlier, later) in zip(times, times.dropFirst()) {
+            #expect(later - earlier >= .milliseconds(190), "\(later - earlier)")
         }
     }
 }
