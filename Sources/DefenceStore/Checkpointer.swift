@@ -16,9 +16,10 @@ import GRDBSQLite
 /// since the last pass, and its next commit writes the log from its start.
 ///
 /// The checkpointer makes no pass until the writer reports that catch-up done (or `catchUpWait` passed): SQLite runs
-/// one checkpoint at a time, and a catch-up that met a pass failed as busy. Under the storage push the checkpointer
-/// was passing nearly all the time once the log was long (up to nine passes in a row every 50 ms), most catch-ups
-/// failed, and the log's file reached 427 MiB before a restart (README "Performance").
+/// one checkpoint at a time, and a catch-up that met a pass failed as busy (the log then grew until the next request).
+/// Before asking, it passes again on a long log only while that shrinks what the writer will have left: under the
+/// storage push it used to pass up to nine times in a row, the log reached 4,400–63,000 pages between two restarts,
+/// and its file 243–427 MiB (README "Performance").
 ///
 /// A passive checkpoint that leaves frames behind (always, while the writer writes) does not sync the database
 /// file: SQLite syncs it only in the checkpoint that copies the whole log, which is the writer's catch-up. So every
