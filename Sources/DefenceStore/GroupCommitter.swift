@@ -142,7 +142,6 @@ private final class Writer: @unchecked Sendable {
                 for done in checkpointDone { done() }
             }
             if finished { return }
-
             if !batch.isEmpty {
                 let results = commit(batch.map(\.work))
                 condition.lock()

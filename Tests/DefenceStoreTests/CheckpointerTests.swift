@@ -6,6 +6,23 @@ import Testing
 
 /// The write-ahead log is copied back into the database file by the checkpointer, never inside a commit.
 @Suite(.temporaryFolder) struct CheckpointerTests {
+    /// The bytes of one row of `pages`: a 4 KiB page of its own.
+    static let page = Data(repeating: 7, count: 4096)
+
+    /// A database for a test's own checkpointer: the database's checkpointer is stopped (SQLite runs one checkpoint
+    /// at a time, and two checkpointers' passes make the writer's catch-ups fail as busy), and a `pages` table is made.
+    func databaseWithoutItsCheckpointer() async throws -> DefenceDatabase {
+        let database = try makeDatabase()
+        database.checkpointer.stop()
+        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE pages (n INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB)") }
+        return database
+    }
+
+    /// Commits one row of `pages` through the group committer.
+    func writePage(_ database: DefenceDatabase) async throws {
+        try await database.committer.write { db in try db.execute(sql: "INSERT INTO pages (data) VALUES (?)", arguments: [Self.page]) }
+    }
+
     @Test func commitsDoNotCheckpointTheCheckpointerCopiesTheLogIntoTheFile() async throws {
         let database = try makeDatabase()
         // No commit pays for a checkpoint: SQLite's automatic one is off on every connection.
@@ -26,12 +43,9 @@ import Testing
     }
 
     @Test func underContinuousWritesTheLogIsStartedOver() async throws {
-        let database = try makeDatabase()
-        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB)") }
         // A checkpointer that asks for a new log from 256 pages (1 MiB) on, instead of the database's 16 MiB, and in
-        // place of the database's own: SQLite runs one checkpoint at a time, and the two checkpointers' passes made
-        // the writer's catch-ups fail as busy (the log then grew to 5.1–7.1 MiB in three of five runs).
-        database.checkpointer.stop()
+        // place of the database's own (with both, the log grew to 5.1–7.1 MiB in three of five runs).
+        let database = try await databaseWithoutItsCheckpointer()
         let checkpointer = try Checkpointer(path: database.path, interval: 0.05, restartPages: 256) { [committer = database.committer] done in
             committer.catchUpCheckpoint(then: done)
         }
@@ -40,20 +54,19 @@ import Testing
         // SQLite alone would almost never find the log fully copied at the start of a write, and the log would only
         // grow. A fixed volume, not a fixed time: on a busy machine two seconds wrote only 3.4 MiB, too little for
         // the log's high-water mark (the restart threshold plus what came during a pass) to stand clear of it.
-        let blob = Data(repeating: 7, count: 4096)
         let rowsPerWriter = 320
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {
                 group.addTask {
                     for _ in 0..<rowsPerWriter {
-                        try await database.committer.write { db in try db.execute(sql: "INSERT INTO scratch (data) VALUES (?)", arguments: [blob]) }
+                        try await writePage(database)
                         try await Task.sleep(for: .milliseconds(1))
                     }
                 }
             }
             try await group.waitForAll()
         }
-        let written = 8 * rowsPerWriter * blob.count
+        let written = 8 * rowsPerWriter * Self.page.count
         let log = try FileManager.default.attributesOfItem(atPath: database.path + "-wal")[.size] as? Int ?? 0
         // A log never started over holds a frame for every page written: more than `written`, since each row's
         // 4 KiB fill a page of their own (13.3–16.3 MiB of log for the 10 MiB here, with the checkpointer told
@@ -160,9 +173,7 @@ import Testing
     /// Once it has asked the writer to catch up, the checkpointer makes no pass until the writer is done (SQLite runs
     /// one checkpoint at a time: a pass running then made the catch-up fail as busy), or until `catchUpWait` passed.
     @Test func noPassWhileTheCatchUpItAskedForIsPending() async throws {
-        let database = try makeDatabase()
-        database.checkpointer.stop()
-        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB)") }
+        let database = try await databaseWithoutItsCheckpointer()
         let syncs = Mutex(0)
         let asked = Mutex<[@Sendable () -> Void]>([])
         // A log of 16 pages is long; the catch-up's `done` is kept, not called, until the test calls it.
@@ -175,11 +186,8 @@ import Testing
             onLongLog: { done in asked.withLock { $0.append(done) } }
         )
         defer { checkpointer.stop() }
-        let blob = Data(repeating: 7, count: 4096)
         func write(_ count: Int) async throws {
-            for _ in 0..<count {
-                try await database.committer.write { db in try db.execute(sql: "INSERT INTO scratch (data) VALUES (?)", arguments: [blob]) }
-            }
+            for _ in 0..<count { try await writePage(database) }
         }
         let deadline = ContinuousClock.now + .seconds(10)
         while asked.withLock({ $0.isEmpty }), ContinuousClock.now < deadline { try await write(8) }
@@ -199,19 +207,14 @@ import Testing
 
     /// A catch-up that never reports back holds the checkpointer for `catchUpWait` at most.
     @Test func aCatchUpThatNeverReportsHoldsThePassesForCatchUpWaitAtMost() async throws {
-        let database = try makeDatabase()
-        database.checkpointer.stop()
-        try await database.pool.write { db in try db.execute(sql: "CREATE TABLE scratch (n INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB)") }
+        let database = try await databaseWithoutItsCheckpointer()
         let asked = Mutex<[ContinuousClock.Instant]>([])
         let checkpointer = try Checkpointer(path: database.path, interval: 0.01, restartPages: 16, catchUpWait: 0.2) { _ in
             asked.withLock { $0.append(.now) }
         }
         defer { checkpointer.stop() }
-        let blob = Data(repeating: 7, count: 4096)
         let deadline = ContinuousClock.now + .seconds(10)
-        while asked.withLock({ $0.count }) < 3, ContinuousClock.now < deadline {
-            try await database.committer.write { db in try db.execute(sql: "INSERT INTO scratch (data) VALUES (?)", arguments: [blob]) }
-        }
+        while asked.withLock({ $0.count }) < 3, ContinuousClock.now < deadline { try await writePage(database) }
         let times = asked.withLock { $0 }
         #expect(times.count >= 3)
         // Each request after the first waited out the 0.2 s before the passes (and the next request) resumed.
