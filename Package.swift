@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "DefenceConsole", dependencies: ["DefenceProtocol"]),
         // C: an SQLite VFS shim that gathers the small writes of a write-ahead log into large ones (README "Performance").
         .target(name: "CWALBuffer", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // C: glibc's allocator setting for growing in large steps (README "Performance", join storm).
+        .target(name: "CMallocTuning"),
         // SQLite through GRDB.
         .target(
             name: "DefenceStore",
@@ -92,6 +94,7 @@ let package = Package(
         .executableTarget(
             name: "DefenceServerCommand",
             dependencies: [
+                "CMallocTuning",
                 "DefenceServer",
                 "DefenceStore",
                 "DefenceCore",
@@ -112,6 +115,7 @@ let package = Package(
         .executableTarget(
             name: "DefenceBench",
             dependencies: [
+                "CMallocTuning",
                 "DefenceClient",
                 "DefenceProtocol",
                 "DefenceCore",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMallocTuning
 import DefenceServer
 import DefenceStore
 import Foundation
@@ -91,6 +92,8 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "defence-server")
+        // Set when the executable was loaded (CMallocTuning): the heaps grow in large steps in a join storm.
+        logger.debug("allocator heap step", metadata: ["bytes": "\(malloctuning_heap_step())"])
 
         var configuration = ServerConfiguration()
         configuration.host = host

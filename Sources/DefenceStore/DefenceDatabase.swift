@@ -16,6 +16,8 @@ public final class DefenceDatabase: Sendable {
     let checkpointer: Checkpointer
     /// Each room's last hash-chain link as the writer wrote it (forgotten whenever a write fails).
     let chainTips = ChainTips()
+    /// Checks the tokens of concurrent AUTHs in shared read transactions.
+    let tokenLookups: TokenLookups
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
@@ -46,6 +48,7 @@ public final class DefenceDatabase: Sendable {
         // lost). The writer is the connection every acknowledged write commits on: FULL again, once, here.
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.path = path
+        self.tokenLookups = TokenLookups(pool: pool)
         self.committer = GroupCommitter(pool: pool) { [chainTips] in chainTips.forgetAll() }
         try Self.migrator.migrate(pool)
         self.checkpointer = try Checkpointer(path: path) { [committer] done in committer.catchUpCheckpoint(then: done) }

@@ -32,6 +32,25 @@ import Testing
         #expect(!outbox.hasWaiter)
     }
 
+    /// A join's `SNAPSHOT` is queued without waking the writer: it leaves with the join's event and its `OK`.
+    @Test func aLineQueuedWithoutWakingTheWriterLeavesWithTheNextOne() async throws {
+        let outbox = Outbox(limit: 10)
+        let writer = Task { await outbox.next() }
+        try await waitForWriter(outbox)
+        #expect(outbox.yield("SNAPSHOT r1 4", wakingTheWriter: false) == .enqueued)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(outbox.hasWaiter)
+        #expect(outbox.yield("EVENT r1 5 joined", wakingTheWriter: false) == .enqueued)
+        #expect(outbox.yield("OK JOIN r1 5") == .enqueued)
+        #expect(await writer.value == ["SNAPSHOT r1 4", "EVENT r1 5 joined", "OK JOIN r1 5"])
+        // Held lines count against the limit like the others, and a finished queue still hands them over.
+        let small = Outbox(limit: 1)
+        #expect(small.yield("SNAPSHOT r1 4", wakingTheWriter: false) == .enqueued)
+        #expect(small.yield("EVENT r1 5", wakingTheWriter: false) == .dropped)
+        small.finish()
+        #expect(await small.next() == ["SNAPSHOT r1 4"])
+    }
+
     @Test func aFullQueueRefusesTheLine() async {
         let outbox = Outbox(limit: 2)
         #expect(outbox.yield("a") == .enqueued)

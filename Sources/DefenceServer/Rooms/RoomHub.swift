@@ -12,6 +12,10 @@ struct RoomSubscriber: Sendable {
     let actor: RoomActor
     /// Queues a line for the connection; returns `false` when its queue is full.
     let deliver: @Sendable (String) -> Bool
+    /// Queues a line that leaves with the reply of the request being handled (a join's `SNAPSHOT`, a resume's
+    /// replay): it is sent with the events the request commits and its `OK`, in one write. Returns `false` when
+    /// the queue is full.
+    let deliverBeforeReply: @Sendable (String) -> Bool
     /// Called when the queue overflowed: the connection is closed as a slow consumer.
     let overflow: @Sendable () -> Void
 }
@@ -273,7 +277,7 @@ actor RoomHub {
         await acquire(id)
         defer { release(id) }
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
-        _ = subscriber.deliver(RoomWire.snapshot(state, at: clock.now()).serialized)
+        if !subscriber.deliverBeforeReply(RoomWire.snapshot(state, at: clock.now()).serialized) { subscriber.overflow() }
         try await attach(id, subscriber)
         return state
     }
@@ -287,7 +291,7 @@ actor RoomHub {
         let result: ResumeResult
         let window = configuration.resumeWindow
         if lastSeq > state.lastSeq || state.lastSeq - lastSeq > window {
-            _ = subscriber.deliver(RoomWire.snapshot(state, at: clock.now()).serialized)
+            if !subscriber.deliverBeforeReply(RoomWire.snapshot(state, at: clock.now()).serialized) { subscriber.overflow() }
             result = .snapshot
         } else if let replay = try await store.replay(of: id, after: lastSeq) {
             // Each event with the line it was delivered as: replayed exactly as live subscribers saw it, without
@@ -296,7 +300,10 @@ actor RoomHub {
             var count = 0
             for event in replay
             where Self.visible(juryOnly: event.juryOnly, gridOwner: event.gridOwner, to: subscriber, role: role, gridOpen: event.gridOpen) {
-                _ = subscriber.deliver(event.line)
+                guard subscriber.deliverBeforeReply(event.line) else {
+                    subscriber.overflow()
+                    break
+                }
                 count += 1
             }
             result = .replayed(count: count)
@@ -313,7 +320,10 @@ actor RoomHub {
                     folded = try RoomState.fold([event])
                 }
                 if event.seq > lastSeq, let after = folded, Self.visible(event, to: subscriber, in: after) {
-                    _ = subscriber.deliver(RoomWire.event(event, state: after).serialized)
+                    guard subscriber.deliverBeforeReply(RoomWire.event(event, state: after).serialized) else {
+                        subscriber.overflow()
+                        break
+                    }
                     count += 1
                 }
             }

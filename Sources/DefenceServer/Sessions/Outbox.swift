@@ -39,12 +39,17 @@ final class Outbox: Sendable {
     }
 
     /// Queues a line.
+    ///
+    /// - Parameter wakingTheWriter: `false` leaves a waiting writer asleep: the line goes out with the next one
+    ///   that wakes it. For lines that a request's reply is sure to follow (the room hub's `SNAPSHOT` on `JOIN`,
+    ///   what `RESUME` replays): they, the events the request commits and its `OK` then leave in one write.
     @discardableResult
-    func yield(_ line: String) -> YieldResult {
+    func yield(_ line: String, wakingTheWriter: Bool = true) -> YieldResult {
         let (result, waiter) = state.withLock { state -> (YieldResult, CheckedContinuation<Void, Never>?) in
             if state.finished { return (.terminated, nil) }
             guard state.lines.count < limit else { return (.dropped, nil) }
             state.lines.append(line)
+            guard wakingTheWriter else { return (.enqueued, nil) }
             defer { state.waiter = nil }
             return (.enqueued, state.waiter)
         }

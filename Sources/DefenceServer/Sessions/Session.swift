@@ -213,6 +213,10 @@ actor Session {
                     if case .dropped = outbox.yield(line) { return false }
                     return true
                 },
+                deliverBeforeReply: { line in
+                    if case .dropped = outbox.yield(line, wakingTheWriter: false) { return false }
+                    return true
+                },
                 overflow: { [weak self] in
                     Task { await self?.overflowed() }
                 }
