@@ -22,6 +22,11 @@ final class Client: Sendable {
         var connections = 0
         /// When the session last connected (uptime, nanoseconds).
         var connectedAt: UInt64 = 0
+        /// How many times the participant's own `joined` event came: its join, then each resume of its room
+        /// (after a restart every participant is absent, so its `RESUME` records it present again).
+        var rejoins = 0
+        /// When it last came (uptime, nanoseconds).
+        var rejoinedAt: UInt64 = 0
         var messagesSent = 0
         var markFailures = 0
         var stormRetries = 0
@@ -44,6 +49,10 @@ final class Client: Sendable {
 
     /// How many times the session connected.
     var connections: Int { state.withLock { $0.connections } }
+    /// How many times the participant's own `joined` event came (its join, then each resume of its room).
+    var rejoins: Int { state.withLock { $0.rejoins } }
+    /// When that event last came (uptime, nanoseconds).
+    var rejoinedAt: UInt64 { state.withLock { $0.rejoinedAt } }
     /// When the session last connected (uptime, nanoseconds).
     var connectedAt: UInt64 { state.withLock { $0.connectedAt } }
     /// Failed first attempts to connect and authenticate during the join storm.
@@ -97,6 +106,10 @@ final class Client: Sendable {
                 state.connectedAt = now
             case .room(let line) where line.verb == "EVENT":
                 if let seq = Int(line.parameters[1]) { state.received(seq) }
+                if line.parameters.count > 4, line.parameters[3] == "joined", line.parameters[4] == user {
+                    state.rejoins += 1
+                    state.rejoinedAt = now
+                }
             case .room(let line) where line.verb == "SNAPSHOT":
                 if let seq = Int(line.parameters[1]) { state.received(seq) }
             default:
@@ -194,6 +207,8 @@ struct Report {
     /// The steady state's seconds, and those in which a mark (a fan-out) missed its target.
     var timeline: (seconds: Int, slowMarkSeconds: Int, slowFanOutSeconds: Int)?
     var resumeSeconds: Double?
+    /// Seconds from the restart until every client had authenticated again (before its room's `RESUME` was done).
+    var reauthenticatedSeconds: Double?
     /// From the kill to the restarted server listening.
     var serverReadySeconds: Double?
     /// When each client resumed, from the kill (milliseconds).
@@ -234,7 +249,10 @@ struct Report {
             rows.append(("push: mark ack p50 / p99 / p99.9", "\(ms(Self.milliseconds(pushMarks, 50))) / \(ms(Self.milliseconds(pushMarks, 99))) / \(ms(Self.milliseconds(pushMarks, 99.9)))"))
         }
         if let resumeSeconds {
-            rows.append(("resume after SIGKILL + restart", String(format: "%.2f s, %d of %d clients", resumeSeconds, resumed, connections)))
+            rows.append(("resume after SIGKILL + restart", String(format: "%.2f s, %d of %d clients (rooms resumed: own joined event back)", resumeSeconds, resumed, connections)))
+            if let reauthenticatedSeconds {
+                rows.append(("restart: every client authenticated again after", String(format: "%.2f s", reauthenticatedSeconds)))
+            }
             rows.append(("restart: server listening after", String(format: "%.2f s", serverReadySeconds ?? 0)))
             rows.append(("restart: accept-queue overflows / TCP retransmissions", Self.tcpText(restartTCP)))
             rows.append(("restart: clients resumed p50 / p90 / p99", String(format: "%.2f s / %.2f s / %.2f s", clientsResumed(at: 50), clientsResumed(at: 90), clientsResumed(at: 99))))
@@ -336,6 +354,7 @@ struct Report {
             object["resumeSeconds"] = resumeSeconds
             object["restartTCP"] = Self.tcpJSON(restartTCP)
             object["resumed"] = resumed
+            if let reauthenticatedSeconds { object["reauthenticatedSeconds"] = reauthenticatedSeconds }
             object["serverReadySeconds"] = serverReadySeconds ?? NSNull()
             object["resumeSecondsByClient"] = ["p50": clientsResumed(at: 50), "p90": clientsResumed(at: 90), "p99": clientsResumed(at: 99)]
         }

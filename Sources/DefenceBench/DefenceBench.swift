@@ -28,7 +28,8 @@ struct DefenceBench: AsyncParsableCommand {
             durable events committed per second. --store-push measures the storage layer alone (group commit under synchronous=FULL) in this \
             process, without the server or the network. With --restart \
             the server is then killed with SIGKILL and started again, and the bench waits until every client has \
-            reconnected and resumed. Last comes a disconnect storm: every client closes at once, and the bench times \
+            reconnected and resumed its room (its RESUME recorded it present again: its own joined event came back; \
+            when it had only authenticated again is reported too). Last comes a disconnect storm: every client closes at once, and the bench times \
             the server's recording of the participants' departures (until its event counter stops moving). \
             It reports handshakes per second, mark acknowledgement latency (sent → \
             acknowledged after the durable commit), fan-out latency (a juror's message → the other juror), \
@@ -218,7 +219,8 @@ struct DefenceBench: AsyncParsableCommand {
         // Restart storm.
         if restart {
             progress("restart storm: SIGKILL, restart, every client resumes")
-            let before = clients.map(\.connections)
+            let before = clients.map(\.rejoins)
+            let connectionsBefore = clients.map(\.connections)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let restartCounters = TCPCounters.read()
@@ -227,15 +229,22 @@ struct DefenceBench: AsyncParsableCommand {
             process = try launch(binary, folder: folder, port: port)
             _ = try await waitForPort(folder, afterRestart: true)
             report.serverReadySeconds = (ContinuousClock.now - restartStart).timeInterval
+            // A client has resumed when its room has: its RESUME recorded it present again (its own `joined`
+            // event, delivered just before the `OK RESUME`), not merely when it authenticated again.
             let resumeDeadline = ContinuousClock.now + .seconds(120)
-            while zip(clients, before).contains(where: { $0.connections <= $1 }), ContinuousClock.now < resumeDeadline {
+            var reauthenticated: Duration?
+            while zip(clients, before).contains(where: { $0.rejoins <= $1 }), ContinuousClock.now < resumeDeadline {
+                if reauthenticated == nil, !zip(clients, connectionsBefore).contains(where: { $0.connections <= $1 }) {
+                    reauthenticated = ContinuousClock.now - restartStart
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
             report.resumeSeconds = (ContinuousClock.now - restartStart).timeInterval
+            report.reauthenticatedSeconds = (reauthenticated ?? (ContinuousClock.now - restartStart)).timeInterval
             report.restartTCP = restartCounters.flatMap { before in TCPCounters.read()?.since(before) }
-            report.resumed = zip(clients, before).filter { $0.connections > $1 }.count
-            for (client, count) in zip(clients, before) where client.connections > count {
-                _ = report.resumes.record((client.connectedAt - min(killedAt, client.connectedAt)) / 1_000_000)
+            report.resumed = zip(clients, before).filter { $0.rejoins > $1 }.count
+            for (client, count) in zip(clients, before) where client.rejoins > count {
+                _ = report.resumes.record((client.rejoinedAt - min(killedAt, client.rejoinedAt)) / 1_000_000)
             }
         }
 
