@@ -18,8 +18,8 @@ import GRDBSQLite
 /// The checkpointer makes no pass until the writer reports that catch-up done (or `catchUpWait` passed): SQLite runs
 /// one checkpoint at a time, and a catch-up that met a pass failed as busy (the log then grew until the next request).
 /// Before asking, it passes again on a long log only while that shrinks what the writer will have left: under the
-/// storage push it used to pass up to nine times in a row, the log reached 4,400–63,000 pages between two restarts,
-/// and its file 243–427 MiB (README "Performance").
+/// storage push it used to pass again up to eight times in a row, the log reached 4,400–63,000 pages before a
+/// catch-up was asked for, and its file 243–427 MiB (README "Performance").
 ///
 /// A passive checkpoint that leaves frames behind (always, while the writer writes) does not sync the database
 /// file: SQLite syncs it only in the checkpoint that copies the whole log, which is the writer's catch-up. So every
@@ -125,10 +125,9 @@ final class Checkpointer: @unchecked Sendable {
             if finished { return }
             guard var pages = pass(), pages >= restartPages else { continue }
             // A long log: pass again while that shrinks what the writer will have left to copy (whatever was
-            // committed during the last pass). Under a push it does not shrink: the writer adds as much during each
-            // pass as the pass copies, and up to eight passes in a row let the log grow to 20,000-60,000 pages
-            // between two restarts (its file to 250-430 MiB, README "Performance"). So stop as soon as a pass's
-            // growth is small or no smaller than the one before.
+            // committed during the last pass). Under a push it does not shrink, the writer adding as much during
+            // each pass as the pass copies (see the type's documentation): stop as soon as a pass's growth is small
+            // or no smaller than the one before.
             var growth = Int.max
             for _ in 0..<8 {
                 guard let now = pass() else { break }

@@ -18,6 +18,17 @@ struct RoomSubscriber: Sendable {
     let deliverBeforeReply: @Sendable (String) -> Bool
     /// Called when the queue overflowed: the connection is closed as a slow consumer.
     let overflow: @Sendable () -> Void
+
+    /// ``deliverBeforeReply``, closing the connection as a slow consumer when its queue is full.
+    /// - Returns: whether the line was queued.
+    @discardableResult
+    func deliverBeforeReplyOrOverflow(_ line: String) -> Bool {
+        guard deliverBeforeReply(line) else {
+            overflow()
+            return false
+        }
+        return true
+    }
 }
 
 /// What `RESUME` sends before its reply.
@@ -277,7 +288,7 @@ actor RoomHub {
         await acquire(id)
         defer { release(id) }
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
-        if !subscriber.deliverBeforeReply(RoomWire.snapshot(state, at: clock.now()).serialized) { subscriber.overflow() }
+        subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now()).serialized)
         try await attach(id, subscriber)
         return state
     }
@@ -291,7 +302,7 @@ actor RoomHub {
         let result: ResumeResult
         let window = configuration.resumeWindow
         if lastSeq > state.lastSeq || state.lastSeq - lastSeq > window {
-            if !subscriber.deliverBeforeReply(RoomWire.snapshot(state, at: clock.now()).serialized) { subscriber.overflow() }
+            subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now()).serialized)
             result = .snapshot
         } else if let replay = try await store.replay(of: id, after: lastSeq) {
             // Each event with the line it was delivered as: replayed exactly as live subscribers saw it, without
@@ -300,10 +311,7 @@ actor RoomHub {
             var count = 0
             for event in replay
             where Self.visible(juryOnly: event.juryOnly, gridOwner: event.gridOwner, to: subscriber, role: role, gridOpen: event.gridOpen) {
-                guard subscriber.deliverBeforeReply(event.line) else {
-                    subscriber.overflow()
-                    break
-                }
+                guard subscriber.deliverBeforeReplyOrOverflow(event.line) else { break }
                 count += 1
             }
             result = .replayed(count: count)
@@ -320,10 +328,7 @@ actor RoomHub {
                     folded = try RoomState.fold([event])
                 }
                 if event.seq > lastSeq, let after = folded, Self.visible(event, to: subscriber, in: after) {
-                    guard subscriber.deliverBeforeReply(RoomWire.event(event, state: after).serialized) else {
-                        subscriber.overflow()
-                        break
-                    }
+                    guard subscriber.deliverBeforeReplyOrOverflow(RoomWire.event(event, state: after).serialized) else { break }
                     count += 1
                 }
             }
