@@ -161,24 +161,37 @@ public struct RoomStore: Sendable {
 
     /// A room's events after `seq`, in order, as delivered; nil when one of them was stored before delivered
     /// lines were kept (the caller then rebuilds the lines from the events).
-    public func replay(of room: String, after seq: Int) async throws -> [ReplayedEvent]? {
+    ///
+    /// - Parameter juryOnly: whether to include the events only the jury sees. Without them (a candidate's
+    ///   `RESUME`), the events are found through the index of the others (`room_event_public`): a candidate who saw
+    ///   nothing of an hour of jury messages and marks reads the few events it missed, not the whole hour.
+    public func replay(of room: String, after seq: Int, juryOnly: Bool = true) async throws -> [ReplayedEvent]? {
         try await database.pool.read { db in
             var events: [ReplayedEvent] = []
             let rows = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql: "SELECT seq, line, grid_open, jury_only, grid_owner FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"
-                ),
+                db.cachedStatement(sql: juryOnly ? Self.replaySQL : Self.publicReplaySQL),
                 arguments: [room, seq]
             )
+            // Columns by position, in the order of the SELECT.
             while let row = try rows.next() {
-                guard let line: String = row["line"], let open: Bool = row["grid_open"], let juryOnly: Bool = row["jury_only"] else {
+                guard let line: String = row[1], let open: Bool = row[2], let juryOnly: Bool = row[3] else {
                     return nil
                 }
-                events.append(ReplayedEvent(seq: row["seq"], line: line, gridOpen: open, juryOnly: juryOnly, gridOwner: row["grid_owner"]))
+                events.append(ReplayedEvent(seq: row[0], line: line, gridOpen: open, juryOnly: juryOnly, gridOwner: row[4]))
             }
             return events
         }
     }
+
+    /// A room's events after a sequence number, as `RESUME` replays them.
+    static let replaySQL = "SELECT seq, line, grid_open, jury_only, grid_owner FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"
+    /// The same without the events only the jury sees, found through their index. `jury_only IS NOT 1` (not
+    /// `= 0`) keeps the events stored before the column was filled (NULL), whose missing line sends the caller to
+    /// the fold.
+    static let publicReplaySQL = """
+        SELECT seq, line, grid_open, jury_only, grid_owner FROM room_event INDEXED BY room_event_public
+        WHERE room_id = ? AND seq > ? AND jury_only IS NOT 1 ORDER BY seq
+        """
 
     /// The fingerprint of a room's event log: the last link of its hash chain.
     public func fingerprint(of room: String) async throws -> String? {

@@ -222,6 +222,33 @@ import Testing
             for client in [admin, camille, late, close] { await client.close() }
         }
     }
+
+    @Test func aJurorsResumeReplaysTheJurysMessagesAndACandidatesOnlyItsOwnEvents() async throws {
+        try await withServer { server in
+            let tokens = try await server.makeUsers(["camille", "paul"], role: .juror)
+            let leaToken = try await server.makeUser("lea", role: .candidate)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 team start=2026-12-01T09:00:00Z candidates=lea jurors=camille,paul president=paul block=A2")
+            let camille = try await RoomClient.connect(server, name: "camille", token: tokens[0])
+            let joined = try await camille.ok("JOIN r1")
+            // `OK JOIN r1 <n>`: n is Camille's own arrival.
+            let from = try #require(Int(joined.parameters[2]))
+            for index in 1...3 { try await camille.ok("SAY r1 jury :entre nous \(index)") }
+            try await camille.ok("SAY r1 room :pour tous")
+            try await camille.ok("SAY r1 jury :entre nous 4")
+            // Paul (a juror) missed all five messages; Léa (a candidate) may see one of them.
+            let paul = try await RoomClient.connect(server, name: "paul", token: tokens[1])
+            #expect(try await paul.ok("RESUME r1 \(from)").parameters.last == "replayed=5", "five messages (his own arrival follows, live)")
+            #expect(paul.events.filter { $0.eventType == "message" }.map { $0.parameters.last } == [
+                "entre nous 1", "entre nous 2", "entre nous 3", "pour tous", "entre nous 4",
+            ])
+            let lea = try await RoomClient.connect(server, name: "lea", token: leaToken)
+            #expect(try await lea.ok("RESUME r1 \(from)").parameters.last == "replayed=2", "the room's message and Paul's arrival")
+            #expect(lea.events.compactMap { $0.eventType } == ["message", "joined", "joined"])
+            #expect(lea.events.filter { $0.eventType == "message" }.map { $0.parameters.last } == ["pour tous"])
+            for client in [admin, camille, paul, lea] { await client.close() }
+        }
+    }
 }
 
 @Suite struct SlowConsumerTests {

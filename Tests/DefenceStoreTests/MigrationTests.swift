@@ -38,7 +38,7 @@ import Testing
             }
         }
         let database = try DefenceDatabase(path: path)
-        #expect(try database.appliedMigrations().last == "v6-room-without-last-seq")
+        #expect(try database.appliedMigrations().last == "v7-public-events-index")
         let columns = try await database.pool.read { db in try db.columns(in: "room").map(\.name) }
         #expect(!columns.contains("last_seq"))
         // The room folds as before, and takes new events.

@@ -301,13 +301,16 @@ actor RoomHub {
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
         let result: ResumeResult
         let window = configuration.resumeWindow
+        let role = state.role(of: subscriber.actor)
         if lastSeq > state.lastSeq || state.lastSeq - lastSeq > window {
             subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now()).serialized)
             result = .snapshot
-        } else if let replay = try await store.replay(of: id, after: lastSeq) {
+        } else if let replay = try await store.replay(
+            of: id, after: lastSeq, juryOnly: Self.visible(juryOnly: true, gridOwner: nil, to: subscriber, role: role, gridOpen: true)
+        ) {
             // Each event with the line it was delivered as: replayed exactly as live subscribers saw it, without
-            // reading the events themselves (a candidate far behind skips the jury's events cheaply).
-            let role = state.role(of: subscriber.actor)
+            // reading the events themselves. A candidate, usually far behind (it sees none of the jury's messages and
+            // marks), reads only the events it may see.
             var count = 0
             for event in replay
             where Self.visible(juryOnly: event.juryOnly, gridOwner: event.gridOwner, to: subscriber, role: role, gridOpen: event.gridOpen) {
