@@ -174,10 +174,10 @@ public struct RoomStore: Sendable {
             )
             // Columns by position, in the order of the SELECT.
             while let row = try rows.next() {
-                guard let line: String = row[1], let open: Bool = row[2], let juryOnly: Bool = row[3] else {
+                guard let line: String = row[1], let open: Bool = row[2], let forTheJury: Bool = row[3] else {
                     return nil
                 }
-                events.append(ReplayedEvent(seq: row[0], line: line, gridOpen: open, juryOnly: juryOnly, gridOwner: row[4]))
+                events.append(ReplayedEvent(seq: row[0], line: line, gridOpen: open, juryOnly: forTheJury, gridOwner: row[4]))
             }
             return events
         }
