@@ -193,10 +193,20 @@ public struct RoomStore: Sendable {
         WHERE room_id = ? AND seq > ? AND jury_only IS NOT 1 ORDER BY seq
         """
 
-    /// The fingerprint of a room's event log: the last link of its hash chain.
-    public func fingerprint(of room: String) async throws -> String? {
+    /// A room's events up to and including `seq`, and the fingerprint of the log at that event (its link of the
+    /// hash chain; nil when there is no such event), read together in one transaction.
+    ///
+    /// For a document of the room as it stood at `seq` (the PV): events committed meanwhile are left out of both,
+    /// so the fingerprint printed is always the link of the last event listed.
+    public func record(of room: String, through seq: Int) async throws -> (events: [RoomEvent], fingerprint: String?) {
         try await database.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT hash FROM room_event WHERE room_id = ? ORDER BY seq DESC LIMIT 1", arguments: [room])
+            let events = try Row.fetchAll(
+                db,
+                sql: "SELECT payload FROM room_event WHERE room_id = ? AND seq <= ? ORDER BY seq",
+                arguments: [room, seq]
+            ).map(Self.event(from:))
+            let link = try String.fetchOne(db, sql: "SELECT hash FROM room_event WHERE room_id = ? AND seq = ?", arguments: [room, seq])
+            return (events, link)
         }
     }
 

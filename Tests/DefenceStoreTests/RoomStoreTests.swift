@@ -212,8 +212,30 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         let store = try await setUp()
         let report = try await store.verifyChains()
         #expect(report.rooms == 2 && report.events == 10 && report.breaks.isEmpty)
-        #expect(try await store.fingerprint(of: "r1")?.count == 64)
-        #expect(try await store.fingerprint(of: "r1") != store.fingerprint(of: "r2"))
+        let r1 = try await store.record(of: "r1", through: 5)
+        #expect(r1.events.map(\.seq) == [1, 2, 3, 4, 5])
+        #expect(r1.fingerprint?.count == 64)
+        #expect(try await r1.fingerprint != store.record(of: "r2", through: 5).fingerprint)
+    }
+
+    /// A PV is built from the room's state at some event; the events and the fingerprint it prints must be those of
+    /// that event, not of events committed since (they were two reads of the latest log before).
+    @Test func aRecordThroughAnEventStopsThereWithThatEventsLink() async throws {
+        let store = try await setUp()
+        let links = try await store.database.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT hash FROM room_event WHERE room_id = 'r1' ORDER BY seq")
+        }
+        #expect(links.count == 5)
+        let record = try await store.record(of: "r1", through: 3)
+        #expect(record.events.map(\.seq) == [1, 2, 3])
+        #expect(record.events.allSatisfy { $0.room == "r1" })
+        #expect(record.fingerprint == links[2])
+        #expect(record.fingerprint != links.last)
+        #expect(try await store.record(of: "r1", through: 5).fingerprint == links.last)
+        let beyond = try await store.record(of: "r1", through: 9)
+        #expect(beyond.events.count == 5 && beyond.fingerprint == nil)
+        let ghost = try await store.record(of: "ghost", through: 1)
+        #expect(ghost.events.isEmpty && ghost.fingerprint == nil)
     }
 
     @Test func anAlteredEventIsReported() async throws {

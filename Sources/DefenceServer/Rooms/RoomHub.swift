@@ -169,9 +169,12 @@ actor RoomHub {
         try await referentials.referential(state.plan.referentialHash).referential
     }
 
-    /// A room's stored events and the fingerprint of its log.
-    func record(of id: String) async throws -> (events: [RoomEvent], fingerprint: String) {
-        (try await store.events(of: id, after: 0), try await store.fingerprint(of: id) ?? "")
+    /// A room's stored events as of `state` and the fingerprint of its log at the state's last event, read
+    /// together: events committed after the state was taken are in neither (a PV lists the events it counts and
+    /// prints the link of the last one).
+    func record(of state: RoomState) async throws -> (events: [RoomEvent], fingerprint: String) {
+        let (events, fingerprint) = try await store.record(of: state.plan.id, through: state.lastSeq)
+        return (events, fingerprint ?? "")
     }
 
     /// Recomputes the event hash chains.

@@ -488,7 +488,7 @@ struct CommandRouter: Sendable {
         case .pv(let room, let format):
             let state = try await rooms.room(room, visibleTo: actor)
             let referential = try await rooms.referential(of: state)
-            let (events, fingerprint) = try await rooms.record(of: room)
+            let (events, fingerprint) = try await rooms.record(of: state)
             var names: [String: String] = [:]
             for person in state.plan.participants + state.reopenings.map(\.by) where names[person] == nil {
                 names[person] = try await accounts.user(person)?.displayName
