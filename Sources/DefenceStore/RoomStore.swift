@@ -60,7 +60,8 @@ public struct RoomStore: Sendable {
     /// Every room's current state, in room id order: its last snapshot (if any) with the events after it applied,
     /// or the fold of its whole history.
     ///
-    /// This is the server's start, and decoding the stored JSON is most of it (README "Performance"). Rooms are
+    /// This is the server's start, and decoding the stored JSON is most of it (README "Performance"; the events go
+    /// through ``RoomEventJSON/decode(_:)``, the snapshots through `JSONDecoder`). Rooms are
     /// decoded on `lanes` reader connections at once, `chunk` rooms per read: a lane that is done takes the next
     /// chunk, so memory holds at most `lanes` rooms' events at a time. Each chunk is read in its own transaction;
     /// rooms do not depend on each other, and nothing writes while the server starts.
@@ -266,7 +267,7 @@ public struct RoomStore: Sendable {
                 }
                 if seq != expectedSeq {
                     fail("expected event \(expectedSeq): an event is missing")
-                } else if let event = try? Self.decoder.decode(RoomEvent.self, from: Data(payload.utf8)), event.room != roomID || event.seq != seq {
+                } else if let event = try? RoomEventJSON.decode(payload), event.room != roomID || event.seq != seq {
                     fail("the stored event says room \(event.room), event \(event.seq)")
                 } else if EventChain.link(previous: previous, payload: payload) != hash {
                     fail("the hash does not match: the event or an earlier one was altered")
@@ -419,6 +420,6 @@ public struct RoomStore: Sendable {
 
     private static func event(from row: Row) throws -> RoomEvent {
         let payload: String = row["payload"]
-        return try decoder.decode(RoomEvent.self, from: Data(payload.utf8))
+        return try RoomEventJSON.decode(payload)
     }
 }

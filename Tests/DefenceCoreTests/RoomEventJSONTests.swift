@@ -1,4 +1,4 @@
-import DefenceCore
+@testable import DefenceCore
 import Foundation
 import Testing
 
@@ -42,14 +42,117 @@ import Testing
         ]
     }
 
-    /// Checks one event: it decodes into an equal event, and it is the same JSON document as `JSONEncoder`'s.
+    /// Checks one event: it decodes into an equal event, and it is the same JSON document as `JSONEncoder`'s; the
+    /// decoder written by hand reads both texts (ours and Foundation's, whose keys come in another order and whose
+    /// `/` is escaped) into the same event, without `JSONDecoder` unless the event carries a plan.
     static func check(_ event: RoomEvent, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let text = try RoomEventJSON.encode(event)
         let decoded = try JSONDecoder().decode(RoomEvent.self, from: Data(text.utf8))
         #expect(decoded == event, "\(text)", sourceLocation: sourceLocation)
+        let foundationText = String(decoding: try JSONEncoder().encode(event), as: UTF8.self)
         let ours = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary
-        let foundations = try JSONSerialization.jsonObject(with: JSONEncoder().encode(event)) as? NSDictionary
+        let foundations = try JSONSerialization.jsonObject(with: Data(foundationText.utf8)) as? NSDictionary
         #expect(ours != nil && ours == foundations, "\(text)", sourceLocation: sourceLocation)
+        for document in [text, foundationText] {
+            #expect(try RoomEventJSON.decode(document) == event, "\(document)", sourceLocation: sourceLocation)
+            switch event.kind {
+            case .scheduled, .updated:
+                #expect(RoomEventJSON.event(in: document) == nil, "a plan is JSONDecoder's", sourceLocation: sourceLocation)
+            default:
+                #expect(RoomEventJSON.event(in: document) == event, "read directly: \(document)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    /// What `JSONDecoder` makes of a text: the event, or that it threw.
+    static func foundationOutcome(_ text: String) -> RoomEvent?? {
+        do { return .some(try JSONDecoder().decode(RoomEvent.self, from: Data(text.utf8))) } catch { return .none }
+    }
+
+    /// Documents that are not what the server writes: `decode` reads each as `JSONDecoder` does (the same event,
+    /// or an error), whether it reads it itself or leaves it to Foundation.
+    @Test func anyOtherDocumentIsReadAsJSONDecoderReadsIt() throws {
+        let head = #""room":"r1","seq":7,"at":123.5"#
+        let documents: [(String, readDirectly: Bool)] = [
+            // Read directly: other spacing, other order, extra keys, null for an absent optional, escapes.
+            ("{\(head),\"kind\":{\"joined\":{\"user\":\"c1\"}}}", true),
+            (" \n{ \"kind\" : { \"joined\" : { \"user\" : \"c1\" } } , \"at\" : 123.5 ,\"seq\":7,\"room\":\"r1\"}\t ", true),
+            ("{\(head),\"extra\":[1,{\"a\":null},true],\"kind\":{\"joined\":{\"user\":\"c1\",\"more\":false}}}", true),
+            ("{\(head),\"kind\":{\"cancelled\":{\"by\":\"a\",\"reason\":null}}}", true),
+            ("{\(head),\"kind\":{\"opened\":{\"ignored\":1}}}", true),
+            (#"{"room":"r\u00e9\/\ud83c\uddeb\"\\\b\f\n\r\t","seq":-0,"at":-1.5E+3,"kind":{"overtime":{}}}"#, true),
+            ("{\(head),\"kind\":{\"marked\":{\"juror\":\"j1\",\"candidate\":\"c1\",\"criterion\":\"x\",\"mark\":null}}}", true),
+            // Left to Foundation, which reads them or throws.
+            ("{\(head),\"kind\":{\"joined\":{\"user\":5}}}", false),
+            (#"{"room":"r1","seq":"7","at":1,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7.0,"at":1,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7e0,"at":1,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":1e400,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":99999999999999999999,"at":1,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":1,"kind":{"opened":{},"locked":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":1,"kind":{"opened":[]}}"#, false),
+            (#"{"room":"r1","seq":7,"at":1,"kind":{"exploded":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":1,"kind":{}}"#, false),
+            (#"{"room":"r1","seq":7,"kind":{"opened":{}}}"#, false),
+            ("{\(head),\"kind\":{\"marked\":{\"juror\":\"j1\",\"candidate\":\"c1\",\"criterion\":\"x\",\"mark\":\"excellent\"}}}", false),
+            ("{\(head),\"kind\":{\"decided\":{\"by\":\"j1\",\"candidate\":\"c1\",\"competence\":\"x\"}}}", false),
+            ("{\(head),\"kind\":{\"message\":{\"from\":\"j1\",\"audience\":\"everyone\",\"text\":\"x\"}}}", false),
+            ("{\(head),\"kind\":{\"signal\":{\"from\":\"c1\",\"kind\":\"wave\"}}}", false),
+            ("{\(head),\"room\":\"r2\",\"kind\":{\"opened\":{}}}", false),
+            ("{\(head),\"kind\":{\"joined\":{\"user\":\"\\ud800\"}}}", false),
+            ("{\(head),\"kind\":{\"joined\":{\"user\":\"\\udc00x\"}}}", false),
+            ("{\(head),\"kind\":{\"joined\":{\"user\":\"\\x\"}}}", false),
+            ("{\(head),\"kind\":{\"joined\":{\"user\":\"a\u{1}b\"}}}", false),
+            ("{\(head),\"kind\":{\"opened\":{}}} x", false),
+            ("{\(head),\"kind\":{\"opened\":{}},}", false),
+            ("{\(head),\"kind\":{\"opened\":{}}", false),
+            ("[{\(head),\"kind\":{\"opened\":{}}}]", false),
+            (#"{"room":"r1","seq":07,"at":1,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":.5,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":1.,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":-,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":tru,"kind":{"opened":{}}}"#, false),
+            ("", false),
+        ] + (0..<0x20).map { control in
+            // A control character raw inside a string (JSON wants it escaped).
+            ("{\(head),\"kind\":{\"joined\":{\"user\":\"a\(Character(Unicode.Scalar(UInt8(control))))b\"}}}", false)
+        }
+        for (document, readDirectly) in documents {
+            let expected = Self.foundationOutcome(document)
+            let direct = RoomEventJSON.event(in: document)
+            #expect((direct != nil) == readDirectly, "\(document)")
+            if let direct { #expect(expected == .some(direct), "\(document)") }
+            switch expected {
+            case .some(let event): #expect(try RoomEventJSON.decode(document) == event, "\(document)")
+            case .none: #expect(throws: (any Error).self, "\(document)") { try RoomEventJSON.decode(document) }
+            }
+        }
+    }
+
+    /// Random free text and random times, read back by both decoders into the same event.
+    @Test func randomEventsReadBackTheSameByBothDecoders() throws {
+        var generator = SystemRandomNumberGenerator()
+        let pool = Array("aé\"\\/ \u{0}\u{1f}\u{7f}\u{2028}🇫🇷e\u{301}\t\n{}[]:,0-+.eE".unicodeScalars)
+        for _ in 0..<2_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...24, using: &generator) {
+                if Bool.random(using: &generator) {
+                    text.unicodeScalars.append(pool.randomElement(using: &generator)!)
+                } else if let scalar = Unicode.Scalar(UInt32.random(in: 0...0x10_ffff, using: &generator)) {
+                    text.unicodeScalars.append(scalar)
+                }
+            }
+            let at = Date(timeIntervalSinceReferenceDate: Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator)))
+            let kinds: [RoomEventKind] = [
+                .message(from: text, audience: .jury, text: text),
+                .marked(juror: "j1", candidate: text, criterion: "A1C1.1", mark: Mark.allCases.randomElement(using: &generator), comment: Bool.random() ? text : nil),
+                .timerPaused(by: text, remaining: Double.random(in: -1e9...1e9, using: &generator), reason: text),
+            ]
+            for kind in kinds {
+                let event = RoomEvent(room: text, seq: Int.random(in: Int.min...Int.max, using: &generator), at: at.timeIntervalSinceReferenceDate.isFinite ? at : Self.t0, kind: kind)
+                try Self.check(event)
+            }
+        }
     }
 
     @Test func everyKindReadsBackAsTheSameEventAndIsFoundationsDocument() throws {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The stored JSON of a room event, written directly as text.
+/// The stored JSON of a room event, written directly as text and read directly (``decode(_:)``).
 ///
 /// It is the same JSON document as `JSONEncoder().encode(event)` with the synthesized `Codable` conformance (the same
 /// keys and values; only the order of an object's keys and the escaping of `/` may differ), and it decodes with
@@ -124,6 +124,176 @@ public enum RoomEventJSON {
             text.field("reason", reason)
         }
         return text.closed()
+    }
+}
+
+extension RoomEventJSON {
+    /// The event a stored JSON text holds, read directly; the documents it does not read itself go to
+    /// `JSONDecoder`, which reads them or throws its error.
+    ///
+    /// The server's start reads the events after each room's last snapshot (up to 99 a room), and
+    /// `JSONDecoder` was a third of its CPU: it resolves generic containers and metadata for every field. This
+    /// reads the same documents (``encode(_:)``'s, and `JSONEncoder`'s with their keys in any order) into equal
+    /// events; the plan-carrying events (`scheduled`, `updated`), any document not of the events' shape and any
+    /// value of the wrong type are left to `JSONDecoder`, so what is refused is refused with Foundation's error.
+    public static func decode(_ text: String) throws -> RoomEvent {
+        if let event = event(in: text) { return event }
+        return try decoder.decode(RoomEvent.self, from: Data(text.utf8))
+    }
+
+    private static let decoder = JSONDecoder()
+
+    /// The event, or nil when `text` is not a document this reads (``decode(_:)`` then asks `JSONDecoder`).
+    static func event(in text: String) -> RoomEvent? {
+        guard case .object(let root)? = JSONTree.parse(text),
+            let room = Fields(root).string("room"), let seq = Fields(root).int("seq"), let at = Fields(root).date("at"),
+            case .object(let kinds)? = root["kind"], kinds.count == 1, let (name, payload) = kinds.first,
+            case .object(let members) = payload
+        else { return nil }
+        let f = Fields(members)
+        let kind: RoomEventKind
+        switch name {
+        case "cancelled":
+            guard let by = f.string("by"), let reason = f.optionalString("reason") else { return nil }
+            kind = .cancelled(by: by, reason: reason)
+        case "opened":
+            kind = .opened
+        case "joined":
+            guard let user = f.string("user") else { return nil }
+            kind = .joined(user: user)
+        case "left":
+            guard let user = f.string("user") else { return nil }
+            kind = .left(user: user)
+        case "connectionLost":
+            guard let user = f.string("user") else { return nil }
+            kind = .connectionLost(user: user)
+        case "timerStarted":
+            guard let by = f.string("by"), let endsAt = f.date("endsAt") else { return nil }
+            kind = .timerStarted(by: by, endsAt: endsAt)
+        case "timerPaused":
+            guard let by = f.string("by"), let remaining = f.double("remaining"), let reason = f.optionalString("reason") else { return nil }
+            kind = .timerPaused(by: by, remaining: remaining, reason: reason)
+        case "timerResumed":
+            guard let by = f.string("by"), let endsAt = f.date("endsAt") else { return nil }
+            kind = .timerResumed(by: by, endsAt: endsAt)
+        case "timeAdjusted":
+            guard let by = f.string("by"), let seconds = f.int("seconds"), let reason = f.optionalString("reason") else { return nil }
+            kind = .timeAdjusted(by: by, seconds: seconds, reason: reason)
+        case "phaseChanged":
+            guard let index = f.int("index") else { return nil }
+            kind = .phaseChanged(index: index)
+        case "warning":
+            guard let secondsLeft = f.int("secondsLeft") else { return nil }
+            kind = .warning(secondsLeft: secondsLeft)
+        case "overtime":
+            kind = .overtime
+        case "message":
+            guard let from = f.string("from"), let audience = f.string("audience").flatMap(Audience.init(rawValue:)),
+                let body = f.string("text")
+            else { return nil }
+            kind = .message(from: from, audience: audience, text: body)
+        case "signal":
+            guard let from = f.string("from"), let signal = f.string("kind").flatMap(SignalKind.init(rawValue:)) else { return nil }
+            kind = .signal(from: from, kind: signal)
+        case "outageStarted":
+            guard let id = f.int("id"), let user = f.string("user") else { return nil }
+            kind = .outageStarted(id: id, user: user)
+        case "outageEnded":
+            guard let id = f.int("id"), let user = f.string("user") else { return nil }
+            kind = .outageEnded(id: id, user: user)
+        case "downtime":
+            guard let id = f.int("id"), let from = f.date("from") else { return nil }
+            kind = .downtime(id: id, from: from)
+        case "outageCompensated":
+            guard let id = f.int("id"), let by = f.string("by"), let seconds = f.int("seconds") else { return nil }
+            kind = .outageCompensated(id: id, by: by, seconds: seconds)
+        case "deliberationStarted":
+            guard let by = f.string("by") else { return nil }
+            kind = .deliberationStarted(by: by)
+        case "marked":
+            guard let juror = f.string("juror"), let candidate = f.string("candidate"), let criterion = f.string("criterion"),
+                let mark = f.optionalString("mark"), let comment = f.optionalString("comment")
+            else { return nil }
+            var value: Mark?
+            if let mark {
+                guard let known = Mark(rawValue: mark) else { return nil }
+                value = known
+            }
+            kind = .marked(juror: juror, candidate: candidate, criterion: criterion, mark: value, comment: comment)
+        case "proposed":
+            guard let juror = f.string("juror"), let candidate = f.string("candidate"), let competence = f.string("competence"),
+                let decision = f.optionalString("decision"), let comment = f.optionalString("comment")
+            else { return nil }
+            var value: Decision?
+            if let decision {
+                guard let known = Decision(rawValue: decision) else { return nil }
+                value = known
+            }
+            kind = .proposed(juror: juror, candidate: candidate, competence: competence, decision: value, comment: comment)
+        case "gridSubmitted":
+            guard let juror = f.string("juror") else { return nil }
+            kind = .gridSubmitted(juror: juror)
+        case "decided":
+            guard let by = f.string("by"), let candidate = f.string("candidate"), let competence = f.string("competence"),
+                let decision = f.string("decision").flatMap(Decision.init(rawValue:)), let comment = f.optionalString("comment")
+            else { return nil }
+            kind = .decided(by: by, candidate: candidate, competence: competence, decision: decision, comment: comment)
+        case "signed":
+            guard let juror = f.string("juror"), let gridHash = f.string("gridHash") else { return nil }
+            kind = .signed(juror: juror, gridHash: gridHash)
+        case "signatureWithdrawn":
+            guard let juror = f.string("juror") else { return nil }
+            kind = .signatureWithdrawn(juror: juror)
+        case "locked":
+            kind = .locked
+        case "reopened":
+            guard let by = f.string("by"), let reason = f.string("reason") else { return nil }
+            kind = .reopened(by: by, reason: reason)
+        default:
+            // `scheduled`, `updated` (a plan: JSONDecoder's), or no such case (JSONDecoder's error).
+            return nil
+        }
+        return RoomEvent(room: room, seq: seq, at: at, kind: kind)
+    }
+
+    /// An object's members, read as the synthesized `Decodable` reads them; nil for a value of another type.
+    private struct Fields {
+        let members: JSONMembers
+
+        init(_ members: JSONMembers) {
+            self.members = members
+        }
+
+        func string(_ key: String) -> String? {
+            guard case .string(let value)? = members[key] else { return nil }
+            return value
+        }
+
+        /// `decodeIfPresent`: absent or `null` is `.some(nil)`; a value of another type is nil.
+        func optionalString(_ key: String) -> String?? {
+            switch members[key] {
+            case nil, .null?: return .some(nil)
+            case .string(let value)?: return .some(value)
+            default: return nil
+            }
+        }
+
+        /// An integer literal that fits an `Int` (a fraction or an exponent is left to `JSONDecoder`).
+        func int(_ key: String) -> Int? {
+            guard case .number(let text)? = members[key] else { return nil }
+            return Int(text)
+        }
+
+        /// A finite `Double` (an overflowing literal is left to `JSONDecoder`).
+        func double(_ key: String) -> Double? {
+            guard case .number(let text)? = members[key], let value = Double(text), value.isFinite else { return nil }
+            return value
+        }
+
+        /// A `Date` as `JSONEncoder` writes it by default: its seconds since 2001-01-01.
+        func date(_ key: String) -> Date? {
+            double(key).map(Date.init(timeIntervalSinceReferenceDate:))
+        }
     }
 }
 

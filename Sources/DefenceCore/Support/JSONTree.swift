@@ -1,0 +1,258 @@
+/// A JSON document read into a small tree, for the decoders written by hand (``RoomEventJSON``).
+///
+/// Strict about the grammar (RFC 8259): anything it does not accept, including a duplicated key, gives nil, and
+/// the caller then leaves the document to `JSONDecoder`, which decodes it or throws its own error. Numbers keep
+/// their text; the caller converts them to the type it expects.
+enum JSONTree {
+    /// An object's members in their order (an event's objects have at most six: looked up by a scan, without
+    /// hashing).
+    case object(JSONMembers)
+    case array([JSONTree])
+    case string(String)
+    /// A number's literal text, as written (checked against JSON's number grammar).
+    case number(String)
+    case bool(Bool)
+    case null
+
+    /// The document `text` holds, or nil when it is not one JSON value (with white space around it) or has an
+    /// object with a key twice.
+    static func parse(_ text: String) -> JSONTree? {
+        var text = text
+        return text.withUTF8 { bytes -> JSONTree? in
+            var reader = Reader(bytes: bytes)
+            guard let value = reader.value(depth: 0) else { return nil }
+            reader.skipSpace()
+            return reader.index == bytes.count ? value : nil
+        }
+    }
+
+    /// Reads values from UTF-8 bytes; every method returns nil at the first byte that does not fit.
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        /// Deeper documents are left to `JSONDecoder` (the events are three levels deep).
+        static let maximumDepth = 64
+
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+        }
+
+        mutating func skipSpace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): index += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func value(depth: Int) -> JSONTree? {
+            guard depth < Self.maximumDepth else { return nil }
+            skipSpace()
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: "{"): return object(depth: depth)
+            case UInt8(ascii: "["): return array(depth: depth)
+            case UInt8(ascii: "\""): return string().map(JSONTree.string)
+            case UInt8(ascii: "t"): return literal("true", .bool(true))
+            case UInt8(ascii: "f"): return literal("false", .bool(false))
+            case UInt8(ascii: "n"): return literal("null", .null)
+            default: return number()
+            }
+        }
+
+        private mutating func literal(_ word: StaticString, _ value: JSONTree) -> JSONTree? {
+            let count = word.utf8CodeUnitCount
+            guard bytes.count - index >= count else { return nil }
+            for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { return nil }
+            index += count
+            return value
+        }
+
+        private mutating func object(depth: Int) -> JSONTree? {
+            index += 1
+            var members = JSONMembers()
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(members)
+            }
+            while true {
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
+                skipSpace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+                index += 1
+                guard let member = value(depth: depth + 1), members.append(key, member) else { return nil }
+                skipSpace()
+                guard index < bytes.count else { return nil }
+                switch bytes[index] {
+                case UInt8(ascii: ","): index += 1
+                case UInt8(ascii: "}"):
+                    index += 1
+                    return .object(members)
+                default: return nil
+                }
+            }
+        }
+
+        private mutating func array(depth: Int) -> JSONTree? {
+            index += 1
+            var elements: [JSONTree] = []
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .array(elements)
+            }
+            while true {
+                guard let element = value(depth: depth + 1) else { return nil }
+                elements.append(element)
+                skipSpace()
+                guard index < bytes.count else { return nil }
+                switch bytes[index] {
+                case UInt8(ascii: ","): index += 1
+                case UInt8(ascii: "]"):
+                    index += 1
+                    return .array(elements)
+                default: return nil
+                }
+            }
+        }
+
+        /// A string from its opening quote: its escapes resolved; nil for a raw control character, an unknown
+        /// escape or a lone surrogate.
+        private mutating func string() -> String? {
+            index += 1
+            let start = index
+            // The usual case, no escape: the bytes as they are (the text is valid UTF-8, a Swift string's).
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    defer { index += 1 }
+                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                if byte < 0x20 { return nil }
+                index += 1
+            }
+            var scalars = Array(bytes[start..<index])
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return String(decoding: scalars, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard index < bytes.count else { return nil }
+                    let escape = bytes[index]
+                    index += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escape)
+                    case UInt8(ascii: "b"): scalars.append(0x08)
+                    case UInt8(ascii: "f"): scalars.append(0x0c)
+                    case UInt8(ascii: "n"): scalars.append(0x0a)
+                    case UInt8(ascii: "r"): scalars.append(0x0d)
+                    case UInt8(ascii: "t"): scalars.append(0x09)
+                    case UInt8(ascii: "u"):
+                        guard let scalar = escapedScalar() else { return nil }
+                        scalars.append(contentsOf: String(Character(scalar)).utf8)
+                    default: return nil
+                    }
+                case 0..<0x20:
+                    return nil
+                default:
+                    scalars.append(byte)
+                }
+            }
+            return nil
+        }
+
+        /// The scalar of a `\u` escape (after the `u`), with the low half of a surrogate pair when it is one.
+        private mutating func escapedScalar() -> Unicode.Scalar? {
+            guard let unit = hexUnit() else { return nil }
+            switch unit {
+            case 0xd800...0xdbff:
+                guard bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                index += 2
+                guard let low = hexUnit(), (0xdc00...0xdfff).contains(low) else { return nil }
+                return Unicode.Scalar(0x10000 + ((UInt32(unit) - 0xd800) << 10) + (UInt32(low) - 0xdc00))
+            case 0xdc00...0xdfff:
+                return nil
+            default:
+                return Unicode.Scalar(UInt32(unit))
+            }
+        }
+
+        private mutating func hexUnit() -> UInt16? {
+            guard bytes.count - index >= 4 else { return nil }
+            var unit: UInt16 = 0
+            for _ in 0..<4 {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                unit = unit << 4 | UInt16(digit)
+                index += 1
+            }
+            return unit
+        }
+
+        /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, kept as text.
+        private mutating func number() -> JSONTree? {
+            let start = index
+            func digits() -> Int {
+                let first = index
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+                return index - first
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: "0") {
+                index += 1
+            } else if digits() == 0 {
+                return nil
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { return nil }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { return nil }
+            }
+            return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+        }
+    }
+}
+
+/// A JSON object's members in their order, with their keys unique.
+struct JSONMembers {
+    private var pairs: [(key: String, value: JSONTree)] = []
+
+    /// Objects with more members are left to `JSONDecoder` (a scan per lookup, and per key to find duplicates).
+    static let maximumCount = 64
+
+    /// How many members.
+    var count: Int { pairs.count }
+
+    /// The first member.
+    var first: (key: String, value: JSONTree)? { pairs.first }
+
+    /// The value of `key`, if the object has it.
+    subscript(key: String) -> JSONTree? {
+        pairs.first { $0.key == key }?.value
+    }
+
+    /// Adds a member; `false` when the key is already there or the object is full.
+    mutating func append(_ key: String, _ value: JSONTree) -> Bool {
+        guard pairs.count < Self.maximumCount, !pairs.contains(where: { $0.key == key }) else { return false }
+        pairs.append((key, value))
+        return true
+    }
+}
