@@ -61,7 +61,7 @@ public struct RoomStore: Sendable {
     /// or the fold of its whole history.
     ///
     /// This is the server's start, and decoding the stored JSON is most of it (README "Performance"; the events go
-    /// through ``RoomEventJSON/decode(_:)``, the snapshots through `JSONDecoder`). Rooms are
+    /// through ``RoomEventJSON/decode(_:)``, the snapshots through ``RoomStateJSON/decode(_:)``). Rooms are
     /// decoded on `lanes` reader connections at once, `chunk` rooms per read: a lane that is done takes the next
     /// chunk, so memory holds at most `lanes` rooms' events at a time. Each chunk is read in its own transaction;
     /// rooms do not depend on each other, and nothing writes while the server starts.
@@ -94,7 +94,7 @@ public struct RoomStore: Sendable {
         var state: RoomState?
         if let snapshot = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, state FROM room_snapshot WHERE room_id = ?"), arguments: [id]),
             let text: String = snapshot["state"], let seq: Int = snapshot["seq"],
-            let decoded = try? decoder.decode(RoomState.self, from: Data(text.utf8)), decoded.lastSeq == seq
+            let decoded = try? RoomStateJSON.decode(text), decoded.lastSeq == seq
         {
             state = decoded
         }
@@ -292,7 +292,6 @@ public struct RoomStore: Sendable {
     }
 
     private static let encoder = JSONEncoder()
-    private static let decoder = JSONDecoder()
 
     /// What one append writes, encoded before it reaches the writer.
     private struct EncodedAppend: Sendable {

@@ -134,8 +134,9 @@ extension RoomEventJSON {
     /// The server's start reads the events after each room's last snapshot (up to 99 a room), and
     /// `JSONDecoder` was a third of its CPU: it resolves generic containers and metadata for every field. This
     /// reads the same documents (``encode(_:)``'s, and `JSONEncoder`'s with their keys in any order) into equal
-    /// events; the plan-carrying events (`scheduled`, `updated`), any document not of the events' shape and any
-    /// value of the wrong type are left to `JSONDecoder`, so what is refused is refused with Foundation's error.
+    /// events (the plans of `scheduled` and `updated` through ``RoomStateJSON``); any document not of the events'
+    /// shape and any value of the wrong type are left to `JSONDecoder`, so what is refused is refused with
+    /// Foundation's error.
     public static func decode(_ text: String) throws -> RoomEvent {
         if let event = event(in: text) { return event }
         return try decoder.decode(RoomEvent.self, from: Data(text.utf8))
@@ -146,11 +147,11 @@ extension RoomEventJSON {
     /// The event, or nil when `text` is not a document this reads (``decode(_:)`` then asks `JSONDecoder`).
     static func event(in text: String) -> RoomEvent? {
         guard case .object(let root)? = JSONTree.parse(text),
-            let room = Fields(root).string("room"), let seq = Fields(root).int("seq"), let at = Fields(root).date("at"),
+            let room = JSONFields(root).string("room"), let seq = JSONFields(root).int("seq"), let at = JSONFields(root).date("at"),
             case .object(let kinds)? = root["kind"], kinds.count == 1, let (name, payload) = kinds.first,
             case .object(let members) = payload
         else { return nil }
-        let f = Fields(members)
+        let f = JSONFields(members)
         let kind: RoomEventKind
         switch name {
         case "cancelled":
@@ -188,12 +189,12 @@ extension RoomEventJSON {
         case "overtime":
             kind = .overtime
         case "message":
-            guard let from = f.string("from"), let audience = f.string("audience").flatMap(Audience.init(rawValue:)),
+            guard let from = f.string("from"), let audience = f.raw("audience", as: Audience.self),
                 let body = f.string("text")
             else { return nil }
             kind = .message(from: from, audience: audience, text: body)
         case "signal":
-            guard let from = f.string("from"), let signal = f.string("kind").flatMap(SignalKind.init(rawValue:)) else { return nil }
+            guard let from = f.string("from"), let signal = f.raw("kind", as: SignalKind.self) else { return nil }
             kind = .signal(from: from, kind: signal)
         case "outageStarted":
             guard let id = f.int("id"), let user = f.string("user") else { return nil }
@@ -212,30 +213,21 @@ extension RoomEventJSON {
             kind = .deliberationStarted(by: by)
         case "marked":
             guard let juror = f.string("juror"), let candidate = f.string("candidate"), let criterion = f.string("criterion"),
-                let mark = f.optionalString("mark"), let comment = f.optionalString("comment")
+                let mark = f.optional("mark", { $0.string.flatMap(Mark.init(rawValue:)) }), let comment = f.optionalString("comment")
             else { return nil }
-            var value: Mark?
-            if let mark {
-                guard let known = Mark(rawValue: mark) else { return nil }
-                value = known
-            }
-            kind = .marked(juror: juror, candidate: candidate, criterion: criterion, mark: value, comment: comment)
+            kind = .marked(juror: juror, candidate: candidate, criterion: criterion, mark: mark, comment: comment)
         case "proposed":
             guard let juror = f.string("juror"), let candidate = f.string("candidate"), let competence = f.string("competence"),
-                let decision = f.optionalString("decision"), let comment = f.optionalString("comment")
+                let decision = f.optional("decision", { $0.string.flatMap(Decision.init(rawValue:)) }),
+                let comment = f.optionalString("comment")
             else { return nil }
-            var value: Decision?
-            if let decision {
-                guard let known = Decision(rawValue: decision) else { return nil }
-                value = known
-            }
-            kind = .proposed(juror: juror, candidate: candidate, competence: competence, decision: value, comment: comment)
+            kind = .proposed(juror: juror, candidate: candidate, competence: competence, decision: decision, comment: comment)
         case "gridSubmitted":
             guard let juror = f.string("juror") else { return nil }
             kind = .gridSubmitted(juror: juror)
         case "decided":
             guard let by = f.string("by"), let candidate = f.string("candidate"), let competence = f.string("competence"),
-                let decision = f.string("decision").flatMap(Decision.init(rawValue:)), let comment = f.optionalString("comment")
+                let decision = f.raw("decision", as: Decision.self), let comment = f.optionalString("comment")
             else { return nil }
             kind = .decided(by: by, candidate: candidate, competence: competence, decision: decision, comment: comment)
         case "signed":
@@ -249,51 +241,17 @@ extension RoomEventJSON {
         case "reopened":
             guard let by = f.string("by"), let reason = f.string("reason") else { return nil }
             kind = .reopened(by: by, reason: reason)
+        case "scheduled":
+            guard let plan = f.value("_0", RoomStateJSON.plan) else { return nil }
+            kind = .scheduled(plan)
+        case "updated":
+            guard let plan = f.value("_0", RoomStateJSON.plan) else { return nil }
+            kind = .updated(plan)
         default:
-            // `scheduled`, `updated` (a plan: JSONDecoder's), or no such case (JSONDecoder's error).
+            // No such case: JSONDecoder's error.
             return nil
         }
         return RoomEvent(room: room, seq: seq, at: at, kind: kind)
-    }
-
-    /// An object's members, read as the synthesized `Decodable` reads them; nil for a value of another type.
-    private struct Fields {
-        let members: JSONMembers
-
-        init(_ members: JSONMembers) {
-            self.members = members
-        }
-
-        func string(_ key: String) -> String? {
-            guard case .string(let value)? = members[key] else { return nil }
-            return value
-        }
-
-        /// `decodeIfPresent`: absent or `null` is `.some(nil)`; a value of another type is nil.
-        func optionalString(_ key: String) -> String?? {
-            switch members[key] {
-            case nil, .null?: return .some(nil)
-            case .string(let value)?: return .some(value)
-            default: return nil
-            }
-        }
-
-        /// An integer literal that fits an `Int` (a fraction or an exponent is left to `JSONDecoder`).
-        func int(_ key: String) -> Int? {
-            guard case .number(let text)? = members[key] else { return nil }
-            return Int(text)
-        }
-
-        /// A finite `Double` (an overflowing literal is left to `JSONDecoder`).
-        func double(_ key: String) -> Double? {
-            guard case .number(let text)? = members[key], let value = Double(text), value.isFinite else { return nil }
-            return value
-        }
-
-        /// A `Date` as `JSONEncoder` writes it by default: its seconds since 2001-01-01.
-        func date(_ key: String) -> Date? {
-            double(key).map(Date.init(timeIntervalSinceReferenceDate:))
-        }
     }
 }
 

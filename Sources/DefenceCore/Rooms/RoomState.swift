@@ -163,6 +163,37 @@ public struct RoomState: Codable, Hashable, Sendable {
         self.lastSeq = 1
     }
 
+    /// A state from its stored fields, for the snapshot's reader (``RoomStateJSON``): the fields as the
+    /// synthesized `Decodable` would set them.
+    init(
+        plan: RoomPlan, lifecycle: RoomLifecycle, endsAt: Date?, remainingWhenStopped: Double, phaseIndex: Int, warned: Set<Int>,
+        isOvertime: Bool, present: Set<String>, outages: [Outage], startedAt: Date?,
+        marks: [String: [GridKey: Assessment<Mark>]], proposals: [String: [GridKey: Assessment<Decision>]], submitted: Set<String>,
+        decisions: [GridKey: Assessment<Decision>], signatures: [String: Signature], signatureHistory: [Signature],
+        reopenings: [Reopening], endedAt: Date?, lastSeq: Int, lastEventAt: Date
+    ) {
+        self.plan = plan
+        self.lifecycle = lifecycle
+        self.endsAt = endsAt
+        self.remainingWhenStopped = remainingWhenStopped
+        self.phaseIndex = phaseIndex
+        self.warned = warned
+        self.isOvertime = isOvertime
+        self.present = present
+        self.outages = outages
+        self.startedAt = startedAt
+        self.marks = marks
+        self.proposals = proposals
+        self.submitted = submitted
+        self.decisions = decisions
+        self.signatures = signatures
+        self.signatureHistory = signatureHistory
+        self.reopenings = reopenings
+        self.endedAt = endedAt
+        self.lastSeq = lastSeq
+        self.lastEventAt = lastEventAt
+    }
+
     /// Rebuilds a room from its events (the first must be `scheduled`).
     /// - Throws: `INTERNAL` when the history is empty, does not start with `scheduled`, or has a gap.
     public static func fold(_ events: [RoomEvent]) throws(DomainError) -> RoomState {

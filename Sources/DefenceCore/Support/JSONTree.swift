@@ -1,4 +1,6 @@
-/// A JSON document read into a small tree, for the decoders written by hand (``RoomEventJSON``).
+import Foundation
+
+/// A JSON document read into a small tree, for the decoders written by hand (``RoomEventJSON``, ``RoomStateJSON``).
 ///
 /// Strict about the grammar (RFC 8259): anything it does not accept, including a duplicated key, gives nil, and
 /// the caller then leaves the document to `JSONDecoder`, which decodes it or throws its own error. Numbers keep
@@ -13,6 +15,47 @@ enum JSONTree {
     case number(String)
     case bool(Bool)
     case null
+
+    /// A string.
+    var string: String? {
+        guard case .string(let value) = self else { return nil }
+        return value
+    }
+
+    /// An integer literal that fits an `Int` (a fraction or an exponent is left to `JSONDecoder`).
+    var int: Int? {
+        guard case .number(let text) = self else { return nil }
+        return Int(text)
+    }
+
+    /// A finite `Double` (an overflowing literal is left to `JSONDecoder`).
+    var double: Double? {
+        guard case .number(let text) = self, let value = Double(text), value.isFinite else { return nil }
+        return value
+    }
+
+    /// A `Date` as `JSONEncoder` writes it by default: its seconds since 2001-01-01.
+    var date: Date? {
+        double.map(Date.init(timeIntervalSinceReferenceDate:))
+    }
+
+    /// `true` or `false`.
+    var bool: Bool? {
+        guard case .bool(let value) = self else { return nil }
+        return value
+    }
+
+    /// An object's members.
+    var members: JSONMembers? {
+        guard case .object(let members) = self else { return nil }
+        return members
+    }
+
+    /// An array's elements.
+    var elements: [JSONTree]? {
+        guard case .array(let elements) = self else { return nil }
+        return elements
+    }
 
     /// The document `text` holds, or nil when it is not one JSON value (with white space around it) or has an
     /// object with a key twice.
@@ -233,26 +276,81 @@ enum JSONTree {
 
 /// A JSON object's members in their order, with their keys unique.
 struct JSONMembers {
-    private var pairs: [(key: String, value: JSONTree)] = []
+    /// The members in their order.
+    var pairs: [(key: String, value: JSONTree)] { storage }
+    private var storage: [(key: String, value: JSONTree)] = []
 
     /// Objects with more members are left to `JSONDecoder` (a scan per lookup, and per key to find duplicates).
     static let maximumCount = 64
 
     /// How many members.
-    var count: Int { pairs.count }
+    var count: Int { storage.count }
 
     /// The first member.
-    var first: (key: String, value: JSONTree)? { pairs.first }
+    var first: (key: String, value: JSONTree)? { storage.first }
 
     /// The value of `key`, if the object has it.
     subscript(key: String) -> JSONTree? {
-        pairs.first { $0.key == key }?.value
+        storage.first { $0.key == key }?.value
     }
 
     /// Adds a member; `false` when the key is already there or the object is full.
     mutating func append(_ key: String, _ value: JSONTree) -> Bool {
-        guard pairs.count < Self.maximumCount, !pairs.contains(where: { $0.key == key }) else { return false }
-        pairs.append((key, value))
+        guard storage.count < Self.maximumCount, !storage.contains(where: { $0.key == key }) else { return false }
+        storage.append((key, value))
         return true
+    }
+}
+
+/// An object's members read as a synthesized `Decodable` reads them: each reader gives nil for a member that is
+/// missing or of another type, and the optional readers (`decodeIfPresent`) give `.some(nil)` for one that is
+/// missing or `null`.
+struct JSONFields {
+    let members: JSONMembers
+
+    init(_ members: JSONMembers) {
+        self.members = members
+    }
+
+    /// The member read by `read`.
+    func value<T>(_ key: String, _ read: (JSONTree) -> T?) -> T? {
+        members[key].flatMap(read)
+    }
+
+    /// `decodeIfPresent`: absent or `null` is `.some(nil)`; a value `read` refuses is nil.
+    func optional<T>(_ key: String, _ read: (JSONTree) -> T?) -> T?? {
+        switch members[key] {
+        case nil, .null?: return .some(nil)
+        case let value?: return read(value).map { .some($0) }
+        }
+    }
+
+    func string(_ key: String) -> String? { members[key]?.string }
+    func optionalString(_ key: String) -> String?? { optional(key) { $0.string } }
+    func int(_ key: String) -> Int? { members[key]?.int }
+    func double(_ key: String) -> Double? { members[key]?.double }
+    func date(_ key: String) -> Date? { members[key]?.date }
+
+    /// A string enumeration's case.
+    func raw<T: RawRepresentable>(_ key: String, as type: T.Type) -> T? where T.RawValue == String {
+        members[key]?.string.flatMap(T.init(rawValue:))
+    }
+
+    /// An array whose every element `read` reads.
+    func array<T>(_ key: String, _ read: (JSONTree) -> T?) -> [T]? {
+        members[key]?.elements.flatMap { JSONTree.all($0, read) }
+    }
+}
+
+extension JSONTree {
+    /// Every element read by `read`, or nil if one is refused.
+    static func all<T>(_ elements: [JSONTree], _ read: (JSONTree) -> T?) -> [T]? {
+        var values: [T] = []
+        values.reserveCapacity(elements.count)
+        for element in elements {
+            guard let value = read(element) else { return nil }
+            values.append(value)
+        }
+        return values
     }
 }
