@@ -146,10 +146,10 @@ extension RoomEventJSON {
 
     /// The event, or nil when `text` is not a document this reads (``decode(_:)`` then asks `JSONDecoder`).
     static func event(in text: String) -> RoomEvent? {
-        guard case .object(let root)? = JSONTree.parse(text),
-            let room = JSONFields(root).string("room"), let seq = JSONFields(root).int("seq"), let at = JSONFields(root).date("at"),
-            case .object(let kinds)? = root["kind"], kinds.count == 1, let (name, payload) = kinds.first,
-            case .object(let members) = payload
+        guard let root = JSONTree.parse(text)?.members else { return nil }
+        let head = JSONFields(root)
+        guard let room = head.string("room"), let seq = head.int("seq"), let at = head.date("at"),
+            let kinds = root["kind"]?.members, kinds.count == 1, let (name, payload) = kinds.first, let members = payload.members
         else { return nil }
         let f = JSONFields(members)
         let kind: RoomEventKind
