@@ -59,11 +59,6 @@ import Testing
         }
     }
 
-    /// What `JSONDecoder` makes of a text: the event, or that it threw.
-    static func foundationOutcome(_ text: String) -> RoomEvent?? {
-        do { return .some(try JSONDecoder().decode(RoomEvent.self, from: Data(text.utf8))) } catch { return .none }
-    }
-
     /// Documents that are not what the server writes: `decode` reads each as `JSONDecoder` does (the same event,
     /// or an error), whether it reads it itself or leaves it to Foundation.
     @Test func anyOtherDocumentIsReadAsJSONDecoderReadsIt() throws {
@@ -112,14 +107,23 @@ import Testing
             // A control character raw inside a string (JSON wants it escaped).
             ("{\(head),\"kind\":{\"joined\":{\"user\":\"a\(Character(Unicode.Scalar(UInt8(control))))b\"}}}", false)
         }
+        try Self.expectReadAsJSONDecoderReads(documents, directly: RoomEventJSON.event(in:), decode: RoomEventJSON.decode)
+    }
+
+    /// Each document is read directly or not, as listed, and `decode` reads it as `JSONDecoder` does: the same
+    /// value, or an error.
+    static func expectReadAsJSONDecoderReads<T: Decodable & Equatable>(
+        _ documents: [(String, readDirectly: Bool)], directly: (String) -> T?, decode: (String) throws -> T,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         for (document, readDirectly) in documents {
-            let expected = Self.foundationOutcome(document)
-            let direct = RoomEventJSON.event(in: document)
-            #expect((direct != nil) == readDirectly, "\(document)")
-            if let direct { #expect(expected == .some(direct), "\(document)") }
+            let expected: T?? = (try? JSONDecoder().decode(T.self, from: Data(document.utf8))).map { .some($0) } ?? .none
+            let direct = directly(document)
+            #expect((direct != nil) == readDirectly, "\(document)", sourceLocation: sourceLocation)
+            if let direct { #expect(expected == .some(direct), "\(document)", sourceLocation: sourceLocation) }
             switch expected {
-            case .some(let event): #expect(try RoomEventJSON.decode(document) == event, "\(document)")
-            case .none: #expect(throws: (any Error).self, "\(document)") { try RoomEventJSON.decode(document) }
+            case .some(let value): #expect(try decode(document) == value, "\(document)", sourceLocation: sourceLocation)
+            case .none: #expect(throws: (any Error).self, "\(document)", sourceLocation: sourceLocation) { try decode(document) }
             }
         }
     }

@@ -128,15 +128,6 @@ import Testing
             ("[]", false),
             (text + "x", false),
         ]
-        for (document, readDirectly) in documents {
-            let expected: RoomState?? = (try? JSONDecoder().decode(RoomState.self, from: Data(document.utf8))).map { .some($0) } ?? .none
-            let direct = RoomStateJSON.state(in: document)
-            #expect((direct != nil) == readDirectly, "\(document)")
-            if let direct { #expect(expected == .some(direct), "\(document)") }
-            switch expected {
-            case .some(let state): #expect(try RoomStateJSON.decode(document) == state, "\(document)")
-            case .none: #expect(throws: (any Error).self, "\(document)") { try RoomStateJSON.decode(document) }
-            }
-        }
+        try RoomEventJSONTests.expectReadAsJSONDecoderReads(documents, directly: RoomStateJSON.state(in:), decode: RoomStateJSON.decode)
     }
 }

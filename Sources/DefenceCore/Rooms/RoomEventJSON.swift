@@ -138,11 +138,8 @@ extension RoomEventJSON {
     /// shape and any value of the wrong type are left to `JSONDecoder`, so what is refused is refused with
     /// Foundation's error.
     public static func decode(_ text: String) throws -> RoomEvent {
-        if let event = event(in: text) { return event }
-        return try decoder.decode(RoomEvent.self, from: Data(text.utf8))
+        try JSONTree.decode(text, RoomEvent.self, directly: event(in:))
     }
-
-    private static let decoder = JSONDecoder()
 
     /// The event, or nil when `text` is not a document this reads (``decode(_:)`` then asks `JSONDecoder`).
     static func event(in text: String) -> RoomEvent? {

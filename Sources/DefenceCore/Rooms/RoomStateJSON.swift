@@ -10,11 +10,8 @@ import Foundation
 public enum RoomStateJSON {
     /// The state a stored snapshot holds.
     public static func decode(_ text: String) throws -> RoomState {
-        if let state = state(in: text) { return state }
-        return try decoder.decode(RoomState.self, from: Data(text.utf8))
+        try JSONTree.decode(text, RoomState.self, directly: state(in:))
     }
-
-    private static let decoder = JSONDecoder()
 
     /// The state, or nil when `text` is not a document this reads (``decode(_:)`` then asks `JSONDecoder`).
     static func state(in text: String) -> RoomState? {

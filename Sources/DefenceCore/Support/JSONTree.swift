@@ -127,16 +127,9 @@ enum JSONTree {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
-                guard let member = value(depth: depth + 1), members.append(key, member) else { return nil }
-                skipSpace()
-                guard index < bytes.count else { return nil }
-                switch bytes[index] {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "}"):
-                    index += 1
-                    return .object(members)
-                default: return nil
-                }
+                guard let member = value(depth: depth + 1), members.append(key, member), let closed = separator(closing: "}")
+                else { return nil }
+                if closed { return .object(members) }
             }
         }
 
@@ -149,17 +142,25 @@ enum JSONTree {
                 return .array(elements)
             }
             while true {
-                guard let element = value(depth: depth + 1) else { return nil }
+                guard let element = value(depth: depth + 1), let closed = separator(closing: "]") else { return nil }
                 elements.append(element)
-                skipSpace()
-                guard index < bytes.count else { return nil }
-                switch bytes[index] {
-                case UInt8(ascii: ","): index += 1
-                case UInt8(ascii: "]"):
-                    index += 1
-                    return .array(elements)
-                default: return nil
-                }
+                if closed { return .array(elements) }
+            }
+        }
+
+        /// After a member or an element: `false` past a comma, `true` past the closing bracket, nil for anything else.
+        private mutating func separator(closing: Unicode.Scalar) -> Bool? {
+            skipSpace()
+            guard index < bytes.count else { return nil }
+            switch bytes[index] {
+            case UInt8(ascii: ","):
+                index += 1
+                return false
+            case UInt8(ascii: closing):
+                index += 1
+                return true
+            default:
+                return nil
             }
         }
 
@@ -343,6 +344,15 @@ struct JSONFields {
 }
 
 extension JSONTree {
+    /// The value `read` finds in `text`, or else `JSONDecoder`'s, which reads the documents `read` leaves or throws
+    /// its own error: what a decoder written by hand refuses is refused as Foundation refuses it.
+    static func decode<T: Decodable>(_ text: String, _ type: T.Type, directly read: (String) -> T?) throws -> T {
+        if let value = read(text) { return value }
+        return try fallback.decode(T.self, from: Data(text.utf8))
+    }
+
+    private static let fallback = JSONDecoder()
+
     /// Every element read by `read`, or nil if one is refused.
     static func all<T>(_ elements: [JSONTree], _ read: (JSONTree) -> T?) -> [T]? {
         var values: [T] = []
