@@ -78,6 +78,16 @@ import Testing
             (#"{"room":"r1","seq":7.0,"at":1,"kind":{"opened":{}}}"#, false),
             (#"{"room":"r1","seq":7e0,"at":1,"kind":{"opened":{}}}"#, false),
             (#"{"room":"r1","seq":7,"at":1e400,"kind":{"opened":{}}}"#, false),
+            // Zeros: read directly as zero digits without an exponent; the others are Foundation's (it refuses an
+            // underflow to zero and some zeros with an exponent).
+            (#"{"room":"r1","seq":7,"at":0,"kind":{"opened":{}}}"#, true),
+            (#"{"room":"r1","seq":7,"at":-0.000,"kind":{"opened":{}}}"#, true),
+            (#"{"room":"r1","seq":7,"at":1e-0707,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":0e5,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":0.000e5,"kind":{"opened":{}}}"#, false),
+            (#"{"room":"r1","seq":7,"at":0.0e1,"kind":{"opened":{}}}"#, false),
+            ("{\"room\":\"r1\",\"seq\":7,\"at\":0.\(String(repeating: "0", count: 400))1,\"kind\":{\"opened\":{}}}", false),
+            (#"{"room":"r1","seq":7,"at":4e-324,"kind":{"opened":{}}}"#, true),
             (#"{"room":"r1","seq":99999999999999999999,"at":1,"kind":{"opened":{}}}"#, false),
             (#"{"room":"r1","seq":7,"at":1,"kind":{"opened":{},"locked":{}}}"#, false),
             (#"{"room":"r1","seq":7,"at":1,"kind":{"opened":[]}}"#, false),

@@ -76,6 +76,70 @@ import Testing
         #expect(!room.state.marks.isEmpty && !room.state.decisions.isEmpty && !room.state.submitted.isEmpty)
     }
 
+    /// Documents of the server's, mutated at random (a character replaced by one JSON cares about, removed, or a
+    /// span repeated): whatever a reader by hand reads directly is what `JSONDecoder` reads, and `decode` reads
+    /// every one as `JSONDecoder` does (the same value or an error). A fuzzer's differential check, bounded.
+    @Test func mutatedDocumentsAreReadAsJSONDecoderReadsThem() throws {
+        var room = H()
+        try room.run(.join, by: H.c1)
+        try room.run(.startTimer, by: H.j1)
+        try room.run(.mark(candidate: "c1", criterion: "A1C1.1", mark: .met, comment: "é \"x\""), by: H.j1)
+        try room.run(.propose(candidate: "c2", competence: "A1C1", decision: nil, comment: nil), by: H.j2)
+        try room.run(.connectionLost, by: H.c1)
+        let events = try RoomEventJSONTests.samples(text: "a\\b\"c/é", at: H.t0).enumerated().map {
+            try RoomEventJSON.encode(RoomEvent(room: "r1", seq: $0.offset + 1, at: H.t0.addingTimeInterval(Double($0.offset) / 3), kind: $0.element))
+        }
+        let states = [String(decoding: try JSONEncoder().encode(room.state), as: UTF8.self)]
+        let pool = Array(#"{}[]:,"\ 0123456789-+.eEtrufalsn/bu"#.unicodeScalars) + ["\u{0}", "\u{1f}", "é", "\u{d7ff}"]
+        var generator = SystemRandomNumberGenerator()
+        func mutated(_ text: String) -> String {
+            var scalars = Array(text.unicodeScalars)
+            for _ in 0..<Int.random(in: 1...3, using: &generator) where !scalars.isEmpty {
+                let at = Int.random(in: 0..<scalars.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: scalars[at] = pool.randomElement(using: &generator)!
+                case 1: scalars.remove(at: at)
+                default: scalars.insert(contentsOf: scalars[at..<min(at + Int.random(in: 1...8, using: &generator), scalars.count)], at: at)
+                }
+            }
+            var result = ""
+            result.unicodeScalars.append(contentsOf: scalars)
+            return result
+        }
+        var readDirectly = 0
+        var total = 0
+        for _ in 0..<150 {
+            for text in events {
+                let document = mutated(text)
+                let expected: RoomEvent?? = (try? JSONDecoder().decode(RoomEvent.self, from: Data(document.utf8))).map { .some($0) } ?? .none
+                if let direct = RoomEventJSON.event(in: document) {
+                    readDirectly += 1
+                    #expect(expected == .some(direct), "\(document)")
+                }
+                switch expected {
+                case .some(let event): #expect(try RoomEventJSON.decode(document) == event, "\(document)")
+                case .none: #expect(throws: (any Error).self, "\(document)") { try RoomEventJSON.decode(document) }
+                }
+                total += 1
+            }
+            for text in states {
+                let document = mutated(text)
+                let expected: RoomState?? = (try? JSONDecoder().decode(RoomState.self, from: Data(document.utf8))).map { .some($0) } ?? .none
+                if let direct = RoomStateJSON.state(in: document) {
+                    readDirectly += 1
+                    #expect(expected == .some(direct), "\(document)")
+                }
+                switch expected {
+                case .some(let state): #expect(try RoomStateJSON.decode(document) == state, "\(document)")
+                case .none: #expect(throws: (any Error).self, "\(document)") { try RoomStateJSON.decode(document) }
+                }
+                total += 1
+            }
+        }
+        // Some mutations leave a readable document (a digit changed, a string's letter): both paths are exercised.
+        #expect(readDirectly > total / 20 && readDirectly < total, "\(readDirectly) of \(total) read directly")
+    }
+
     /// The plans in the `scheduled` and `updated` events are read directly too.
     @Test func aPlanInAnEventReadsBackTheSame() throws {
         var plan = H.plan
