@@ -127,15 +127,26 @@ import Testing
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         for (document, readDirectly) in documents {
-            let expected: T?? = (try? JSONDecoder().decode(T.self, from: Data(document.utf8))).map { .some($0) } ?? .none
-            let direct = directly(document)
-            #expect((direct != nil) == readDirectly, "\(document)", sourceLocation: sourceLocation)
-            if let direct { #expect(expected == .some(direct), "\(document)", sourceLocation: sourceLocation) }
-            switch expected {
-            case .some(let value): #expect(try decode(document) == value, "\(document)", sourceLocation: sourceLocation)
-            case .none: #expect(throws: (any Error).self, "\(document)", sourceLocation: sourceLocation) { try decode(document) }
-            }
+            let read = try expectReadAsJSONDecoderReads(document, directly: directly, decode: decode, sourceLocation: sourceLocation)
+            #expect(read == readDirectly, "\(document)", sourceLocation: sourceLocation)
         }
+    }
+
+    /// `decode` reads `document` as `JSONDecoder` does (the same value, or an error), and what `directly` reads is
+    /// `JSONDecoder`'s value. Returns whether `directly` read it.
+    @discardableResult
+    static func expectReadAsJSONDecoderReads<T: Decodable & Equatable>(
+        _ document: String, directly: (String) -> T?, decode: (String) throws -> T,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Bool {
+        let expected: T?? = (try? JSONDecoder().decode(T.self, from: Data(document.utf8))).map { .some($0) } ?? .none
+        let direct = directly(document)
+        if let direct { #expect(expected == .some(direct), "\(document)", sourceLocation: sourceLocation) }
+        switch expected {
+        case .some(let value): #expect(try decode(document) == value, "\(document)", sourceLocation: sourceLocation)
+        case .none: #expect(throws: (any Error).self, "\(document)", sourceLocation: sourceLocation) { try decode(document) }
+        }
+        return direct != nil
     }
 
     /// Random free text and random times, read back by both decoders into the same event.
