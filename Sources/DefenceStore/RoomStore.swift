@@ -173,7 +173,7 @@ public struct RoomStore: Sendable {
                 db.cachedStatement(sql: juryOnly ? Self.replaySQL : Self.publicReplaySQL),
                 arguments: [room, seq]
             )
-            // Columns by position, in the order of the SELECT.
+            // Columns by position, in the order of `replayColumns`.
             while let row = try rows.next() {
                 guard let line: String = row[1], let open: Bool = row[2], let forTheJury: Bool = row[3] else {
                     return nil
@@ -184,13 +184,15 @@ public struct RoomStore: Sendable {
         }
     }
 
+    /// The columns both replays select, in the order ``replay(of:after:juryOnly:)`` reads them by position.
+    private static let replayColumns = "seq, line, grid_open, jury_only, grid_owner"
     /// A room's events after a sequence number, as `RESUME` replays them.
-    static let replaySQL = "SELECT seq, line, grid_open, jury_only, grid_owner FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"
+    static let replaySQL = "SELECT \(replayColumns) FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"
     /// The same without the events only the jury sees, found through their index. `jury_only IS NOT 1` (not
     /// `= 0`) keeps the events stored before the column was filled (NULL), whose missing line sends the caller to
     /// the fold.
     static let publicReplaySQL = """
-        SELECT seq, line, grid_open, jury_only, grid_owner FROM room_event INDEXED BY room_event_public
+        SELECT \(replayColumns) FROM room_event INDEXED BY room_event_public
         WHERE room_id = ? AND seq > ? AND jury_only IS NOT 1 ORDER BY seq
         """
 

@@ -210,12 +210,12 @@ extension RoomEventJSON {
             kind = .deliberationStarted(by: by)
         case "marked":
             guard let juror = f.string("juror"), let candidate = f.string("candidate"), let criterion = f.string("criterion"),
-                let mark = f.optional("mark", { $0.string.flatMap(Mark.init(rawValue:)) }), let comment = f.optionalString("comment")
+                let mark = f.optionalRaw("mark", as: Mark.self), let comment = f.optionalString("comment")
             else { return nil }
             kind = .marked(juror: juror, candidate: candidate, criterion: criterion, mark: mark, comment: comment)
         case "proposed":
             guard let juror = f.string("juror"), let candidate = f.string("candidate"), let competence = f.string("competence"),
-                let decision = f.optional("decision", { $0.string.flatMap(Decision.init(rawValue:)) }),
+                let decision = f.optionalRaw("decision", as: Decision.self),
                 let comment = f.optionalString("comment")
             else { return nil }
             kind = .proposed(juror: juror, candidate: candidate, competence: competence, decision: decision, comment: comment)

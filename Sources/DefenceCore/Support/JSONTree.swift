@@ -51,6 +51,11 @@ enum JSONTree {
         return value
     }
 
+    /// A string enumeration's case, from its raw value.
+    func raw<T: RawRepresentable>(as type: T.Type) -> T? where T.RawValue == String {
+        string.flatMap(T.init(rawValue:))
+    }
+
     /// An object's members.
     var members: JSONMembers? {
         guard case .object(let members) = self else { return nil }
@@ -340,7 +345,12 @@ struct JSONFields {
 
     /// A string enumeration's case.
     func raw<T: RawRepresentable>(_ key: String, as type: T.Type) -> T? where T.RawValue == String {
-        members[key]?.string.flatMap(T.init(rawValue:))
+        members[key]?.raw(as: type)
+    }
+
+    /// `decodeIfPresent` of a string enumeration's case.
+    func optionalRaw<T: RawRepresentable>(_ key: String, as type: T.Type) -> T?? where T.RawValue == String {
+        optional(key) { $0.raw(as: type) }
     }
 
     /// An array whose every element `read` reads.
