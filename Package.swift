@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure: the wire format. No NIO, no GRDB.
@@ -45,16 +47,16 @@ let package = Package(
         ),
         // Pure: what the terminal clients show (room view, sentences in French and English, the screen).
         .target(name: "DefenceConsole", dependencies: ["DefenceProtocol"]),
-        // C: an SQLite VFS shim that gathers the small writes of a write-ahead log into large ones (README "Performance").
+        // C: an SQLite VFS shim that gathers the small writes of a write-ahead log into large ones (docs/performance.md).
         .target(name: "CWALBuffer", linkerSettings: [.linkedLibrary("sqlite3")]),
-        // C: glibc's allocator setting for growing in large steps (README "Performance", join storm).
-        .target(name: "CMallocTuning"),
         // SQLite through GRDB.
         .target(
             name: "DefenceStore",
             dependencies: [
                 "CWALBuffer",
                 "DefenceCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C interface, for the checkpointer's sync of the database file (a VFS call GRDB does not wrap).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -77,6 +79,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // IO: the client library used by `defence` (and later the benchmark).
@@ -94,11 +98,12 @@ let package = Package(
         .executableTarget(
             name: "DefenceServerCommand",
             dependencies: [
-                "CMallocTuning",
                 "DefenceServer",
                 "DefenceStore",
                 "DefenceCore",
+                "DefenceProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -115,7 +120,6 @@ let package = Package(
         .executableTarget(
             name: "DefenceBench",
             dependencies: [
-                "CMallocTuning",
                 "DefenceClient",
                 "DefenceProtocol",
                 "DefenceCore",
@@ -148,6 +152,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
     ],

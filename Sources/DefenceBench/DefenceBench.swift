@@ -1,5 +1,4 @@
 import ArgumentParser
-import CMallocTuning
 import DefenceClient
 import DefenceCore
 import DefenceProtocol
@@ -83,9 +82,6 @@ struct DefenceBench: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        // Linked for its setting made at load (heaps grown in 64 MiB steps, as the server's): the bench's 12,000
-        // sessions grow its heaps too, on the cores the server shares.
-        _ = malloctuning_heap_step()
         if storePush > 0 {
             let result = try await StorePush(rooms: rooms, seconds: storePush).run()
             var report = Report(rooms: rooms, connections: 0)
@@ -338,6 +334,10 @@ struct DefenceBench: AsyncParsableCommand {
 
     // MARK: Server process
 
+    /// glibc's setting that grows each thread's heap in 64 MiB steps of address space instead of a page at a time:
+    /// a 12,000-client join storm then makes a few `mprotect` calls instead of about 140,000 (docs/performance.md).
+    static let heapStep = "glibc.malloc.top_pad=67108864"
+
     func launch(_ binary: String, folder: URL, port: Int) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -351,6 +351,10 @@ struct DefenceBench: AsyncParsableCommand {
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = FileHandle.nullDevice
+        // The server runs as its systemd unit runs it: glibc's heaps grown in 64 MiB steps (Server/README, Memory).
+        var environment = ProcessInfo.processInfo.environment
+        if environment["GLIBC_TUNABLES"] == nil { environment["GLIBC_TUNABLES"] = Self.heapStep }
+        process.environment = environment
         try process.run()
         try? "\(output.path)".write(to: folder.appendingPathComponent("latest-output"), atomically: true, encoding: .utf8)
         return process

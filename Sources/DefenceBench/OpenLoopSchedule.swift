@@ -6,7 +6,7 @@ import Synchronization
 /// The steady state sends about 2,400 marks and messages a second from 6,000 jurors' schedules. When each
 /// schedule slept on its own (`Task.sleep`), every wait was a dispatch timer source: created, kept in the
 /// process's timer heap with the 18,000 others (the live sessions' clock waits included) and fired: about a
-/// tenth of the bench's samples in a profile, on the cores the server needs (README "Performance"). Here one
+/// tenth of the bench's samples in a profile, on the cores the server needs (docs/performance.md). Here one
 /// task wakes every `resolution` and starts whatever became due: a job starts within one slot after it is due,
 /// never before, and keeps its exact due times (first + k × period), so the slots bound the jitter of one send,
 /// not the rate. Open loop: a job is started on time whether or not its previous run has finished.

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// The histograms are made once, before the join storm. Each of the 4,000 jurors used to make its own at its first
 /// sample: 8,000 histograms of about 140 KB, allocated and zeroed by the kernel in the first second of the
-/// measurement, stalled the bench and the server on the same two cores (README "Performance").
+/// measurement, stalled the bench and the server on the same two cores (docs/performance.md).
 ///
 /// The second-by-second record tells whether a tail is spread over the run (the machine is saturated) or sits in
 /// a few bursts (something periodic stalls the server), which a histogram cannot.

@@ -89,7 +89,7 @@ public actor LiveSession {
     /// The mean wait between two clock measurements (`PING`), in seconds, and its spread: each wait is drawn
     /// uniformly within ±`jitter` of the mean. Sessions that connected together — a join storm, a restart — would
     /// otherwise keep pinging together, every ten seconds, for the whole day: bursts of 12,000 pings in a second
-    /// or two on top of the rooms' traffic (README "Performance"). With the jitter they drift apart within minutes.
+    /// or two on top of the rooms' traffic (docs/performance.md). With the jitter they drift apart within minutes.
     public static let clockInterval = (mean: 10.0, jitter: 2.5)
 
     /// The wait before the next clock measurement, drawn from `generator` (see ``clockInterval``).
@@ -310,7 +310,7 @@ public actor LiveSession {
     //
     // One timer per session, not one per request. A timer per request, cancelled with its reply, cost the bench 12 %
     // of its CPU under the push (16,000 requests in flight): scheduling one, and cancelling it, which NIO does by a
-    // linear search of its event loop's timers (README "Performance"). Now a sweep is armed for the earliest
+    // linear search of its event loop's timers (docs/performance.md). Now a sweep is armed for the earliest
     // deadline; a reply leaves it armed; when it fires it fails the requests whose deadline has passed and arms
     // itself for the earliest one left. Requests with the usual 30 s arm nothing while a sweep is armed before
     // theirs; one with an earlier deadline (a 10 s `PING`) arms one more sweep, and the later one, when it fires,

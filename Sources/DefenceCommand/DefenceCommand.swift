@@ -28,7 +28,7 @@ struct DefenceCommand: AsyncParsableCommand {
             server certificate is always verified, against --ca or the system's trusted roots.
             """
         ),
-        version: "0.1.0",
+        version: ProductVersion.current,
         subcommands: [Login.self, WhoAmI.self, Ping.self, RoomCommand.self, AdminCommand.self]
     )
 

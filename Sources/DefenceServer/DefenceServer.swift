@@ -7,6 +7,7 @@ import DefenceChannel
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -19,7 +20,7 @@ import UnixSignals
 /// connections to close and returns.
 public final class DefenceServer: Service, Sendable {
     /// The version announced in the greeting.
-    public static let version = "0.1.0"
+    public static let version = ProductVersion.current
 
     private typealias Connection = NIOAsyncChannel<InboundFrame, ByteBuffer>
     private let serverChannel: NIOAsyncChannel<Connection, Never>
@@ -78,7 +79,16 @@ public final class DefenceServer: Service, Sendable {
             throw ServerSetupError("no certificate configured: set both the certificate and the private key")
         }
         let tls = TLSBox(try makeTLSContext(certificatePath: certificatePath, keyPath: keyPath, adminClientCAPath: configuration.adminClientCAPath, postQuantum: configuration.postQuantumKeyExchange))
-        let registry = SessionRegistry()
+        // The endpoint exposes the Prometheus backend's registry; any other backend has its own way out.
+        var exposed: PrometheusCollectorRegistry?
+        if configuration.metricsPort != nil {
+            guard let prometheus = configuration.metricsFactory as? PrometheusMetricsFactory else {
+                throw ServerSetupError("the metrics endpoint serves the Prometheus backend: set metricsFactory to ServerMetrics.prometheusFactory()")
+            }
+            exposed = prometheus.registry
+        }
+        let metrics = ServerMetrics(factory: configuration.metricsFactory)
+        let registry = SessionRegistry(connections: metrics.connections)
         let accounts = AccountStore(database: database)
         let referentials = ReferentialCatalog(store: ReferentialStore(database: database))
         let rooms = RoomHub(
@@ -86,6 +96,7 @@ public final class DefenceServer: Service, Sendable {
             accounts: accounts,
             referentials: referentials,
             configuration: configuration,
+            metrics: metrics,
             logger: logger
         )
         try await rooms.start()
@@ -124,10 +135,8 @@ public final class DefenceServer: Service, Sendable {
                 }
             }
         var metricsChannel: Channel?
-        if let metricsPort = configuration.metricsPort {
-            metricsChannel = try await MetricsEndpoint.bind(host: "127.0.0.1", port: metricsPort) {
-                rooms.metrics.render(connections: await registry.count, rooms: await rooms.roomsByState())
-            }
+        if let metricsPort = configuration.metricsPort, let exposed {
+            metricsChannel = try await MetricsEndpoint.bind(host: "127.0.0.1", port: metricsPort, registry: exposed)
         }
         let server = DefenceServer(serverChannel: channel, context: context, tls: tls, metricsChannel: metricsChannel)
         if let backlog = await server.listenBacklog, backlog < configuration.listenBacklog {
@@ -160,7 +169,7 @@ public final class DefenceServer: Service, Sendable {
         // TLS 1.2: forward-secret key exchange (ECDHE) with AEAD ciphers only. TLS 1.3 suites are all of that kind.
         tls.cipherSuites = Self.tls12CipherSuites
         // Key exchange groups: classic X25519 and P-256 by default. The post-quantum hybrid X25519MLKEM768 costs
-        // the server about a tenth of its handshake CPU more (README "Performance"); `--post-quantum` offers it first.
+        // the server about a tenth of its handshake CPU more (docs/performance.md); `--post-quantum` offers it first.
         tls.curves = postQuantum ? [.x25519_MLKEM768, .x25519, .secp256r1] : [.x25519, .secp256r1]
         if let adminClientCAPath {
             // Ask every client for a certificate; one that is presented must chain to these authorities, but

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DefenceProtocol
 
 /// `defence-server`: the Defence Rooms server and its maintenance commands.
 @main
@@ -14,7 +15,7 @@ struct DefenceServerCommand: AsyncParsableCommand {
 
             Every option of the server: defence-server serve --help
             """,
-        version: "0.1.0",
+        version: ProductVersion.current,
         subcommands: [Serve.self, ReferentialCommand.self, AuditCommand.self, BackupCommand.self, CertsCommand.self],
         defaultSubcommand: Serve.self
     )

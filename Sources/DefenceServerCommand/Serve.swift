@@ -1,5 +1,5 @@
 import ArgumentParser
-import CMallocTuning
+import CoreMetrics
 import DefenceServer
 import DefenceStore
 import Foundation
@@ -53,7 +53,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Also accept the post-quantum hybrid key exchange X25519MLKEM768 (TLS 1.3), chosen when a client offers it first (defence --post-quantum); it costs more handshake CPU. Default: X25519 and P-256.")
     var postQuantum = false
 
-    @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included (long enough for a reconnection storm's handshakes: see README \"Performance\").")
+    @Option(help: "Seconds a connection may stay unauthenticated, TLS handshake included (long enough for a reconnection storm's handshakes: see docs/performance.md).")
     var authTimeout: Double = Self.defaults.authTimeout
 
     @Option(help: "Seconds of silence after which the server sends PING.")
@@ -92,8 +92,6 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "defence-server")
-        // Set when the executable was loaded (CMallocTuning): the heaps grow in large steps in a join storm.
-        logger.debug("allocator heap step", metadata: ["bytes": "\(malloctuning_heap_step())"])
 
         var configuration = ServerConfiguration()
         configuration.host = host
@@ -107,11 +105,18 @@ struct Serve: AsyncParsableCommand {
         configuration.linesPerSecond = linesPerSecond
         configuration.lineBurst = lineBurst
         configuration.metricsPort = metricsPort
+        if metricsPort != nil {
+            // The server records through swift-metrics; this backend is what the endpoint exposes. Another backend
+            // (OpenTelemetry through swift-otel, say) is bootstrapped here instead, without touching the server.
+            let prometheus = ServerMetrics.prometheusFactory()
+            MetricsSystem.bootstrap(prometheus)
+            configuration.metricsFactory = prometheus
+        }
         configuration.adminClientCAPath = adminClientCa
         configuration.postQuantumKeyExchange = postQuantum
 
         let prepared = try ServerSetup.prepare(&configuration, certificate: cert, key: key, logger: logger)
-        let database = try DefenceDatabase(path: configuration.databasePath)
+        let database = try DefenceDatabase(path: configuration.databasePath, metrics: configuration.metricsFactory)
         let (bundled, activated) = try await ServerSetup.installBundledReferential(database: database, now: configuration.now())
         if activated {
             logger.notice("bundled referential is active for new rooms", metadata: ["hash": "\(bundled.hash)"])

@@ -4,7 +4,7 @@ import Synchronization
 /// previous link back from the database.
 ///
 /// Under the storage push that read (`SELECT hash … WHERE seq = ?`, once per append) was 5 % of the single writer's
-/// time (README "Performance"). A tip is used only for the sequence number it was written for, and every tip is
+/// time (docs/performance.md). A tip is used only for the sequence number it was written for, and every tip is
 /// forgotten as soon as a write or a transaction fails: a tip can then never describe a row that a rollback removed,
 /// and the next append of any room reads its link from the database as before. One per database: tests open many.
 final class ChainTips: Sendable {

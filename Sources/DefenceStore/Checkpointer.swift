@@ -7,7 +7,7 @@ import GRDBSQLite
 ///
 /// SQLite's automatic checkpoint runs in the commit that crosses the threshold: that commit, and every
 /// acknowledgement queued behind it, waited for megabytes of pages to be copied and the database file to be
-/// synced (the long tail of the acknowledgements, README "Performance"). Here a passive checkpoint copies the
+/// synced (the long tail of the acknowledgements, docs/performance.md). Here a passive checkpoint copies the
 /// log beside the writer — SQLite lets readers, one writer and one checkpointer work at once.
 ///
 /// SQLite starts the log over only when a write begins with the whole log copied, which never happens while the
@@ -19,7 +19,7 @@ import GRDBSQLite
 /// one checkpoint at a time, and a catch-up that met a pass failed as busy (the log then grew until the next request).
 /// Before asking, it passes again on a long log only while that shrinks what the writer will have left: under the
 /// storage push it used to pass again up to eight times in a row, the log reached 4,400–63,000 pages before a
-/// catch-up was asked for, and its file 243–427 MiB (README "Performance").
+/// catch-up was asked for, and its file 243–427 MiB (docs/performance.md).
 ///
 /// A passive checkpoint that leaves frames behind (always, while the writer writes) does not sync the database
 /// file: SQLite syncs it only in the checkpoint that copies the whole log, which is the writer's catch-up. So every
@@ -32,7 +32,7 @@ import GRDBSQLite
 /// behind it: with a pass every 250 ms, the file's syncs took 10–70 ms and the log's 15–45 ms when they met
 /// (`perf trace -e fdatasync`), and most seconds had a few acknowledgements over 25 ms. A pass every 50 ms copies
 /// a fifth as much each time, so the log waits behind a short burst: under the bench's steady state, mark ack p99
-/// 11.2–32.3 ms against 24.6–83.9 ms in six alternated pairs, for 4 % more bytes written (README "Performance").
+/// 11.2–32.3 ms against 24.6–83.9 ms in six alternated pairs, for 4 % more bytes written (docs/performance.md).
 final class Checkpointer: @unchecked Sendable {
     /// The time between two passes when none is given.
     static let defaultInterval: TimeInterval = 0.05

@@ -1,7 +1,9 @@
 import CWALBuffer
+import CoreMetrics
 import Foundation
 import GRDB
 import GRDBSQLite
+import Crypto
 
 /// The server's SQLite database: one GRDB `DatabasePool` (WAL) with `synchronous=FULL`, foreign keys on,
 /// and the registered migrations applied. Its log is written through the buffering VFS of `CWALBuffer`.
@@ -21,8 +23,11 @@ public final class DefenceDatabase: Sendable {
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
+    /// - Parameters:
+    ///   - path: the database file.
+    ///   - metrics: the swift-metrics backend its group commit records through (none by default).
     /// - Throws: GRDB's error when the file cannot be opened or a migration fails.
-    public init(path: String) throws {
+    public init(path: String, metrics: any MetricsFactory = NOOPMetricsHandler.instance) throws {
         // Before the first connection: the logs of every database of the process then go through the buffering VFS.
         let installed = cwalbuffer_install()
         guard installed == SQLITE_OK else {
@@ -37,7 +42,7 @@ public final class DefenceDatabase: Sendable {
             // Every acknowledged write reaches the disk before the acknowledgement.
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // A certification day's hot pages (every room's latest event page) stay in memory: 64 MiB at most,
-            // taken only as pages are used. See README "Performance" for the measurements behind it.
+            // taken only as pages are used. See docs/performance.md for the measurements behind it.
             try db.execute(sql: "PRAGMA cache_size = -65536")
             // No checkpoint inside a commit: the `Checkpointer` copies the log back from its own connection.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
@@ -49,7 +54,7 @@ public final class DefenceDatabase: Sendable {
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         self.path = path
         self.tokenLookups = TokenLookups(pool: pool)
-        self.committer = GroupCommitter(pool: pool) { [chainTips] in chainTips.forgetAll() }
+        self.committer = GroupCommitter(pool: pool, metrics: metrics) { [chainTips] in chainTips.forgetAll() }
         try Self.migrator.migrate(pool)
         self.checkpointer = try Checkpointer(path: path) { [committer] done in committer.catchUpCheckpoint(then: done) }
     }

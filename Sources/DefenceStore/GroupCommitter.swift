@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import GRDB
 
@@ -7,7 +8,7 @@ import GRDB
 /// The batches run on one dedicated writer thread, which calls SQLite synchronously: a write crosses one thread
 /// boundary on its way in (the queue) and one on its way out (its continuation), instead of hopping through an
 /// actor and GRDB's dispatch queue and back. On a busy machine every hop can wait for a scheduler slice; this
-/// is what kept the acknowledgement's tail long (README "Performance").
+/// is what kept the acknowledgement's tail long (docs/performance.md).
 ///
 /// A batch runs as one transaction. When a write in it fails (say, a sequence number already taken), the
 /// transaction is rolled back and the batch runs again with each write in its own savepoint, so the faulty
@@ -18,10 +19,13 @@ public final class GroupCommitter: Sendable {
     private let writer: Writer
 
     /// Creates a committer writing to `pool`, and starts its writer thread (stopped when the committer goes).
-    /// - Parameter failed: called on the writer thread whenever a batch's transaction or one write's savepoint is
-    ///   rolled back, before anything else is written (what the writes remember of their rows is then forgotten).
-    public init(pool: DatabasePool, failed: @escaping @Sendable () -> Void = {}) {
-        writer = Writer(pool: pool, failed: failed)
+    /// - Parameters:
+    ///   - failed: called on the writer thread whenever a batch's transaction or one write's savepoint is rolled
+    ///     back, before anything else is written (what the writes remember of their rows is then forgotten).
+    ///   - metrics: the backend that records each transaction's number of writes (`defence_commit_batch_writes`).
+    public init(pool: DatabasePool, metrics: any MetricsFactory = NOOPMetricsHandler.instance, failed: @escaping @Sendable () -> Void = {}) {
+        let batches = Recorder(label: "defence_commit_batch_writes", aggregate: true, factory: metrics)
+        writer = Writer(pool: pool, batches: batches, failed: failed)
         // Named from inside: on Linux a name set before `start()` does not reach the system thread (`top -H`).
         Thread { [writer] in
             Thread.current.name = "defence-writer"
@@ -64,6 +68,7 @@ private final class Writer: @unchecked Sendable {
 
     private let pool: DatabasePool
     private let failed: @Sendable () -> Void
+    private let batches: Recorder
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [Item] = []
@@ -72,8 +77,9 @@ private final class Writer: @unchecked Sendable {
     private var checkpointRequests: [@Sendable () -> Void] = []
     private var counters = (transactions: 0, writes: 0)
 
-    init(pool: DatabasePool, failed: @escaping @Sendable () -> Void) {
+    init(pool: DatabasePool, batches: Recorder, failed: @escaping @Sendable () -> Void) {
         self.pool = pool
+        self.batches = batches
         self.failed = failed
     }
 
@@ -148,6 +154,7 @@ private final class Writer: @unchecked Sendable {
                 counters.transactions += 1
                 counters.writes += batch.count
                 condition.unlock()
+                batches.record(batch.count)
                 for (item, result) in zip(batch, results) {
                     if let error = result { item.continuation.resume(throwing: error) } else { item.continuation.resume() }
                 }

@@ -317,7 +317,7 @@ public struct RoomStore: Sendable {
     /// Rooms that start together and see the same traffic reach their hundredth event in the same second; with
     /// snapshots at the multiples of 100, 2,000 rooms each encoded and wrote their whole state (a few KiB of JSON)
     /// at once: under the bench's steady state, stalls of 70–850 ms at exactly the seconds where every room reached
-    /// 200, 300, … events (README "Performance"). Offset by room, they spread over the cycle.
+    /// 200, 300, … events (docs/performance.md). Offset by room, they spread over the cycle.
     public static func snapshotPhase(of room: String) -> Int {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in room.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
@@ -340,7 +340,7 @@ public struct RoomStore: Sendable {
         let plan = state.plan
         // The statements' arguments are built here, on the caller's task, like the JSON: turning values into
         // database values (a `Date` goes through GRDB's shared `DateFormatter`, ICU) then costs the single writer
-        // nothing (README "Performance": 11 % of the writer's CPU, 7 of them formatting dates).
+        // nothing (docs/performance.md: 11 % of the writer's CPU, 7 of them formatting dates).
         return EncodedAppend(
             room: plan.id,
             lifecycle: state.lifecycle.rawValue,
@@ -383,7 +383,7 @@ public struct RoomStore: Sendable {
             ).execute(arguments: plan)
         } else {
             // Only a new lifecycle rewrites the row (it carries the whole plan): a mark or a message writes no page of
-            // `room` (README "Performance": 19.9 → 16.8 KB written per event under the storage push).
+            // `room` (docs/performance.md: 19.9 → 16.8 KB written per event under the storage push).
             try db.cachedStatement(sql: "UPDATE room SET state = ? WHERE id = ? AND state <> ?")
                 .execute(arguments: [rows.lifecycle, rows.room, rows.lifecycle])
         }

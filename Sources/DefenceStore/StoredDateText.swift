@@ -4,7 +4,7 @@ import GRDB
 /// A date as GRDB stores it, "yyyy-MM-dd HH:mm:ss.SSS" in UTC, written with integer arithmetic.
 ///
 /// GRDB turns a `Date` into that text through a shared ICU `DateFormatter`, which took 4 % of the storage push's CPU
-/// for the `at` column of every event (README "Performance"). This writes the same text (the date's milliseconds
+/// for the `at` column of every event (docs/performance.md). This writes the same text (the date's milliseconds
 /// since 1970 rounded to the nearest, as that formatter does) and hands any date outside 1970–9999 to GRDB.
 enum StoredDateText {
     /// The stored text of `date`.

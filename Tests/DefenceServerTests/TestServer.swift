@@ -6,6 +6,7 @@ import DefenceStore
 import Foundation
 import Logging
 import NIOSSL
+import Prometheus
 import Testing
 
 /// A real TLS server on 127.0.0.1, port 0, over a fresh temporary data folder and development certificates.
@@ -41,8 +42,11 @@ final class TestServer: Sendable {
         var configuration = configuration
         var logger = Logger(label: "test-server")
         logger.logLevel = .critical
+        if configuration.metricsPort != nil && !(configuration.metricsFactory is PrometheusMetricsFactory) {
+            configuration.metricsFactory = ServerMetrics.prometheusFactory()
+        }
         let prepared = try ServerSetup.prepare(&configuration, certificate: nil, key: nil, logger: logger)
-        let database = try DefenceDatabase(path: configuration.databasePath)
+        let database = try DefenceDatabase(path: configuration.databasePath, metrics: configuration.metricsFactory)
         try await ServerSetup.installBundledReferential(database: database, now: configuration.now())
         let token: String
         if let adminToken {

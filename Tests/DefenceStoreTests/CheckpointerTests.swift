@@ -143,8 +143,8 @@ import Testing
 
     @Test func theServersDatabaseCheckpointsEveryFiftyMilliseconds() throws {
         // Short, frequent passes: each pass's sync is a burst of writes that the log's next sync waits behind, so
-        // each must stay small (at 250 ms the acknowledgements' p99 was 25–84 ms, at 50 ms 11–32: README
-        // "Performance"). Measured by the bench, pinned here so that the setting does not drift back unnoticed.
+        // each must stay small (at 250 ms the acknowledgements' p99 was 25–84 ms, at 50 ms 11–32:
+        // docs/performance.md). Measured by the bench, pinned here so that the setting does not drift back unnoticed.
         let database = try makeDatabase()
         #expect(database.checkpointer.interval == 0.05)
         #expect(Checkpointer.defaultInterval == 0.05)

@@ -6,7 +6,7 @@ import Foundation
 /// keys and values; only the order of an object's keys and the escaping of `/` may differ), and it decodes with
 /// `JSONDecoder` into an equal event. Every event the server stores goes through it: Foundation's encoder builds a
 /// tree of boxed values through generic containers before it writes a byte, which was 17 % of the storage push's CPU
-/// and 9 % of the server's under the end-to-end push (README "Performance"). The plan-carrying events
+/// and 9 % of the server's under the end-to-end push (docs/performance.md). The plan-carrying events
 /// (`scheduled`, `updated`: one or two per room and day) are left to `JSONEncoder`.
 public enum RoomEventJSON {
     /// The event's JSON text. Throws like `JSONEncoder` on a number JSON cannot hold (NaN, infinity).
@@ -144,105 +144,111 @@ extension RoomEventJSON {
     /// The event, or nil when `text` is not a document this reads (``decode(_:)`` then asks `JSONDecoder`).
     static func event(in text: String) -> RoomEvent? {
         guard let root = JSONTree.parse(text)?.members else { return nil }
-        let head = JSONFields(root)
+        var head = JSONFields(root)
         guard let room = head.string("room"), let seq = head.int("seq"), let at = head.date("at"),
-            let kinds = root["kind"]?.members, kinds.count == 1, let (name, payload) = kinds.first, let members = payload.members
+            let kinds = head.value("kind", { $0.members }), head.complete, kinds.count == 1, let (name, payload) = kinds.first,
+            let members = payload.members
         else { return nil }
-        let f = JSONFields(members)
+        var f = JSONFields(members)
         let kind: RoomEventKind
         switch name {
         case "cancelled":
-            guard let by = f.string("by"), let reason = f.optionalString("reason") else { return nil }
+            guard let by = f.string("by"), let reason = f.optionalString("reason"), f.complete else { return nil }
             kind = .cancelled(by: by, reason: reason)
         case "opened":
+            guard f.complete else { return nil }
             kind = .opened
         case "joined":
-            guard let user = f.string("user") else { return nil }
+            guard let user = f.string("user"), f.complete else { return nil }
             kind = .joined(user: user)
         case "left":
-            guard let user = f.string("user") else { return nil }
+            guard let user = f.string("user"), f.complete else { return nil }
             kind = .left(user: user)
         case "connectionLost":
-            guard let user = f.string("user") else { return nil }
+            guard let user = f.string("user"), f.complete else { return nil }
             kind = .connectionLost(user: user)
         case "timerStarted":
-            guard let by = f.string("by"), let endsAt = f.date("endsAt") else { return nil }
+            guard let by = f.string("by"), let endsAt = f.date("endsAt"), f.complete else { return nil }
             kind = .timerStarted(by: by, endsAt: endsAt)
         case "timerPaused":
-            guard let by = f.string("by"), let remaining = f.double("remaining"), let reason = f.optionalString("reason") else { return nil }
+            guard let by = f.string("by"), let remaining = f.double("remaining"), let reason = f.optionalString("reason"), f.complete
+            else { return nil }
             kind = .timerPaused(by: by, remaining: remaining, reason: reason)
         case "timerResumed":
-            guard let by = f.string("by"), let endsAt = f.date("endsAt") else { return nil }
+            guard let by = f.string("by"), let endsAt = f.date("endsAt"), f.complete else { return nil }
             kind = .timerResumed(by: by, endsAt: endsAt)
         case "timeAdjusted":
-            guard let by = f.string("by"), let seconds = f.int("seconds"), let reason = f.optionalString("reason") else { return nil }
+            guard let by = f.string("by"), let seconds = f.int("seconds"), let reason = f.optionalString("reason"), f.complete
+            else { return nil }
             kind = .timeAdjusted(by: by, seconds: seconds, reason: reason)
         case "phaseChanged":
-            guard let index = f.int("index") else { return nil }
+            guard let index = f.int("index"), f.complete else { return nil }
             kind = .phaseChanged(index: index)
         case "warning":
-            guard let secondsLeft = f.int("secondsLeft") else { return nil }
+            guard let secondsLeft = f.int("secondsLeft"), f.complete else { return nil }
             kind = .warning(secondsLeft: secondsLeft)
         case "overtime":
+            guard f.complete else { return nil }
             kind = .overtime
         case "message":
             guard let from = f.string("from"), let audience = f.raw("audience", as: Audience.self),
-                let body = f.string("text")
+                let body = f.string("text"), f.complete
             else { return nil }
             kind = .message(from: from, audience: audience, text: body)
         case "signal":
-            guard let from = f.string("from"), let signal = f.raw("kind", as: SignalKind.self) else { return nil }
+            guard let from = f.string("from"), let signal = f.raw("kind", as: SignalKind.self), f.complete else { return nil }
             kind = .signal(from: from, kind: signal)
         case "outageStarted":
-            guard let id = f.int("id"), let user = f.string("user") else { return nil }
+            guard let id = f.int("id"), let user = f.string("user"), f.complete else { return nil }
             kind = .outageStarted(id: id, user: user)
         case "outageEnded":
-            guard let id = f.int("id"), let user = f.string("user") else { return nil }
+            guard let id = f.int("id"), let user = f.string("user"), f.complete else { return nil }
             kind = .outageEnded(id: id, user: user)
         case "downtime":
-            guard let id = f.int("id"), let from = f.date("from") else { return nil }
+            guard let id = f.int("id"), let from = f.date("from"), f.complete else { return nil }
             kind = .downtime(id: id, from: from)
         case "outageCompensated":
-            guard let id = f.int("id"), let by = f.string("by"), let seconds = f.int("seconds") else { return nil }
+            guard let id = f.int("id"), let by = f.string("by"), let seconds = f.int("seconds"), f.complete else { return nil }
             kind = .outageCompensated(id: id, by: by, seconds: seconds)
         case "deliberationStarted":
-            guard let by = f.string("by") else { return nil }
+            guard let by = f.string("by"), f.complete else { return nil }
             kind = .deliberationStarted(by: by)
         case "marked":
             guard let juror = f.string("juror"), let candidate = f.string("candidate"), let criterion = f.string("criterion"),
-                let mark = f.optionalRaw("mark", as: Mark.self), let comment = f.optionalString("comment")
+                let mark = f.optionalRaw("mark", as: Mark.self), let comment = f.optionalString("comment"), f.complete
             else { return nil }
             kind = .marked(juror: juror, candidate: candidate, criterion: criterion, mark: mark, comment: comment)
         case "proposed":
             guard let juror = f.string("juror"), let candidate = f.string("candidate"), let competence = f.string("competence"),
                 let decision = f.optionalRaw("decision", as: Decision.self),
-                let comment = f.optionalString("comment")
+                let comment = f.optionalString("comment"), f.complete
             else { return nil }
             kind = .proposed(juror: juror, candidate: candidate, competence: competence, decision: decision, comment: comment)
         case "gridSubmitted":
-            guard let juror = f.string("juror") else { return nil }
+            guard let juror = f.string("juror"), f.complete else { return nil }
             kind = .gridSubmitted(juror: juror)
         case "decided":
             guard let by = f.string("by"), let candidate = f.string("candidate"), let competence = f.string("competence"),
-                let decision = f.raw("decision", as: Decision.self), let comment = f.optionalString("comment")
+                let decision = f.raw("decision", as: Decision.self), let comment = f.optionalString("comment"), f.complete
             else { return nil }
             kind = .decided(by: by, candidate: candidate, competence: competence, decision: decision, comment: comment)
         case "signed":
-            guard let juror = f.string("juror"), let gridHash = f.string("gridHash") else { return nil }
+            guard let juror = f.string("juror"), let gridHash = f.string("gridHash"), f.complete else { return nil }
             kind = .signed(juror: juror, gridHash: gridHash)
         case "signatureWithdrawn":
-            guard let juror = f.string("juror") else { return nil }
+            guard let juror = f.string("juror"), f.complete else { return nil }
             kind = .signatureWithdrawn(juror: juror)
         case "locked":
+            guard f.complete else { return nil }
             kind = .locked
         case "reopened":
-            guard let by = f.string("by"), let reason = f.string("reason") else { return nil }
+            guard let by = f.string("by"), let reason = f.string("reason"), f.complete else { return nil }
             kind = .reopened(by: by, reason: reason)
         case "scheduled":
-            guard let plan = f.value("_0", RoomStateJSON.plan) else { return nil }
+            guard let plan = f.value("_0", RoomStateJSON.plan), f.complete else { return nil }
             kind = .scheduled(plan)
         case "updated":
-            guard let plan = f.value("_0", RoomStateJSON.plan) else { return nil }
+            guard let plan = f.value("_0", RoomStateJSON.plan), f.complete else { return nil }
             kind = .updated(plan)
         default:
             // No such case: JSONDecoder's error.

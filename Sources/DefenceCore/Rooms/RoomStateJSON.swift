@@ -3,7 +3,7 @@ import Foundation
 /// A room's snapshot (its state as `JSONEncoder` stored it), read directly.
 ///
 /// The server's start reads each room's last snapshot, and after the events (``RoomEventJSON/decode(_:)``) they were
-/// the largest part of it in `JSONDecoder` (README "Performance"): the grids are dictionaries keyed by a structure,
+/// the largest part of it in `JSONDecoder` (docs/performance.md): the grids are dictionaries keyed by a structure,
 /// which Foundation decodes pair by pair through generic containers. This reads the same documents into equal
 /// states; any document of another shape and any value of the wrong type are left to `JSONDecoder`, so what is
 /// refused is refused with Foundation's error.
@@ -16,7 +16,7 @@ public enum RoomStateJSON {
     /// The state, or nil when `text` is not a document this reads (``decode(_:)`` then asks `JSONDecoder`).
     static func state(in text: String) -> RoomState? {
         guard let root = JSONTree.parse(text)?.members else { return nil }
-        let f = JSONFields(root)
+        var f = JSONFields(root)
         guard let plan = f.value("plan", plan),
             let lifecycle = f.raw("lifecycle", as: RoomLifecycle.self),
             let endsAt = f.optional("endsAt", { $0.date }),
@@ -36,7 +36,7 @@ public enum RoomStateJSON {
             let reopenings = f.array("reopenings", reopening),
             let endedAt = f.optional("endedAt", { $0.date }),
             let lastSeq = f.int("lastSeq"),
-            let lastEventAt = f.date("lastEventAt")
+            let lastEventAt = f.date("lastEventAt"), f.complete
         else { return nil }
         return RoomState(
             plan: plan, lifecycle: lifecycle, endsAt: endsAt, remainingWhenStopped: remainingWhenStopped, phaseIndex: phaseIndex,
@@ -49,7 +49,7 @@ public enum RoomStateJSON {
     /// A plan (also inside the `scheduled` and `updated` events).
     static func plan(_ value: JSONTree) -> RoomPlan? {
         guard let members = value.members else { return nil }
-        let f = JSONFields(members)
+        var f = JSONFields(members)
         guard let id = f.string("id"),
             let title = f.optionalString("title"),
             let kind = f.raw("kind", as: RoomKind.self),
@@ -62,7 +62,7 @@ public enum RoomStateJSON {
             let start = f.date("start"),
             let phases = f.array("phases", phase),
             let warnings = f.array("warnings", { $0.int }),
-            let visibility = f.raw("visibility", as: ScoringVisibility.self)
+            let visibility = f.raw("visibility", as: ScoringVisibility.self), f.complete
         else { return nil }
         return RoomPlan(
             id: id, title: title, kind: kind, epreuve: epreuve, referentialHash: referentialHash, competences: competences,
@@ -72,27 +72,29 @@ public enum RoomStateJSON {
     }
 
     private static func phase(_ value: JSONTree) -> Phase? {
-        guard let f = value.members.map(JSONFields.init), let name = f.string("name"), let seconds = f.int("seconds") else { return nil }
+        guard var f = value.members.map(JSONFields.init), let name = f.string("name"), let seconds = f.int("seconds"), f.complete
+        else { return nil }
         return Phase(name: name, seconds: seconds)
     }
 
     private static func outage(_ value: JSONTree) -> Outage? {
-        guard let f = value.members.map(JSONFields.init), let id = f.int("id"), let user = f.optionalString("user"),
-            let from = f.date("from"), let to = f.optional("to", { $0.date }), let compensated = f.optional("compensatedSeconds", { $0.int })
+        guard var f = value.members.map(JSONFields.init), let id = f.int("id"), let user = f.optionalString("user"),
+            let from = f.date("from"), let to = f.optional("to", { $0.date }), let compensated = f.optional("compensatedSeconds", { $0.int }),
+            f.complete
         else { return nil }
         return Outage(id: id, user: user, from: from, to: to, compensatedSeconds: compensated)
     }
 
     private static func signature(_ value: JSONTree) -> Signature? {
-        guard let f = value.members.map(JSONFields.init), let juror = f.string("juror"), let at = f.date("at"),
-            let gridHash = f.string("gridHash")
+        guard var f = value.members.map(JSONFields.init), let juror = f.string("juror"), let at = f.date("at"),
+            let gridHash = f.string("gridHash"), f.complete
         else { return nil }
         return Signature(juror: juror, at: at, gridHash: gridHash)
     }
 
     private static func reopening(_ value: JSONTree) -> Reopening? {
-        guard let f = value.members.map(JSONFields.init), let by = f.string("by"), let reason = f.string("reason"),
-            let at = f.date("at")
+        guard var f = value.members.map(JSONFields.init), let by = f.string("by"), let reason = f.string("reason"),
+            let at = f.date("at"), f.complete
         else { return nil }
         return Reopening(by: by, reason: reason, at: at)
     }
@@ -119,10 +121,10 @@ public enum RoomStateJSON {
         result.reserveCapacity(elements.count / 2)
         var index = 0
         while index < elements.count {
-            guard let key = elements[index].members.map(JSONFields.init), let candidate = key.string("candidate"),
-                let item = key.string("item"),
-                let cell = elements[index + 1].members.map(JSONFields.init), let value = cell.raw("value", as: Value.self),
-                let comment = cell.optionalString("comment"), let by = cell.string("by"), let at = cell.date("at")
+            guard var key = elements[index].members.map(JSONFields.init), let candidate = key.string("candidate"),
+                let item = key.string("item"), key.complete,
+                var cell = elements[index + 1].members.map(JSONFields.init), let value = cell.raw("value", as: Value.self),
+                let comment = cell.optionalString("comment"), let by = cell.string("by"), let at = cell.date("at"), cell.complete
             else { return nil }
             result[GridKey(candidate: candidate, item: item)] = Assessment(value: value, comment: comment, by: by, at: at)
             index += 2

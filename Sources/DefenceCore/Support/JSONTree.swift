@@ -306,6 +306,11 @@ struct JSONMembers {
         storage.first { $0.key == key }?.value
     }
 
+    /// The position of `key` in ``pairs``, if the object has it.
+    func index(of key: String) -> Int? {
+        storage.firstIndex { $0.key == key }
+    }
+
     /// Adds a member; `false` when the key is already there or the object is full.
     mutating func append(_ key: String, _ value: JSONTree) -> Bool {
         guard storage.count < Self.maximumCount, !storage.contains(where: { $0.key == key }) else { return false }
@@ -317,45 +322,61 @@ struct JSONMembers {
 /// An object's members read as a synthesized `Decodable` reads them: each reader gives nil for a member that is
 /// missing or of another type, and the optional readers (`decodeIfPresent`) give `.some(nil)` for one that is
 /// missing or `null`.
+///
+/// It remembers which members were read: a reader checks ``complete`` last, so that a document with a member it
+/// does not know (a field added to the type and not to the reader, say) is left to `JSONDecoder` instead of being
+/// read without it.
 struct JSONFields {
     let members: JSONMembers
+    /// Bit `i` set: member `i` was read (an object has at most ``JSONMembers/maximumCount`` members).
+    private var read: UInt64 = 0
 
     init(_ members: JSONMembers) {
         self.members = members
     }
 
+    /// Whether every member of the object was read.
+    var complete: Bool { read.nonzeroBitCount == members.count }
+
+    /// The member `key`, marked as read.
+    private mutating func member(_ key: String) -> JSONTree? {
+        guard let index = members.index(of: key) else { return nil }
+        read |= 1 << UInt64(index)
+        return members.pairs[index].value
+    }
+
     /// The member read by `read`.
-    func value<T>(_ key: String, _ read: (JSONTree) -> T?) -> T? {
-        members[key].flatMap(read)
+    mutating func value<T>(_ key: String, _ read: (JSONTree) -> T?) -> T? {
+        member(key).flatMap(read)
     }
 
     /// `decodeIfPresent`: absent or `null` is `.some(nil)`; a value `read` refuses is nil.
-    func optional<T>(_ key: String, _ read: (JSONTree) -> T?) -> T?? {
-        switch members[key] {
+    mutating func optional<T>(_ key: String, _ read: (JSONTree) -> T?) -> T?? {
+        switch member(key) {
         case nil, .null?: return .some(nil)
         case let value?: return read(value).map { .some($0) }
         }
     }
 
-    func string(_ key: String) -> String? { members[key]?.string }
-    func optionalString(_ key: String) -> String?? { optional(key) { $0.string } }
-    func int(_ key: String) -> Int? { members[key]?.int }
-    func double(_ key: String) -> Double? { members[key]?.double }
-    func date(_ key: String) -> Date? { members[key]?.date }
+    mutating func string(_ key: String) -> String? { member(key)?.string }
+    mutating func optionalString(_ key: String) -> String?? { optional(key) { $0.string } }
+    mutating func int(_ key: String) -> Int? { member(key)?.int }
+    mutating func double(_ key: String) -> Double? { member(key)?.double }
+    mutating func date(_ key: String) -> Date? { member(key)?.date }
 
     /// A string enumeration's case.
-    func raw<T: RawRepresentable>(_ key: String, as type: T.Type) -> T? where T.RawValue == String {
-        members[key]?.raw(as: type)
+    mutating func raw<T: RawRepresentable>(_ key: String, as type: T.Type) -> T? where T.RawValue == String {
+        member(key)?.raw(as: type)
     }
 
     /// `decodeIfPresent` of a string enumeration's case.
-    func optionalRaw<T: RawRepresentable>(_ key: String, as type: T.Type) -> T?? where T.RawValue == String {
+    mutating func optionalRaw<T: RawRepresentable>(_ key: String, as type: T.Type) -> T?? where T.RawValue == String {
         optional(key) { $0.raw(as: type) }
     }
 
     /// An array whose every element `read` reads.
-    func array<T>(_ key: String, _ read: (JSONTree) -> T?) -> [T]? {
-        members[key]?.elements.flatMap { JSONTree.all($0, read) }
+    mutating func array<T>(_ key: String, _ read: (JSONTree) -> T?) -> [T]? {
+        member(key)?.elements.flatMap { JSONTree.all($0, read) }
     }
 }
 

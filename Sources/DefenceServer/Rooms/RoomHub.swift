@@ -47,11 +47,13 @@ actor RoomHub {
     private let referentials: ReferentialCatalog
     private let configuration: ServerConfiguration
     private let logger: Logger
-    /// Counters for monitoring.
-    let metrics = ServerMetrics()
+    /// What the hub records for monitoring.
+    let metrics: ServerMetrics
     private var clock: any ServerClock { configuration.clock }
 
     private var rooms: [String: RoomState] = [:]
+    /// Rooms whose stored rows could not be read at start, with why: every request naming one gets `INTERNAL`.
+    private var unreadable: [String: String] = [:]
     private var subscribers: [String: [UInt64: RoomSubscriber]] = [:]
     /// The rooms each session has joined (the inverse of `subscribers`): a closed connection leaves its own rooms
     /// without a look at every room of the day (12,000 connections closing at once each sorted 2,000 room ids).
@@ -65,8 +67,12 @@ actor RoomHub {
     private static let schedulingLock = "\u{0}scheduling"
     private static let system = RoomActor(user: "server", role: .admin)
 
-    init(store: RoomStore, accounts: AccountStore, referentials: ReferentialCatalog, configuration: ServerConfiguration, logger: Logger) {
+    init(
+        store: RoomStore, accounts: AccountStore, referentials: ReferentialCatalog, configuration: ServerConfiguration, metrics: ServerMetrics,
+        logger: Logger
+    ) {
         self.store = store
+        self.metrics = metrics
         self.accounts = accounts
         self.referentials = referentials
         self.configuration = configuration
@@ -200,7 +206,7 @@ actor RoomHub {
         let event = RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan))
         try await store.append([event], state: state, delivered: [Self.delivery(of: event, state: state)])
         metrics.recordEvents(1)
-        rooms[plan.id] = state
+        keep(state)
         logger.info("room scheduled", metadata: ["room": "\(plan.id)", "by": "\(actor.user)"])
         return state
     }
@@ -269,7 +275,7 @@ actor RoomHub {
         guard faults.isEmpty else { return faults.sorted { $0.line < $1.line } }
         try await store.importDay(users: Array(newUsers.values).sorted { $0.id < $1.id }, rooms: newRooms)
         metrics.recordEvents(newRooms.count)
-        for room in newRooms { rooms[room.state.plan.id] = room.state }
+        for room in newRooms { keep(room.state) }
         logger.info("day imported", metadata: ["users": "\(newUsers.count)", "rooms": "\(newRooms.count)", "by": "\(actor.user)"])
         return []
     }
@@ -424,16 +430,16 @@ actor RoomHub {
         defer { release(id) }
         _ = try await execute(id, command, by: actor, at: clock.now())
         try await tickLocked(id)
-        metrics.recordCommand(seconds: (ContinuousClock.now - started).timeInterval)
-        return rooms[id]!
+        metrics.recordCommand(ContinuousClock.now - started)
+        guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
+        return state
     }
 
-    /// The number of rooms in each state.
-    func roomsByState() -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for state in RoomLifecycle.allCases { counts[state.rawValue] = 0 }
-        for room in rooms.values { counts[room.lifecycle.rawValue, default: 0] += 1 }
-        return counts
+    /// Keeps a room's new state, and counts it in its lifecycle state's gauge.
+    private func keep(_ state: RoomState) {
+        let id = state.plan.id
+        metrics.roomMoved(from: rooms[id]?.lifecycle, to: state.lifecycle)
+        rooms[id] = state
     }
 
     /// Decides, persists, applies and delivers. The caller holds the room's lock.
@@ -451,7 +457,7 @@ actor RoomHub {
         }
         try await store.append(events, state: state, delivered: deliveries)
         metrics.recordEvents(events.count)
-        rooms[id] = state
+        keep(state)
         for (event, delivery) in zip(events, deliveries) { deliver(event, delivery) }
         scheduleTimer(id)
         return events

@@ -30,7 +30,7 @@ struct CommandRouter: Sendable {
     /// Each area of verbs runs in a function of its own, never inlined here. A connection's task keeps the
     /// memory of the deepest call it ever made (Swift's task allocator keeps its slabs until the task ends), and
     /// one function with every verb's locals needed a 24 KB async frame: 24 KB held by each of 12,000
-    /// connections (README "Performance").
+    /// connections (docs/performance.md).
     ///
     /// - Returns: the data lines followed by the terminal `OK` line, all tagged with `id`.
     /// - Throws: ``DomainError`` for refusals; anything else is an internal fault.

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 
 /// Every live session of the server, so that admin actions and shutdown can reach them.
@@ -21,6 +22,13 @@ actor SessionRegistry {
     static let revocationMemory: Duration = .seconds(600)
     private var shuttingDown = false
     private var nextID: UInt64 = 0
+    /// The open connections' gauge, kept equal to the number of entries.
+    private let connections: Meter?
+
+    /// An empty registry; `connections` (if any) follows its number of sessions.
+    init(connections: Meter? = nil) {
+        self.connections = connections
+    }
 
     /// A fresh session number.
     func makeID() -> UInt64 {
@@ -32,6 +40,7 @@ actor SessionRegistry {
     func register(_ session: Session) -> Bool {
         guard !shuttingDown else { return false }
         entries[session.id] = Entry(session: session)
+        connections?.set(entries.count)
         return true
     }
 
@@ -63,6 +72,7 @@ actor SessionRegistry {
     /// Forgets a closed session.
     func remove(_ sessionID: UInt64) {
         entries[sessionID] = nil
+        connections?.set(entries.count)
     }
 
     /// The number of live sessions.

@@ -1,3 +1,4 @@
+import CoreMetrics
 import DefenceCore
 import DefenceProtocol
 import Foundation
@@ -10,7 +11,7 @@ public struct ServerConfiguration: Sendable {
     public var port: Int = 7443
     /// The listening socket's accept queue: connections whose TCP handshake is done, waiting for the server to take
     /// them. 16,384, room for a whole certification day's clients arriving at once (12,000 in the bench); a full
-    /// queue drops new connections, which the clients' TCP retries only after 1, 3, 7 s (README "Performance").
+    /// queue drops new connections, which the clients' TCP retries only after 1, 3, 7 s (docs/performance.md).
     /// Linux caps it at `net.core.somaxconn` (4,096 by default): the server warns at start when it does.
     public var listenBacklog: Int = 16_384
     /// Where the database and the first admin's token file live.
@@ -31,7 +32,7 @@ public struct ServerConfiguration: Sendable {
     public var limits: Limits = .standard
     /// How long a connection may stay unauthenticated (TLS handshake included), in seconds. 30: when 12,000
     /// clients reconnect at once after a restart, two cores need about 10 s for their handshakes, and a shorter
-    /// deadline turns a slow handshake into a second one (README "Performance").
+    /// deadline turns a slow handshake into a second one (docs/performance.md).
     public var authTimeout: TimeInterval = 30
     /// After this many seconds without input the server sends `PING`.
     public var pingInterval: TimeInterval = 30
@@ -43,8 +44,13 @@ public struct ServerConfiguration: Sendable {
     public var linesPerSecond: Double = 100
     /// Lines a connection may send in a burst.
     public var lineBurst: Double = 500
-    /// The loopback port of the Prometheus metrics endpoint (`GET /metrics`); nil: no endpoint; 0: any port.
+    /// The loopback port of the Prometheus metrics endpoint (`GET /metrics`); nil: no endpoint; 0: any port. The
+    /// endpoint exposes ``metricsFactory``, which must then be a `PrometheusMetricsFactory`
+    /// (``ServerMetrics/prometheusFactory()``).
     public var metricsPort: Int?
+    /// The swift-metrics backend the server records through (see ``ServerMetrics``); by default the process's
+    /// (`MetricsSystem.factory`: nothing is recorded unless the executable bootstrapped one).
+    public var metricsFactory: any MetricsFactory = MetricsSystem.factory
     /// Throttling of failed authentications per address.
     public var authThrottle: AuthThrottle.Policy = .init()
     /// The domain clock (timers, event times); injected in tests.
