@@ -130,7 +130,7 @@ public struct AccountStore: Sendable {
             } else {
                 rows = try Row.fetchAll(db, sql: "SELECT * FROM access_token ORDER BY id DESC")
             }
-            return rows.map(Self.token(from:))
+            return try rows.map(Self.token(from:))
         }
     }
 
@@ -141,7 +141,7 @@ public struct AccountStore: Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM access_token WHERE id = ?", arguments: [id]) else {
                 throw DomainError(.notFound, context: [String(id)], "no token \(id)")
             }
-            var token = Self.token(from: row)
+            var token = try Self.token(from: row)
             if token.revokedAt == nil {
                 token.revokedAt = now
                 try db.execute(sql: "UPDATE access_token SET revoked_at = ? WHERE id = ?", arguments: [now, id])
@@ -208,26 +208,29 @@ public struct AccountStore: Sendable {
         try Row.fetchOne(db, sql: "SELECT * FROM user WHERE id = ?", arguments: [id]).map(user(from:))
     }
 
-    private static func user(from row: Row) -> User {
-        User(
-            id: row["id"],
-            role: Role(rawValue: row["role"]) ?? .candidate,
-            displayName: row["display_name"],
-            email: row["email"],
-            createdAt: row["created_at"],
-            disabledAt: row["disabled_at"]
+    private static func user(from row: Row) throws -> User {
+        let keys = ["id"]
+        return User(
+            id: try row.value("id", in: "user", keys: keys),
+            role: try row.value("role", as: Role.self, in: "user", keys: keys),
+            displayName: try row.value("display_name", in: "user", keys: keys),
+            email: try row.value("email", in: "user", keys: keys),
+            createdAt: try row.value("created_at", in: "user", keys: keys),
+            disabledAt: try row.value("disabled_at", in: "user", keys: keys)
         )
     }
 
-    private static func token(from row: Row) -> AccessToken {
-        AccessToken(
-            id: row["id"],
-            userID: row["user_id"],
-            label: row["label"],
-            createdAt: row["created_at"],
-            expiresAt: row["expires_at"],
-            revokedAt: row["revoked_at"],
-            lastUsedAt: row["last_used_at"]
+    /// A token from the columns of `access_token` (by their names), or ``UnreadableRow``.
+    static func token(from row: Row) throws -> AccessToken {
+        let keys = ["id"]
+        return AccessToken(
+            id: try row.value("id", in: "access_token", keys: keys),
+            userID: try row.value("user_id", in: "access_token", keys: keys),
+            label: try row.value("label", in: "access_token", keys: keys),
+            createdAt: try row.value("created_at", in: "access_token", keys: keys),
+            expiresAt: try row.value("expires_at", in: "access_token", keys: keys),
+            revokedAt: try row.value("revoked_at", in: "access_token", keys: keys),
+            lastUsedAt: try row.value("last_used_at", in: "access_token", keys: keys)
         )
     }
 }

@@ -121,14 +121,15 @@ public struct ReferentialStore: Sendable {
         ).map(stored(from:))
     }
 
-    private static func stored(from row: Row) -> StoredReferential {
-        StoredReferential(
-            hash: row["hash"],
-            referentialID: row["ref_id"],
-            title: row["title"],
-            origin: StoredReferential.Origin(rawValue: row["origin"]) ?? .imported,
-            importedAt: row["imported_at"],
-            activatedAt: row["activated_at"]
+    private static func stored(from row: Row) throws -> StoredReferential {
+        let keys = ["hash"]
+        return StoredReferential(
+            hash: try row.value("hash", in: "referential", keys: keys),
+            referentialID: try row.value("ref_id", in: "referential", keys: keys),
+            title: try row.value("title", in: "referential", keys: keys),
+            origin: try row.value("origin", as: StoredReferential.Origin.self, in: "referential", keys: keys),
+            importedAt: try row.value("imported_at", in: "referential", keys: keys),
+            activatedAt: try row.value("activated_at", in: "referential", keys: keys)
         )
     }
 }

@@ -86,29 +86,22 @@ final class TokenLookups: Sendable {
 
     private static let sql = """
         SELECT t.id, t.user_id, t.label, t.created_at, t.expires_at, t.revoked_at, t.last_used_at,
-               u.role, u.display_name, u.email, u.created_at, u.disabled_at
+               u.role, u.display_name, u.email, u.created_at AS user_created_at, u.disabled_at
         FROM access_token t JOIN user u ON u.id = t.user_id
         WHERE t.hash = ?
         """
 
     private static func find(_ hash: String, _ db: Database) throws -> Found? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [hash]) else { return nil }
-        let token = AccessToken(
-            id: row[0],
-            userID: row[1],
-            label: row[2],
-            createdAt: row[3],
-            expiresAt: row[4],
-            revokedAt: row[5],
-            lastUsedAt: row[6]
-        )
+        let token = try AccountStore.token(from: row)
+        let keys = ["user_id"]
         let user = User(
             id: token.userID,
-            role: Role(rawValue: row[7]) ?? .candidate,
-            displayName: row[8],
-            email: row[9],
-            createdAt: row[10],
-            disabledAt: row[11]
+            role: try row.value("role", as: Role.self, in: "user", keys: keys),
+            displayName: try row.value("display_name", in: "user", keys: keys),
+            email: try row.value("email", in: "user", keys: keys),
+            createdAt: try row.value("user_created_at", in: "user", keys: keys),
+            disabledAt: try row.value("disabled_at", in: "user", keys: keys)
         )
         return (user, token)
     }

@@ -57,7 +57,7 @@ import Testing
         ("USER-DISABLE admin", "FAIL USER-DISABLE LAST_ADMIN admin :admin is the last active administrator"),
         ("TOKEN-ISSUE ghost", "FAIL TOKEN-ISSUE NOT_FOUND ghost :no user ghost"),
         ("TOKEN-ISSUE admin expires=2001-01-01T00:00:00Z", "FAIL TOKEN-ISSUE INVALID :expires is in the past"),
-        ("TOKEN-ISSUE admin expires=soon", "FAIL TOKEN-ISSUE INVALID :expires must be an RFC 3339 time"),
+        ("TOKEN-ISSUE admin expires=soon", "FAIL TOKEN-ISSUE INVALID :expires must be a real RFC 3339 time"),
         ("TOKEN-ISSUE admin label=a/b", "FAIL TOKEN-ISSUE INVALID :label must be"),
         ("TOKEN-REVOKE 999", "FAIL TOKEN-REVOKE NOT_FOUND 999 :no token 999"),
     ])

@@ -84,9 +84,16 @@ actor RoomHub {
     /// Rebuilds every room from its events, records the downtime of rooms under way, starts timers and the heartbeat.
     func start() async throws {
         let lastBeat = try await store.lastHeartbeat()
-        for state in try await store.allStates() {
+        let loaded = try await store.loadStates()
+        for state in loaded.states {
             rooms[state.plan.id] = state
         }
+        for (room, error) in loaded.unreadable {
+            // One room's unreadable rows must not keep the day's other rooms down: it is refused alone.
+            logger.error("room cannot be read from storage; it is unavailable until restored", metadata: ["room": "\(room)", "error": "\(error)"])
+            unreadable[room] = "\(error)"
+        }
+        metrics.setRooms(Dictionary(grouping: rooms.values, by: \.lifecycle).mapValues(\.count))
         let now = clock.now()
         // Every room at once: their restart events then share group commits instead of one fsync each.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -164,6 +171,9 @@ actor RoomHub {
 
     /// One room, if `actor` may see it; otherwise the same `NOT_FOUND` as for a room that does not exist.
     func room(_ id: String, visibleTo actor: RoomActor) throws(DomainError) -> RoomState {
+        if actor.role == .admin, unreadable[id] != nil {
+            throw DomainError(.internal, context: [id], "room \(id) cannot be read from storage; check it with defence-server audit verify --room \(id)")
+        }
         guard let state = rooms[id], actor.role == .admin || state.plan.role(of: actor.user) != nil else {
             throw DomainError(.notFound, context: [id], "no room \(id)")
         }
@@ -197,7 +207,7 @@ actor RoomHub {
     func create(_ request: RoomRequest, by actor: RoomActor) async throws -> RoomState {
         await acquire(Self.schedulingLock)
         defer { release(Self.schedulingLock) }
-        guard rooms[request.id] == nil else {
+        guard rooms[request.id] == nil, unreadable[request.id] == nil else {
             throw DomainError(.alreadyExists, context: [request.id], "room \(request.id) already exists")
         }
         let plan = try await makePlan(request)
@@ -255,7 +265,7 @@ actor RoomHub {
         var planned: [RoomPlan] = rooms.values.filter { $0.lifecycle != .cancelled }.map(\.plan)
         var newRooms: [(event: RoomEvent, state: RoomState)] = []
         for row in day.rooms {
-            if rooms[row.request.id] != nil || newRooms.contains(where: { $0.state.plan.id == row.request.id }) {
+            if rooms[row.request.id] != nil || unreadable[row.request.id] != nil || newRooms.contains(where: { $0.state.plan.id == row.request.id }) {
                 faults.append(.init(line: row.line, code: .alreadyExists, text: "room \(row.request.id) already exists"))
                 continue
             }

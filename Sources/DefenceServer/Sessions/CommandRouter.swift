@@ -25,6 +25,9 @@ struct CommandRouter: Sendable {
     let registry: SessionRegistry
     let now: @Sendable () -> Date
 
+    /// The longest life `TOKEN-ISSUE ttl=` gives a token: ten years.
+    static let longestTokenLife: Int64 = 10 * 366 * 86_400
+
     /// Executes `command` for `principal`. The role has already been checked.
     ///
     /// Each area of verbs runs in a function of its own, never inlined here. A connection's task keeps the
@@ -113,12 +116,19 @@ struct CommandRouter: Sendable {
             switch expiry {
             case .at(let text):
                 guard let date = WireTime.parse(text) else {
-                    throw DomainError(.invalid, "expires must be an RFC 3339 time such as 2026-12-01T18:00:00Z")
+                    throw DomainError(
+                        .invalid, "expires must be a real RFC 3339 time between the years 2000 and 2999, such as 2026-12-01T18:00:00Z"
+                    )
                 }
                 guard date > issuedAt else { throw DomainError(.invalid, "expires is in the past") }
                 expiresAt = date
             case .after(let seconds):
-                expiresAt = issuedAt.addingTimeInterval(TimeInterval(seconds))
+                // A ttl reaching past the supported years would store a date nothing can read back.
+                let date = issuedAt.addingTimeInterval(TimeInterval(seconds))
+                guard seconds <= Self.longestTokenLife, WireTime.isSupported(date) else {
+                    throw DomainError(.invalid, "ttl is at most \(Self.longestTokenLife) seconds (ten years)")
+                }
+                expiresAt = date
             case nil:
                 expiresAt = nil
             }
@@ -252,7 +262,7 @@ struct CommandRouter: Sendable {
         case .roomList(let day, let stateName):
             var states = await rooms.rooms(visibleTo: actor)
             if let day {
-                guard let start = WireTime.parse(day + "T00:00:00Z") else {
+                guard let start = WireTime.parseDay(day) else {
                     throw DomainError(.invalid, "day is a date such as 2026-12-01 (UTC)")
                 }
                 let end = start.addingTimeInterval(86_400)
@@ -464,7 +474,7 @@ struct CommandRouter: Sendable {
                 states = [try await rooms.room(roomFilter, visibleTo: actor)]
             }
             if let day {
-                guard let start = WireTime.parse(day + "T00:00:00Z") else {
+                guard let start = WireTime.parseDay(day) else {
                     throw DomainError(.invalid, "day is a date such as 2026-12-01 (UTC)")
                 }
                 states = states.filter { $0.plan.start >= start && $0.plan.start < start.addingTimeInterval(86_400) }

@@ -1,0 +1,46 @@
+import Foundation
+
+// What a room read back from storage must hold before the domain computes with it. The server only ever stores
+// rooms that hold it (the scheduler and the state machine guarantee it), but stored data is read as untrusted: a
+// row altered by hand must make its room unreadable, never make a later computation trap (an index out of range,
+// an overflowing sum).
+
+extension RoomPlan {
+    /// Whether the plan holds what scheduling guarantees: 1 to 64 phases of 1 s to 24 h each, at most 64 warnings
+    /// of 0 to 24 h, two distinct jurors with the president among them, distinct candidates.
+    public var isSound: Bool {
+        (1...64).contains(phases.count) && phases.allSatisfy { (1...86_400).contains($0.seconds) }
+            && warnings.count <= 64 && warnings.allSatisfy { (0...86_400).contains($0) }
+            && jurors.count == 2 && jurors[0] != jurors[1] && jurors.contains(president)
+            && !candidates.isEmpty && Set(candidates).count == candidates.count
+    }
+}
+
+extension RoomEvent {
+    /// The sequence numbers and outage ids a stored room may have: far beyond any real room, far below overflow.
+    public static let soundNumbers = 0...(1 << 40)
+
+    /// Whether the event's numbers are in range and any plan it carries is sound.
+    public var isSound: Bool {
+        guard seq >= 1, Self.soundNumbers.contains(seq) else { return false }
+        switch kind {
+        case .scheduled(let plan), .updated(let plan):
+            return plan.isSound
+        case .outageStarted(let id, _), .outageEnded(let id, _), .downtime(let id, _), .outageCompensated(let id, _, _):
+            return Self.soundNumbers.contains(id)
+        case .phaseChanged(let index):
+            return (0..<64).contains(index)
+        default:
+            return true
+        }
+    }
+}
+
+extension RoomState {
+    /// Whether a state read back (a snapshot) is one the domain can compute with: a sound plan, a phase of it, a
+    /// sequence number and outage ids in range.
+    public var isSound: Bool {
+        plan.isSound && (0..<plan.phases.count).contains(phaseIndex) && lastSeq >= 1 && RoomEvent.soundNumbers.contains(lastSeq)
+            && outages.allSatisfy { RoomEvent.soundNumbers.contains($0.id) }
+    }
+}

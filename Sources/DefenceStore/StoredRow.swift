@@ -1,0 +1,42 @@
+import GRDB
+
+/// A stored row the store cannot read back: a value of the wrong type, a date out of range, an unknown role. The
+/// request that met it fails alone (`INTERNAL`), and the error names the row for the log; nothing crashes.
+public struct UnreadableRow: Error, CustomStringConvertible {
+    /// The table.
+    public let table: String
+    /// The row's key, as stored (`id=7`, `room=r1 seq=4`).
+    public let key: String
+    /// The column that could not be read.
+    public let column: String
+    /// What was found there, and why it was refused.
+    public let reason: String
+
+    public var description: String { "\(table) row \(key): column \(column) cannot be read (\(reason))" }
+}
+
+extension Row {
+    /// The value of `column`, or ``UnreadableRow`` naming the row (`table`, and the key columns `keys`).
+    func value<Value: DatabaseValueConvertible>(_ column: String, in table: String, keys: [String]) throws -> Value {
+        do {
+            return try decode(Value.self, forColumn: column)
+        } catch {
+            throw unreadable(column, in: table, keys: keys, "\(self[column] as DatabaseValue? ?? .null) is not a \(Value.self)")
+        }
+    }
+
+    /// A string enumeration's case stored in `column`, or ``UnreadableRow``: never a silent default.
+    func value<Value: RawRepresentable>(_ column: String, as type: Value.Type, in table: String, keys: [String]) throws -> Value
+    where Value.RawValue == String {
+        let raw: String = try value(column, in: table, keys: keys)
+        guard let value = Value(rawValue: raw) else {
+            throw unreadable(column, in: table, keys: keys, "'\(raw)' is not a \(Value.self)")
+        }
+        return value
+    }
+
+    func unreadable(_ column: String, in table: String, keys: [String], _ reason: String) -> UnreadableRow {
+        let key = keys.map { "\($0)=\(self[$0] as DatabaseValue? ?? .null)" }.joined(separator: " ")
+        return UnreadableRow(table: table, key: key, column: column, reason: reason)
+    }
+}

@@ -1,0 +1,99 @@
+import DefenceCore
+@testable import DefenceStore
+import DefenceProtocol
+import Foundation
+import GRDB
+import Testing
+
+/// A bounded fuzz of what the store reads back: rows of every stored table filled with values of every kind (wrong
+/// types, dates no calendar has, broken JSON, invalid UTF-8, huge numbers), then every read of the stores. A read
+/// may fail, with an error; nothing may crash (a crash ends the test run).
+@Suite(.temporaryFolder) struct StoredRowFuzzTests {
+    /// Values of every storage class, and texts the decoders meet in practice.
+    static func values(_ random: inout some RandomNumberGenerator) -> [DatabaseValue] {
+        let event = (try? RoomEventJSON.encode(RoomEvent(room: "r1", seq: 1, at: Date(timeIntervalSince1970: 1_800_000_000), kind: .opened))) ?? "{}"
+        var values: [DatabaseValue] = [
+            .null, 0.databaseValue, (-1).databaseValue, Int64.max.databaseValue, Int64.min.databaseValue, 1.5.databaseValue,
+            1e308.databaseValue, "".databaseValue, "x".databaseValue, "10000-01-01 00:00:00.000".databaseValue,
+            "2026-02-30 10:00:00.000".databaseValue, "2026-12-01 08:00:00.000".databaseValue, "0001-01-01".databaseValue,
+            "{".databaseValue, "{}".databaseValue, "[]".databaseValue, "null".databaseValue, event.databaseValue,
+            "candidate".databaseValue, "admin".databaseValue, "bundled".databaseValue, "scheduled".databaseValue,
+            "r1".databaseValue, "u1".databaseValue, String(repeating: "é", count: 3000).databaseValue,
+            Data([0xff, 0xfe, 0x00, 0x80]).databaseValue, Data().databaseValue, "1".databaseValue, "true".databaseValue,
+        ]
+        values.append(Data((0..<Int.random(in: 0...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }).databaseValue)
+        values.append(String(decoding: (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0x20...0x7e, using: &random) }, as: UTF8.self).databaseValue)
+        return values
+    }
+
+    /// The tables and their columns, as the migrations leave them.
+    static let tables: [(name: String, columns: [String])] = [
+        ("user", ["id", "role", "display_name", "email", "created_at", "disabled_at"]),
+        ("access_token", ["id", "user_id", "hash", "label", "created_at", "expires_at", "revoked_at", "last_used_at"]),
+        ("referential", ["hash", "ref_id", "title", "origin", "content", "imported_at", "activated_at"]),
+        ("room", ["id", "state", "kind", "start_at", "end_at", "referential_hash", "plan"]),
+        ("room_event", ["room_id", "seq", "at", "type", "payload", "hash", "line", "grid_open", "jury_only", "grid_owner"]),
+        ("room_snapshot", ["room_id", "seq", "state"]),
+        ("room_head", ["room_id", "seq", "hash"]),
+        ("server_heartbeat", ["id", "at"]),
+    ]
+
+    @Test func randomRowsNeverCrashAStoreRead() async throws {
+        var random = SystemRandomNumberGenerator()
+        for round in 0..<12 {
+            let database = try makeDatabase()
+            // The rows, made before the write (the generator stays on this task).
+            var inserts: [(sql: String, arguments: StatementArguments)] = []
+            for table in Self.tables {
+                for _ in 0..<6 {
+                    let values = Self.values(&random)
+                    var row = table.columns.map { _ in values.randomElement(using: &random) ?? .null }
+                    // Keys from a small set, so that rows meet (a token of a user, events of a room).
+                    if ["room_id", "id", "user_id"].contains(table.columns[0]), Bool.random(using: &random) {
+                        let keys: [DatabaseValue] = ["r1".databaseValue, "u1".databaseValue, 1.databaseValue, 2.databaseValue]
+                        row[0] = keys.randomElement(using: &random) ?? .null
+                    }
+                    let placeholders = table.columns.map { _ in "?" }.joined(separator: ", ")
+                    inserts.append((
+                        "INSERT OR REPLACE INTO \(table.name) (\(table.columns.joined(separator: ", "))) VALUES (\(placeholders))",
+                        StatementArguments(row)
+                    ))
+                }
+            }
+            try await database.pool.writeWithoutTransaction { [inserts] db in
+                // The schema's own checks (NOT NULL, CHECK, keys) refuse some rows; the reads must survive the rest.
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                for insert in inserts { _ = try? db.execute(sql: insert.sql, arguments: insert.arguments) }
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
+            }
+            let accounts = AccountStore(database: database)
+            let referentials = ReferentialStore(database: database)
+            let rooms = RoomStore(database: database)
+            let now = Date(timeIntervalSince1970: 1_800_000_000)
+            _ = try? await accounts.user("u1")
+            _ = try? await accounts.users()
+            _ = try? await accounts.users(role: .candidate, active: true)
+            _ = try? await accounts.tokens()
+            _ = try? await accounts.tokens(of: "u1")
+            _ = try? await accounts.revokeToken(1, now: now)
+            _ = try? await accounts.disableUser("u1", now: now)
+            _ = try? await accounts.enableUser("u1")
+            _ = try? await accounts.authenticate(secret: "drt_x", now: now)
+            _ = try? await referentials.active()
+            _ = try? await referentials.list()
+            _ = try? await referentials.versions(matching: "")
+            _ = try? await referentials.content(of: "x")
+            let loaded = try? await rooms.loadStates()
+            _ = try? await rooms.allHistories()
+            _ = try? await rooms.events(of: "r1", after: 0)
+            _ = try? await rooms.replay(of: "r1", after: 0)
+            _ = try? await rooms.replay(of: "r1", after: 0, juryOnly: false)
+            _ = try? await rooms.record(of: "r1", through: 3)
+            _ = try? await rooms.verifyChains()
+            _ = try? await rooms.verifyChains(room: "r1", at: 1)
+            _ = try? await rooms.lastHeartbeat()
+            // What loaded is what the rows say: never a room of another id.
+            for state in loaded?.states ?? [] { #expect(!state.plan.id.isEmpty, "round \(round)") }
+        }
+    }
+}
