@@ -148,3 +148,8 @@ struct Serve: AsyncParsableCommand {
 func say(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
+
+/// Writes a line to standard error at once: why a command failed.
+func sayError(_ text: String) {
+    FileHandle.standardError.write(Data(("defence-server: " + text + "\n").utf8))
+}

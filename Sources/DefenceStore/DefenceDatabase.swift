@@ -35,6 +35,7 @@ public final class DefenceDatabase: Sendable {
                 resultCode: ResultCode(rawValue: installed), message: "the write-ahead log's VFS could not be registered"
             )
         }
+        try Self.restrictFiles(at: path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
@@ -168,7 +169,91 @@ public final class DefenceDatabase: Sendable {
             // bulk of a defence's log, are not in it, and cost the writer nothing more.
             try db.execute(sql: "CREATE INDEX room_event_public ON room_event(room_id, seq) WHERE jury_only IS NOT 1")
         }
+        migrator.registerMigration("v8-chain-over-every-column") { db in
+            try Self.chainEveryColumn(db)
+        }
         return migrator
+    }
+
+    /// Makes the database file readable and writable by its owner only (0600), creating it empty if needed, with its
+    /// log and shared-memory files when they exist: SQLite creates those with the database file's mode.
+    private static func restrictFiles(at path: String) throws {
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw DatabaseError(resultCode: .SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            guard chmod(file, 0o600) == 0 else {
+                throw DatabaseError(resultCode: .SQLITE_PERM, message: "cannot restrict \(file) to its owner: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Migration v8: the chain covers every column of an event, and each room's head records its last event.
+    ///
+    /// Until v7 a link covered the event's payload only (SHA-256 of `previous LF payload`): the line `RESUME`
+    /// replays, who may see an event, its time and its type could change unseen, and so could the removal of a log's
+    /// last events. Each room's chain is first checked as it was written; a room whose chain is already broken stops
+    /// the upgrade (an upgrade must never turn altered data into a valid record: restore a backup, or investigate
+    /// with the previous version's `audit verify`). Then every link is computed again over every column, and the
+    /// room's head is written. The hashing is written out here, frozen, as a migration must not use the app's types;
+    /// `MigrationTests` checks that it gives the links the server writes (``EventChain``).
+    private static func chainEveryColumn(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE room_head (
+                    room_id TEXT PRIMARY KEY NOT NULL REFERENCES room(id),
+                    seq INTEGER NOT NULL,
+                    hash TEXT NOT NULL
+                ) WITHOUT ROWID
+                """
+        )
+        func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+        func payloadLink(_ previous: String, _ payload: String) -> String {
+            hex(SHA256.hash(data: Data((previous + "\n" + payload).utf8)))
+        }
+        func rowLink(_ previous: String, _ row: Row) throws -> String {
+            var text = "defence-chain/2\n" + previous + "\n"
+            func field(_ value: String?) {
+                guard let value else { return text += "~" }
+                text += "\(value.utf8.count):" + value
+            }
+            field(try row.decode(String.self, forColumn: "room_id"))
+            field(String(try row.decode(Int.self, forColumn: "seq")))
+            field(try row.decode(String.self, forColumn: "at"))
+            field(try row.decode(String.self, forColumn: "type"))
+            field(try row.decode(String.self, forColumn: "payload"))
+            field(try row.decode(String?.self, forColumn: "line"))
+            field(try row.decode(Bool?.self, forColumn: "grid_open").map { $0 ? "1" : "0" })
+            field(try row.decode(Bool?.self, forColumn: "jury_only").map { $0 ? "1" : "0" })
+            field(try row.decode(String?.self, forColumn: "grid_owner"))
+            return hex(SHA256.hash(data: Data(text.utf8)))
+        }
+        let rooms = try String.fetchAll(db, sql: "SELECT DISTINCT room_id FROM room_event ORDER BY room_id")
+        for room in rooms {
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash FROM room_event WHERE room_id = ? ORDER BY seq",
+                arguments: [room]
+            )
+            var previousV1 = "", previousV2 = "", expected = 1
+            for row in rows {
+                let seq = try row.decode(Int.self, forColumn: "seq")
+                let link = payloadLink(previousV1, try row.decode(String.self, forColumn: "payload"))
+                guard seq == expected, link == (try row.decode(String.self, forColumn: "hash")) else {
+                    throw DatabaseError(
+                        resultCode: .SQLITE_ERROR,
+                        message: "room \(room): its event chain is broken at event \(seq); the upgrade stops so as not to seal altered data (restore a backup, or check it with the previous version's `defence-server audit verify`)"
+                    )
+                }
+                previousV1 = link
+                previousV2 = try rowLink(previousV2, row)
+                try db.execute(sql: "UPDATE room_event SET hash = ? WHERE room_id = ? AND seq = ?", arguments: [previousV2, room, seq])
+                expected += 1
+            }
+            try db.execute(sql: "INSERT INTO room_head (room_id, seq, hash) VALUES (?, ?, ?)", arguments: [room, expected - 1, previousV2])
+        }
     }
 
     /// The names of the migrations applied, in order.

@@ -57,61 +57,95 @@ public struct RoomStore: Sendable {
         }
     }
 
+    /// Every room's current state, in room id order (see ``loadStates(lanes:chunk:)``).
+    /// - Throws: the first room's error, if a room cannot be read.
+    public func allStates(lanes: Int = ProcessInfo.processInfo.activeProcessorCount, chunk: Int = 50) async throws -> [RoomState] {
+        let loaded = try await loadStates(lanes: lanes, chunk: chunk)
+        if let first = loaded.unreadable.first { throw first.error }
+        return loaded.states
+    }
+
     /// Every room's current state, in room id order: its last snapshot (if any) with the events after it applied,
-    /// or the fold of its whole history.
+    /// or the fold of its whole history; and the rooms that cannot be read, each with why.
     ///
-    /// This is the server's start, and decoding the stored JSON is most of it (README "Performance"; the events go
+    /// A room whose stored rows cannot be read (a value of the wrong type, an event that does not follow) is
+    /// reported, never a reason to stop: the other rooms still load.
+    ///
+    /// This is the server's start, and decoding the stored JSON is most of it (docs/performance.md; the events go
     /// through ``RoomEventJSON/decode(_:)``, the snapshots through ``RoomStateJSON/decode(_:)``). Rooms are
     /// decoded on `lanes` reader connections at once, `chunk` rooms per read: a lane that is done takes the next
     /// chunk, so memory holds at most `lanes` rooms' events at a time. Each chunk is read in its own transaction;
     /// rooms do not depend on each other, and nothing writes while the server starts.
-    /// - Throws: a storage error, or a history that does not fold (a gap, or no `scheduled` event first).
-    public func allStates(lanes: Int = ProcessInfo.processInfo.activeProcessorCount, chunk: Int = 50) async throws -> [RoomState] {
-        let ids = try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM room ORDER BY id") }
+    /// - Throws: a storage error that is not one room's (the database cannot be read).
+    public func loadStates(
+        lanes: Int = ProcessInfo.processInfo.activeProcessorCount, chunk: Int = 50
+    ) async throws -> (states: [RoomState], unreadable: [(room: String, error: Error)]) {
+        let ids = try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id FROM room ORDER BY id").map { row -> String in try row.value("id", in: "room", keys: ["id"]) }
+        }
         let size = max(1, chunk)
         let chunks = stride(from: 0, to: ids.count, by: size).map { Array(ids[$0..<min($0 + size, ids.count)]) }
         let pool = database.pool
-        return try await withThrowingTaskGroup(of: (Int, [RoomState]).self) { group in
-            var parts = [[RoomState]](repeating: [], count: chunks.count)
+        typealias Loaded = (states: [RoomState], unreadable: [(room: String, error: Error)])
+        return try await withThrowingTaskGroup(of: (Int, Loaded).self) { group in
+            var parts = [Loaded](repeating: ([], []), count: chunks.count)
             var next = 0
             func addNext() {
                 guard next < chunks.count else { return }
                 let (index, rooms) = (next, chunks[next])
                 next += 1
-                group.addTask { (index, try await pool.read { db in try rooms.compactMap { try Self.state(of: $0, db) } }) }
+                group.addTask {
+                    let loaded = try await pool.read { db -> Loaded in
+                        var part: Loaded = ([], [])
+                        for room in rooms {
+                            do {
+                                if let state = try Self.state(of: room, db) { part.states.append(state) }
+                            } catch let error as DatabaseError where error.resultCode != .SQLITE_ERROR {
+                                throw error
+                            } catch {
+                                part.unreadable.append((room, error))
+                            }
+                        }
+                        return part
+                    }
+                    return (index, loaded)
+                }
             }
             for _ in 0..<max(1, lanes) { addNext() }
-            while let (index, states) = try await group.next() {
-                parts[index] = states
+            while let (index, loaded) = try await group.next() {
+                parts[index] = loaded
                 addNext()
             }
-            return parts.flatMap { $0 }
+            return (parts.flatMap(\.states), parts.flatMap(\.unreadable))
         }
     }
 
     /// One room's current state (nil: no event), from its snapshot and the events after it.
     private static func state(of id: String, _ db: Database) throws -> RoomState? {
         var state: RoomState?
+        // A snapshot that cannot be read, or does not say what it claims, is ignored: the events are the record.
         if let snapshot = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, state FROM room_snapshot WHERE room_id = ?"), arguments: [id]),
-            let text: String = snapshot["state"], let seq: Int = snapshot["seq"],
-            let decoded = try? RoomStateJSON.decode(text), decoded.lastSeq == seq
+            let text = try? snapshot.decode(String.self, forColumn: "state"), let seq = try? snapshot.decode(Int.self, forColumn: "seq"),
+            let decoded = try? RoomStateJSON.decode(text), decoded.lastSeq == seq, decoded.plan.id == id, decoded.isSound
         {
             state = decoded
         }
         let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT payload FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
+            db.cachedStatement(sql: "SELECT room_id, seq, payload FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
             arguments: [id, state?.lastSeq ?? 0]
         )
         while let row = try rows.next() {
             let event = try Self.event(from: row)
-            guard state != nil else {
+            // Taken out of the optional, so that applying the event does not copy the state's storage.
+            guard var current = state.take() else {
                 state = try RoomState.fold([event])
                 continue
             }
-            guard event.seq == state!.lastSeq + 1 else {
-                throw DomainError(.internal, "room \(id): event \(event.seq) follows \(state!.lastSeq)")
+            guard event.seq == current.lastSeq + 1, event.room == id else {
+                throw DomainError(.internal, "room \(id): event \(event.seq) of room \(event.room) follows \(current.lastSeq)")
             }
-            state!.apply(event)
+            current.apply(event)
+            state = current
         }
         return state
     }
@@ -119,7 +153,7 @@ public struct RoomStore: Sendable {
     /// Every room's events, in sequence order, grouped by room.
     public func allHistories() async throws -> [[RoomEvent]] {
         try await database.pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT payload FROM room_event ORDER BY room_id, seq")
+            let rows = try Row.fetchCursor(db, sql: "SELECT room_id, seq, payload FROM room_event ORDER BY room_id, seq")
             var histories: [[RoomEvent]] = []
             var current: [RoomEvent] = []
             while let row = try rows.next() {
@@ -140,7 +174,7 @@ public struct RoomStore: Sendable {
         try await database.pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT payload FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                sql: "SELECT room_id, seq, payload FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                 arguments: [room, seq, limit]
             ).map(Self.event(from:))
         }
@@ -173,19 +207,25 @@ public struct RoomStore: Sendable {
                 db.cachedStatement(sql: juryOnly ? Self.replaySQL : Self.publicReplaySQL),
                 arguments: [room, seq]
             )
-            // Columns by position, in the order of `replayColumns`.
+            let keys = ["room_id", "seq"]
             while let row = try rows.next() {
-                guard let line: String = row[1], let open: Bool = row[2], let forTheJury: Bool = row[3] else {
-                    return nil
-                }
-                events.append(ReplayedEvent(seq: row[0], line: line, gridOpen: open, juryOnly: forTheJury, gridOwner: row[4]))
+                let line: String? = try row.value("line", in: "room_event", keys: keys)
+                let open: Bool? = try row.value("grid_open", in: "room_event", keys: keys)
+                let forTheJury: Bool? = try row.value("jury_only", in: "room_event", keys: keys)
+                guard let line, let open, let forTheJury else { return nil }
+                events.append(
+                    ReplayedEvent(
+                        seq: try row.value("seq", in: "room_event", keys: keys), line: line, gridOpen: open, juryOnly: forTheJury,
+                        gridOwner: try row.value("grid_owner", in: "room_event", keys: keys)
+                    )
+                )
             }
             return events
         }
     }
 
-    /// The columns both replays select, in the order ``replay(of:after:juryOnly:)`` reads them by position.
-    private static let replayColumns = "seq, line, grid_open, jury_only, grid_owner"
+    /// The columns both replays select.
+    private static let replayColumns = "room_id, seq, line, grid_open, jury_only, grid_owner"
     /// A room's events after a sequence number, as `RESUME` replays them.
     static let replaySQL = "SELECT \(replayColumns) FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"
     /// The same without the events only the jury sees, found through their index. `jury_only IS NOT 1` (not
@@ -205,77 +245,102 @@ public struct RoomStore: Sendable {
         try await database.pool.read { db in
             let events = try Row.fetchAll(
                 db,
-                sql: "SELECT payload FROM room_event WHERE room_id = ? AND seq <= ? ORDER BY seq",
+                sql: "SELECT room_id, seq, payload FROM room_event WHERE room_id = ? AND seq <= ? ORDER BY seq",
                 arguments: [room, seq]
             ).map(Self.event(from:))
-            let link = try String.fetchOne(db, sql: "SELECT hash FROM room_event WHERE room_id = ? AND seq = ?", arguments: [room, seq])
+            let link = try Row.fetchOne(db, sql: "SELECT room_id, seq, hash FROM room_event WHERE room_id = ? AND seq = ?", arguments: [room, seq])
+                .map { row -> String in try row.value("hash", in: "room_event", keys: ["room_id", "seq"]) }
             return (events, link)
         }
     }
 
-    /// The outcome of ``verifyChains(room:)``.
+    /// The outcome of ``verifyChains(room:at:)``.
     public struct AuditReport: Sendable, Hashable {
         /// Rooms checked.
         public var rooms: Int
         /// Events checked.
         public var events: Int
-        /// The first broken link of each damaged room.
+        /// What is wrong, room by room: the first broken link of a room's chain, then anything else found.
         public var breaks: [Break]
+        /// The fingerprint asked for (`at:`), or the last link of the one room checked.
+        public var fingerprint: Fingerprint?
 
-        /// A broken link.
+        /// A problem found.
         public struct Break: Sendable, Hashable, CustomStringConvertible {
             /// The room.
             public var room: String
-            /// The first event whose link does not match.
+            /// The event concerned (0: the room as a whole).
             public var seq: Int
             /// What is wrong.
             public var problem: String
 
-            public var description: String { "room \(room), event \(seq): \(problem)" }
+            public var description: String { seq > 0 ? "room \(room), event \(seq): \(problem)" : "room \(room): \(problem)" }
+        }
+
+        /// The link of one event: what a PV of the room as it stood at that event printed.
+        public struct Fingerprint: Sendable, Hashable {
+            /// The room.
+            public var room: String
+            /// The event.
+            public var seq: Int
+            /// Its link, lower-case hex.
+            public var link: String
+
+            /// The link of event `seq` of `room`.
+            public init(room: String, seq: Int, link: String) {
+                self.room = room
+                self.seq = seq
+                self.link = link
+            }
         }
     }
 
-    /// Recomputes the hash chains (of one room, or all) and reports the first broken link of each room.
-    public func verifyChains(room: String? = nil) async throws -> AuditReport {
-        try await database.pool.read { db in
-            let rows: RowCursor
-            if let room {
-                rows = try Row.fetchCursor(db, sql: "SELECT room_id, seq, payload, hash FROM room_event WHERE room_id = ? ORDER BY seq", arguments: [room])
-            } else {
-                rows = try Row.fetchCursor(db, sql: "SELECT room_id, seq, payload, hash FROM room_event ORDER BY room_id, seq")
+    /// Why an audit could not run.
+    public enum AuditError: Error, Hashable, CustomStringConvertible {
+        /// No such room is stored.
+        case unknownRoom(String)
+        /// The room has no such event.
+        case unknownEvent(room: String, seq: Int)
+
+        public var description: String {
+            switch self {
+            case .unknownRoom(let room): "no room \(room) is stored"
+            case .unknownEvent(let room, let seq): "room \(room) has no event \(seq)"
             }
-            var report = AuditReport(rooms: 0, events: 0, breaks: [])
-            var currentRoom: String?
-            var previous = EventChain.genesis
-            var expectedSeq = 1
-            var broken = false
+        }
+    }
+
+    /// Audits the stored rooms (one, or all): recomputes each room's hash chain over every column of its events
+    /// (``EventChain``), checks that it ends at the room's head (so that removed last events are seen), and that the
+    /// room's listing row and its snapshot are what its events fold into. Reports the first broken link of each
+    /// room and anything else found.
+    ///
+    /// - Parameters:
+    ///   - room: the one room to audit (all when nil).
+    ///   - at: with `room`, the event whose link is returned as ``AuditReport/fingerprint`` (default: the last).
+    /// - Throws: ``AuditError`` for a room or an event that is not stored; a storage error.
+    public func verifyChains(room: String? = nil, at: Int? = nil) async throws -> AuditReport {
+        try await database.pool.read { db in
+            var auditor = try ChainAuditor(db, room: room)
+            let rows: RowCursor
+            let columns = "room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash"
+            if let room {
+                rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM room_event WHERE room_id = ? ORDER BY seq", arguments: [room])
+            } else {
+                rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM room_event ORDER BY room_id, seq")
+            }
+            var fingerprint: AuditReport.Fingerprint?
             while let row = try rows.next() {
-                let roomID: String = row["room_id"]
-                let seq: Int = row["seq"]
-                let payload: String = row["payload"]
-                let hash: String = row["hash"]
-                if roomID != currentRoom {
-                    currentRoom = roomID
-                    report.rooms += 1
-                    previous = EventChain.genesis
-                    expectedSeq = 1
-                    broken = false
+                let link = auditor.check(row)
+                if let room, let link, let seq = auditor.currentSeq, seq == at ?? seq {
+                    fingerprint = .init(room: room, seq: seq, link: link)
                 }
-                report.events += 1
-                guard !broken else { continue }
-                func fail(_ problem: String) {
-                    report.breaks.append(.init(room: roomID, seq: seq, problem: problem))
-                    broken = true
-                }
-                if seq != expectedSeq {
-                    fail("expected event \(expectedSeq): an event is missing")
-                } else if let event = try? RoomEventJSON.decode(payload), event.room != roomID || event.seq != seq {
-                    fail("the stored event says room \(event.room), event \(event.seq)")
-                } else if EventChain.link(previous: previous, payload: payload) != hash {
-                    fail("the hash does not match: the event or an earlier one was altered")
-                }
-                previous = hash
-                expectedSeq = seq + 1
+            }
+            var report = auditor.finish()
+            if let room {
+                guard report.rooms > 0 else { throw AuditError.unknownRoom(room) }
+                if let at, fingerprint?.seq != at { throw AuditError.unknownEvent(room: room, seq: at) }
+                report.fingerprint = fingerprint
             }
             return report
         }
@@ -302,9 +367,8 @@ public struct RoomStore: Sendable {
         var lastSeq: Int
         /// The projection row's arguments with the plan columns, only when the plan is new or changed.
         var plan: StatementArguments?
-        /// Each event's sequence number, its payload (hashed into the chain by the writer) and the arguments of its
-        /// row but the hash, which comes last.
-        var events: [(seq: Int, payload: String, arguments: StatementArguments)]
+        /// Each event's row but its link, which the writer computes from the previous one (``EventChain``).
+        var events: [EventChain.Row]
         /// The room's state after these events, when one of them is a snapshot point (``RoomStore/takesSnapshot(room:at:)``).
         var snapshot: String?
     }
@@ -354,15 +418,14 @@ public struct RoomStore: Sendable {
             // The payload is the whole event (its time to the bit); the other columns are for queries and people.
             // Both the payload and the `at` column are written directly (`RoomEventJSON`, `StoredDateText`): the
             // same JSON document and the same text as `JSONEncoder` and GRDB's `DateFormatter` give, for a fraction
-            // of their CPU (README "Performance").
+            // of their CPU (docs/performance.md).
             events: try events.enumerated().map { index, event in
-                let payload = try RoomEventJSON.encode(event)
                 let delivered = delivered?[index]
-                let arguments: StatementArguments = [
-                    plan.id, event.seq, StoredDateText.of(event.at), event.kind.name, payload, delivered?.line, delivered?.gridOpen,
-                    event.kind.isJuryOnly, event.kind.gridOwner,
-                ]
-                return (event.seq, payload, arguments)
+                return EventChain.Row(
+                    room: plan.id, seq: event.seq, at: StoredDateText.of(event.at), type: event.kind.name,
+                    payload: try RoomEventJSON.encode(event), line: delivered?.line, gridOpen: delivered?.gridOpen,
+                    juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner
+                )
             },
             snapshot: events.contains { takesSnapshot(room: plan.id, at: $0.seq) }
                 ? String(decoding: try encoder.encode(state), as: UTF8.self) : nil
@@ -400,27 +463,55 @@ public struct RoomStore: Sendable {
             if previous == nil {
                 // The room's last link as this writer wrote it, or read back (the first append after a start or a
                 // failure).
-                previous = event.seq == 1 ? EventChain.genesis : try tips.link(of: rows.room, at: event.seq - 1) ?? String.fetchOne(
-                    db.cachedStatement(sql: "SELECT hash FROM room_event WHERE room_id = ? AND seq = ?"),
-                    arguments: [rows.room, event.seq - 1]
-                ) ?? EventChain.genesis
+                if event.seq == 1 {
+                    previous = EventChain.genesis
+                } else if let tip = tips.link(of: rows.room, at: event.seq - 1) {
+                    previous = tip
+                } else {
+                    previous = try String.fetchOne(
+                        db.cachedStatement(sql: "SELECT hash FROM room_event WHERE room_id = ? AND seq = ?"),
+                        arguments: [rows.room, event.seq - 1]
+                    ) ?? EventChain.genesis
+                }
             }
-            let hash = EventChain.link(previous: previous!, payload: event.payload)
-            var arguments = event.arguments
-            arguments += [hash]
+            let hash = EventChain.link(previous: previous ?? EventChain.genesis, row: event)
             try db.cachedStatement(
                 sql: """
                     INSERT INTO room_event (room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
-            ).execute(arguments: arguments)
+            ).execute(arguments: [
+                event.room, event.seq, event.at, event.type, event.payload, event.line, event.gridOpen, event.juryOnly,
+                event.gridOwner, hash,
+            ])
             previous = hash
         }
-        if let last = rows.events.last, let previous { tips.record(previous, of: rows.room, at: last.seq) }
+        if let last = rows.events.last, let previous {
+            // The room's head: its last event and link, in the same transaction, so that removing the last events
+            // of a log is seen by the audit.
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO room_head (room_id, seq, hash) VALUES (?, ?, ?)
+                    ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
+                    """
+            ).execute(arguments: [rows.room, last.seq, previous])
+            tips.record(previous, of: rows.room, at: last.seq)
+        }
     }
 
+    /// The event a row's payload holds (the row must select `room_id`, `seq` and `payload`), or ``UnreadableRow``.
     private static func event(from row: Row) throws -> RoomEvent {
-        let payload: String = row["payload"]
-        return try RoomEventJSON.decode(payload)
+        let keys = ["room_id", "seq"]
+        let payload: String = try row.value("payload", in: "room_event", keys: keys)
+        let event: RoomEvent
+        do {
+            event = try RoomEventJSON.decode(payload)
+        } catch {
+            throw row.unreadable("payload", in: "room_event", keys: keys, "not an event: \(error)")
+        }
+        guard event.isSound else {
+            throw row.unreadable("payload", in: "room_event", keys: keys, "an event no room can hold (a number out of range, or a plan scheduling refuses)")
+        }
+        return event
     }
 }

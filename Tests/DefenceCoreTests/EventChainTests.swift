@@ -1,25 +1,52 @@
 import DefenceCore
 import Testing
 
-/// The chain's links: SHA-256 of the previous link, a line feed and the payload, as every stored database has them.
+/// The chain's links: SHA-256 over the previous link and every column of the stored event (PROTOCOL.md §12.3).
 @Suite struct EventChainTests {
-    /// Vectors computed outside Swift (Python's `hashlib.sha256`), so that the way the parts are hashed cannot
-    /// change a link without failing here.
-    @Test func linksAreTheSHA256OfThePreviousLinkALineFeedAndThePayload() {
-        let first = EventChain.link(previous: EventChain.genesis, payload: "{}")
-        #expect(first == "a062dd4952b935e430d409c4a5e5cd760e8781e3200d5c7e12a232dddba8a528")
-        #expect(
-            EventChain.link(previous: first, payload: #"{"room":"salle-é","text":"🇫🇷"}"#)
-                == "6e4ada3c9ff8950799e777f2c24ff4d9e9380a5fece2c1b0742ee41a9c238a77"
-        )
+    static let first = EventChain.Row(
+        room: "r1", seq: 1, at: "2027-01-15 08:00:00.123", type: "scheduled", payload: "{}", line: nil, gridOpen: nil,
+        juryOnly: false, gridOwner: nil
+    )
+    static let second = EventChain.Row(
+        room: "salle-é", seq: 2, at: "2027-01-15 08:01:01.623", type: "mark", payload: #"{"room":"salle-é","text":"🇫🇷"}"#,
+        line: "EVENT salle-é 2 mark", gridOpen: true, juryOnly: true, gridOwner: "j2"
+    )
+
+    /// Vectors computed outside Swift (Python's `hashlib.sha256` over the bytes PROTOCOL.md describes), so that the
+    /// way the parts are hashed cannot change a link without failing here.
+    @Test func linksFollowTheDocumentedBytes() {
+        let first = EventChain.link(previous: EventChain.genesis, row: Self.first)
+        #expect(first == "08028019d742d50fd9f8d5fd7eb31b26a190378fee6d421c492a01aa520e175e")
+        #expect(EventChain.link(previous: first, row: Self.second) == "98b0d8c825dd8f21888ea0bdcf9c5ce1e070ef582b27813a0e20c65f754ecc75")
     }
 
-    @Test func aLinkIsTheHashOfTheJoinedText() {
-        let payloads = ["", "\n", String(repeating: "é", count: 1000), "a\u{0}b", "🇫🇷 \u{10ffff}"]
-        for previous in ["", "x", String(repeating: "ab", count: 32)] {
-            for payload in payloads {
-                #expect(EventChain.link(previous: previous, payload: payload) == SHA256Hex.of(previous + "\n" + payload))
-            }
+    /// Each column changes the link, and a missing value is told from an empty one, and a field's end from the next
+    /// field's start.
+    @Test func everyColumnCountsAndFieldsCannotRunTogether() {
+        let base = EventChain.link(previous: "p", row: Self.second)
+        var variants: [EventChain.Row] = []
+        func variant(_ change: (inout EventChain.Row) -> Void) {
+            var row = Self.second
+            change(&row)
+            variants.append(row)
         }
+        variant { $0.room = "r2" }
+        variant { $0.seq = 3 }
+        variant { $0.at = "2027-01-15 08:01:01.624" }
+        variant { $0.type = "decision" }
+        variant { $0.payload += " " }
+        variant { $0.line = nil }
+        variant { $0.line = "" }
+        variant { $0.gridOpen = false }
+        variant { $0.gridOpen = nil }
+        variant { $0.juryOnly = false }
+        variant { $0.gridOwner = nil }
+        variant { $0.gridOwner = "" }
+        // The same bytes cut elsewhere between two fields.
+        variant { $0.type = "mar"; $0.payload = "k" + $0.payload }
+        let links = variants.map { EventChain.link(previous: "p", row: $0) }
+        #expect(!links.contains(base))
+        #expect(Set(links).count == links.count)
+        #expect(EventChain.link(previous: "q", row: Self.second) != base)
     }
 }

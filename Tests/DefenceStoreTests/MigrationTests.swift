@@ -33,12 +33,12 @@ import Testing
                 )
                 try db.execute(
                     sql: "INSERT INTO room_event (room_id, seq, at, type, payload, hash) VALUES (?, 1, ?, 'scheduled', ?, ?)",
-                    arguments: ["r1", t0, payload, EventChain.link(previous: EventChain.genesis, payload: payload)]
+                    arguments: ["r1", t0, payload, Self.payloadLink(EventChain.genesis, payload)]
                 )
             }
         }
         let database = try DefenceDatabase(path: path)
-        #expect(try database.appliedMigrations().last == "v7-public-events-index")
+        #expect(try database.appliedMigrations().last == "v8-chain-over-every-column")
         let columns = try await database.pool.read { db in try db.columns(in: "room").map(\.name) }
         #expect(!columns.contains("last_seq"))
         // The room folds as before, and takes new events.
@@ -50,5 +50,82 @@ import Testing
         try await store.append([mark], state: state)
         #expect(try await store.allStates() == [state])
         #expect(try await store.verifyChains().breaks.isEmpty)
+    }
+
+    /// The link of v4–v7: SHA-256 of the previous link, LF, and the payload only.
+    static func payloadLink(_ previous: String, _ payload: String) -> String {
+        SHA256Hex.of(previous + "\n" + payload)
+    }
+
+    /// A v7 database: rooms whose events were chained over their payload only, the second one's chain broken when
+    /// `breakIt`.
+    func v7Database(_ path: String, breakIt: Bool) async throws {
+        let bundled = try ReferentialLoader.bundled()
+        let old = try DatabaseQueue(path: path)
+        try DefenceDatabase.migrator.migrate(old, upTo: "v7-public-events-index")
+        try await old.write { db in
+            try db.execute(
+                sql: "INSERT INTO referential (hash, ref_id, title, origin, content, imported_at, activated_at) VALUES (?, ?, ?, 'bundled', ?, ?, ?)",
+                arguments: [bundled.hash, bundled.referential.id, bundled.referential.title, bundled.data, t0, t0]
+            )
+            for room in ["r1", "r2"] {
+                let plan = RoomPlan(
+                    id: room, kind: .team, epreuve: 2, referentialHash: bundled.hash, competences: ["A1C1"], candidates: ["c1"],
+                    jurors: ["j1", "j2"], president: "j1", start: t0, phases: [Phase(name: "all", seconds: 1800)], warnings: [],
+                    visibility: .live
+                )
+                try db.execute(
+                    sql: "INSERT INTO room (id, state, kind, start_at, end_at, referential_hash, plan) VALUES (?, 'scheduled', 'team', ?, ?, ?, ?)",
+                    arguments: [room, t0, plan.end, bundled.hash, String(decoding: try JSONEncoder().encode(plan), as: UTF8.self)]
+                )
+                let events = [
+                    RoomEvent(room: room, seq: 1, at: t0, kind: .scheduled(plan)),
+                    RoomEvent(room: room, seq: 2, at: t0, kind: .message(from: "j1", audience: .jury, text: "bonjour")),
+                ]
+                var previous = EventChain.genesis
+                for event in events {
+                    let payload = try RoomEventJSON.encode(event)
+                    previous = Self.payloadLink(previous, payload)
+                    try db.execute(
+                        sql: """
+                            INSERT INTO room_event (room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash)
+                            VALUES (?, ?, ?, ?, ?, ?, 0, ?, NULL, ?)
+                            """,
+                        arguments: [room, event.seq, t0, event.kind.name, payload, "EVENT \(room) \(event.seq)", event.kind.isJuryOnly, previous]
+                    )
+                }
+            }
+            if breakIt {
+                try db.execute(sql: "UPDATE room_event SET payload = replace(payload, 'bonjour', 'bonsoir') WHERE room_id = 'r2' AND seq = 2")
+            }
+        }
+    }
+
+    /// v8 chains every column: the links are computed again, as the server computes them, and each room gets its
+    /// head; the audit then covers what v7 did not (the line RESUME replays, who may see an event).
+    @Test func theUpgradeChainsEveryColumnOfTheEventsAlreadyStored() async throws {
+        let path = try TemporaryFolder.path("v7") + ".sqlite"
+        try await v7Database(path, breakIt: false)
+        let database = try DefenceDatabase(path: path)
+        #expect(try database.appliedMigrations().last == "v8-chain-over-every-column")
+        let store = RoomStore(database: database)
+        #expect(try await store.verifyChains().breaks.isEmpty)
+        let heads = try await database.pool.read { db in try Int.fetchAll(db, sql: "SELECT seq FROM room_head ORDER BY room_id") }
+        #expect(heads == [2, 2])
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE room_event SET jury_only = 0 WHERE room_id = 'r1' AND seq = 2")
+        }
+        #expect(try await store.verifyChains().breaks.map { "\($0.room) \($0.seq)" } == ["r1 2"])
+    }
+
+    /// An upgrade never seals altered data: a room whose payload chain is already broken stops it.
+    @Test func theUpgradeStopsAtAChainAlreadyBroken() async throws {
+        let path = try TemporaryFolder.path("v7-broken") + ".sqlite"
+        try await v7Database(path, breakIt: true)
+        #expect {
+            _ = try DefenceDatabase(path: path)
+        } throws: { error in
+            "\(error)".contains("room r2: its event chain is broken at event 2")
+        }
     }
 }

@@ -132,8 +132,13 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
             )
         }
         try #require(rows.count == 2)
-        let payloads: [String] = rows.map { $0["payload"] }
-        let first = EventChain.link(previous: EventChain.genesis, payload: payloads[0])
+        func chained(_ row: Row) -> EventChain.Row {
+            EventChain.Row(
+                room: row["room_id"], seq: row["seq"], at: row["at"], type: row["type"], payload: row["payload"], line: row["line"],
+                gridOpen: row["grid_open"], juryOnly: row["jury_only"], gridOwner: row["grid_owner"]
+            )
+        }
+        let first = EventChain.link(previous: EventChain.genesis, row: chained(rows[0]))
         #expect(rows[0]["room_id"] as String == "r1" && rows[0]["seq"] as Int == 1)
         #expect(rows[0]["at"] as String == "2027-01-15 08:00:00.123")
         #expect(rows[0]["type"] as String == scheduled.kind.name)
@@ -142,7 +147,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         #expect(rows[0]["jury_only"] as Bool == false && rows[0]["grid_owner"] as String? == nil)
         #expect(rows[1]["at"] as String == "2027-01-15 08:01:01.623")
         #expect(rows[1]["type"] as String == marked.kind.name)
-        #expect(rows[1]["hash"] as String == EventChain.link(previous: first, payload: payloads[1]))
+        #expect(rows[1]["hash"] as String == EventChain.link(previous: first, row: chained(rows[1])))
         #expect(rows[1]["line"] as String == "EVENT r1 2 mark" && rows[1]["grid_open"] as Bool == false)
         #expect(rows[1]["jury_only"] as Bool == marked.kind.isJuryOnly && rows[1]["grid_owner"] as String? == "j2")
         #expect(marked.kind.isJuryOnly)
@@ -246,6 +251,99 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         let report = try await store.verifyChains()
         #expect(report.breaks.map(\.description) == ["room r1, event 4: the hash does not match: the event or an earlier one was altered"])
         #expect(try await store.verifyChains(room: "r2").breaks.isEmpty)
+    }
+
+    /// Every stored column of an event that can be replayed, shown or used to decide visibility is in the chain:
+    /// changing any one of them, in any event, is reported; so is removing a room's last event.
+    @Test func everyColumnOfAnEventIsChained() async throws {
+        let edits = [
+            "line = 'EVENT r1 4 2027-01-15T08:00:02.000Z message j1 room :forged'", "line = NULL",
+            "jury_only = 1", "jury_only = NULL", "grid_open = 1", "grid_owner = 'j2'", "type = 'signal'",
+            "at = '2027-01-15 08:00:02.001'", "payload = replace(payload, 'bonjour', 'bonsoir')", "hash = 'forged'",
+        ]
+        for edit in edits {
+            let store = try await setUp()
+            try await store.database.pool.write { db in
+                // Event 4 of r1 is the message (`say`): every column set.
+                try db.execute(sql: "UPDATE room_event SET line = 'EVENT r1 4 x', grid_open = 0 WHERE room_id = 'r1' AND seq = 4")
+            }
+            // The line and grid columns were set outside the chain above: the chain is rebuilt for this test's start.
+            try await rechain(store)
+            #expect(try await store.verifyChains().breaks.isEmpty)
+            try await store.database.pool.write { db in
+                try db.execute(sql: "UPDATE room_event SET \(edit) WHERE room_id = 'r1' AND seq = 4")
+            }
+            let report = try await store.verifyChains()
+            #expect(report.breaks.first.map { "\($0.room) \($0.seq)" } == "r1 4", "\(edit): \(report.breaks)")
+        }
+        let store = try await setUp()
+        try await store.database.pool.write { db in try db.execute(sql: "DELETE FROM room_event WHERE room_id = 'r1' AND seq = 5") }
+        let report = try await store.verifyChains()
+        #expect(report.breaks.map(\.description).contains("room r1: its head is event 5 but its log ends at event 4: events were removed or added"))
+        #expect(report.breaks.allSatisfy { $0.room == "r1" })
+    }
+
+    /// The chain's links are computed again over the rows as they are now (for tests that set columns by hand).
+    func rechain(_ store: RoomStore) async throws {
+        try await store.database.pool.write { db in
+            for room in try String.fetchAll(db, sql: "SELECT DISTINCT room_id FROM room_event") {
+                var previous = EventChain.genesis
+                var last = 0
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM room_event WHERE room_id = ? ORDER BY seq", arguments: [room]) {
+                    let columns = EventChain.Row(
+                        room: row["room_id"], seq: row["seq"], at: row["at"], type: row["type"], payload: row["payload"],
+                        line: row["line"], gridOpen: row["grid_open"], juryOnly: row["jury_only"], gridOwner: row["grid_owner"]
+                    )
+                    previous = EventChain.link(previous: previous, row: columns)
+                    last = row["seq"]
+                    try db.execute(sql: "UPDATE room_event SET hash = ? WHERE room_id = ? AND seq = ?", arguments: [previous, room, last])
+                }
+                try db.execute(sql: "UPDATE room_head SET seq = ?, hash = ? WHERE room_id = ?", arguments: [last, previous, room])
+            }
+        }
+    }
+
+    @Test func theHeadTheSnapshotAndTheListingRowAreChecked() async throws {
+        let cases: [(String, String)] = [
+            ("UPDATE room_head SET hash = 'forged' WHERE room_id = 'r1'", "room r1: its head's link does not match its last event"),
+            ("DELETE FROM room_head WHERE room_id = 'r1'", "room r1: no head records the end of its log"),
+            ("UPDATE room SET state = 'signed' WHERE id = 'r1'", "room r1: its listing row (state, kind, times or plan) is not what its events say"),
+            ("UPDATE room SET plan = replace(plan, 'j1', 'jx') WHERE id = 'r1'", "room r1: its listing row (state, kind, times or plan) is not what its events say"),
+            ("DELETE FROM room_event WHERE room_id = 'r2'", "room r2: it has a listing row but no event: its log was removed"),
+        ]
+        for (sql, problem) in cases {
+            let store = try await setUp()
+            try await store.database.pool.write { db in
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                try db.execute(sql: sql)
+            }
+            let report = try await store.verifyChains()
+            #expect(report.breaks.map(\.description).contains(problem), "\(sql): \(report.breaks)")
+        }
+        // A snapshot that is not the fold of the events up to it.
+        let store = try await setUp()
+        let upToMessage = try RoomState.fold(try await store.events(of: "r1", after: 0, limit: 4))
+        #expect(upToMessage.lifecycle == .running)
+        let text = String(decoding: try JSONEncoder().encode(upToMessage), as: UTF8.self)
+            .replacingOccurrences(of: "\"lifecycle\":\"running\"", with: "\"lifecycle\":\"deliberation\"")
+        #expect(text.contains("deliberation"))
+        try await store.database.pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO room_snapshot (room_id, seq, state) VALUES ('r1', 4, ?)", arguments: [text])
+        }
+        let report = try await store.verifyChains()
+        #expect(report.breaks.map(\.description) == ["room r1, event 4: the stored snapshot is not the fold of the events up to it"])
+    }
+
+    /// A PV prints the link of the event it stops at; the audit gives the same link for that event, later.
+    @Test func theAuditGivesTheFingerprintAPVPrinted() async throws {
+        let store = try await setUp()
+        let record = try await store.record(of: "r1", through: 3)
+        let report = try await store.verifyChains(room: "r1", at: 3)
+        #expect(report.breaks.isEmpty)
+        #expect(report.fingerprint == .init(room: "r1", seq: 3, link: try #require(record.fingerprint)))
+        #expect(try await store.verifyChains(room: "r1").fingerprint?.seq == 5)
+        await #expect(throws: RoomStore.AuditError.unknownRoom("nope")) { try await store.verifyChains(room: "nope") }
+        await #expect(throws: RoomStore.AuditError.unknownEvent(room: "r1", seq: 9)) { try await store.verifyChains(room: "r1", at: 9) }
     }
 
     @Test func aDeletedOrRewrittenEventIsReported() async throws {

@@ -1,23 +1,79 @@
 import Crypto
 import Foundation
 
-/// The hash chain over a room's stored events: each link is SHA-256 of the previous link and the event's
-/// stored payload, so that changing, removing or reordering any stored event breaks every later link.
+/// The hash chain over a room's stored events: each link is SHA-256 of the previous link and **every column of the
+/// event's stored row**, so that changing, removing or reordering any stored event, or any column of one (its
+/// payload, the line `RESUME` replays, who may see it, its time), breaks every later link.
+///
+/// The link of an event is the lower-case hex SHA-256 of these bytes (PROTOCOL.md §12.3, so that anyone can check
+/// a log without this code):
+///
+///     "defence-chain/2" LF previous-link LF field(room) field(seq) field(at) field(type) field(payload)
+///     field(line) field(grid_open) field(jury_only) field(grid_owner)
+///
+/// where `field(v)` is `~` for a missing value (SQL NULL), or else the UTF-8 byte count of `v` in decimal, `:`, the
+/// bytes of `v`; `seq` is written in decimal, the booleans as `0` or `1`, `at` as stored (`YYYY-MM-DD HH:MM:SS.SSS`).
+/// The first event's previous link is the empty string.
 public enum EventChain {
     /// The link before a room's first event.
     public static let genesis = ""
 
-    /// The link of an event, lower-case hex.
-    public static func link(previous: String, payload: String) -> String {
-        // SHA-256 of `previous + "\n" + payload`, fed in three parts: no joined copy of the payload per event.
+    /// The columns of a stored event that the chain covers.
+    public struct Row: Sendable, Hashable {
+        public var room: String
+        public var seq: Int
+        /// The `at` column as stored.
+        public var at: String
+        public var type: String
+        public var payload: String
+        public var line: String?
+        public var gridOpen: Bool?
+        public var juryOnly: Bool?
+        public var gridOwner: String?
+
+        /// The columns of one stored event.
+        public init(
+            room: String, seq: Int, at: String, type: String, payload: String, line: String?, gridOpen: Bool?, juryOnly: Bool?,
+            gridOwner: String?
+        ) {
+            self.room = room
+            self.seq = seq
+            self.at = at
+            self.type = type
+            self.payload = payload
+            self.line = line
+            self.gridOpen = gridOpen
+            self.juryOnly = juryOnly
+            self.gridOwner = gridOwner
+        }
+    }
+
+    /// The link of `row` after `previous`, lower-case hex.
+    public static func link(previous: String, row: Row) -> String {
         var hasher = SHA256()
+        // Fed part by part: no joined copy of the payload per event.
         func feed(_ text: String) {
             var text = text
             text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         }
+        func field(_ value: String?) {
+            guard let value else { return feed("~") }
+            feed(String(value.utf8.count))
+            feed(":")
+            feed(value)
+        }
+        feed("defence-chain/2\n")
         feed(previous)
         feed("\n")
-        feed(payload)
+        field(row.room)
+        field(String(row.seq))
+        field(row.at)
+        field(row.type)
+        field(row.payload)
+        field(row.line)
+        field(row.gridOpen.map { $0 ? "1" : "0" })
+        field(row.juryOnly.map { $0 ? "1" : "0" })
+        field(row.gridOwner)
         return SHA256Hex.encode(hasher.finalize())
     }
 }

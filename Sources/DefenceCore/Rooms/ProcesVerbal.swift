@@ -138,7 +138,7 @@ public struct ProcesVerbal: Sendable {
         }
 
         blocks.append(.heading(2, "Empreinte du journal"))
-        blocks.append(.paragraph("Journal de la salle : \(state.lastSeq) événements ; empreinte SHA-256 du dernier maillon : \(fingerprint). Vérification : defence-server audit verify --room \(plan.id)"))
+        blocks.append(.paragraph("Journal de la salle : \(state.lastSeq) événements ; empreinte SHA-256 du dernier maillon : \(fingerprint). Vérification : defence-server audit verify --room \(plan.id) --at \(state.lastSeq)"))
         blocks.append(.paragraph("Document produit le \(time(generatedAt))."))
         self.blocks = blocks
     }
