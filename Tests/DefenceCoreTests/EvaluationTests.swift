@@ -1,4 +1,4 @@
-import DefenceCore
+@testable import DefenceCore
 import Foundation
 import Testing
 
@@ -91,10 +91,50 @@ import Testing
         let kinds = try room.run(.decide(candidate: "c2", competence: "A1C1", decision: .nonAcquis, comment: "oral insuffisant"), by: H.j2)
         #expect(kinds.last == .signatureWithdrawn(juror: "j1"))
         #expect(room.state.signatures.isEmpty)
-        #expect(try room.run(.sign, by: H.j2) == [.signed(juror: "j2", gridHash: RoomState.gridHash(room.state.decisions))])
+        #expect(try room.run(.sign, by: H.j2) == [.signed(juror: "j2", gridHash: RoomState.gridHash(decisions: room.state.decisions, marks: room.state.marks))])
         #expect(room.state.lifecycle == .deliberation, "j1's signature was of another grid")
         #expect(try room.run(.sign, by: H.j1).last == .locked)
         #expect(room.state.signatureHistory.count == 3)
+    }
+
+    /// The signed grid covers the marks and their comments: a mark changed after a signature withdraws it, so a
+    /// signed PV never shows a mark its first signer did not see.
+    @Test func aMarkChangedAfterASignatureWithdrawsIt() throws {
+        var room = try deliberating()
+        try room.run(.mark(candidate: "c1", criterion: "A1C1.1", mark: .met, comment: "clair"), by: H.j1)
+        try decideAll(&room)
+        try room.run(.sign, by: H.j1)
+        let signed = try #require(room.state.signatures["j1"]?.gridHash)
+        let kinds = try room.run(.mark(candidate: "c1", criterion: "A1C1.1", mark: .met, comment: "clair, mais court"), by: H.j2)
+        #expect(kinds == [
+            .marked(juror: "j2", candidate: "c1", criterion: "A1C1.1", mark: .met, comment: "clair, mais court"), .signatureWithdrawn(juror: "j1"),
+        ])
+        #expect(room.state.signatures.isEmpty)
+        try room.run(.sign, by: H.j1)
+        #expect(room.state.signatures["j1"]?.gridHash != signed, "the grid signed now holds j2's mark")
+        #expect(try room.run(.sign, by: H.j2).last == .locked)
+        // A comment alone changes the hash; so does any juror's mark.
+        let decisions = room.state.decisions
+        let key = GridKey(candidate: "c1", item: "A1C1.1")
+        let at = Date(timeIntervalSince1970: 0)
+        let one = RoomState.gridHash(decisions: decisions, marks: ["j1": [key: Assessment(value: .met, comment: "a", by: "j1", at: at)]])
+        let other = RoomState.gridHash(decisions: decisions, marks: ["j1": [key: Assessment(value: .met, comment: "b", by: "j1", at: at)]])
+        let none = RoomState.gridHash(decisions: decisions, marks: [:])
+        #expect(Set([one, other, none]).count == 3)
+    }
+
+    /// The grid hash is SHA-256 of the lines PROTOCOL.md §12.2 describes (vector computed outside Swift).
+    @Test func theGridHashFollowsTheDocumentedLines() {
+        let at = Date(timeIntervalSince1970: 0)
+        let decisions = [
+            GridKey(candidate: "lea", item: "A1C2"): Assessment(value: Decision.nonAcquis, comment: nil, by: "j1", at: at),
+            GridKey(candidate: "lea", item: "A1C1"): Assessment(value: Decision.acquis, comment: "bien", by: "j1", at: at),
+        ]
+        let marks = [
+            "paul": [GridKey(candidate: "lea", item: "A1C1.1"): Assessment(value: Mark.notMet, comment: nil, by: "paul", at: at)],
+            "camille": [GridKey(candidate: "lea", item: "A1C1.1"): Assessment(value: Mark.partlyMet, comment: "sources", by: "camille", at: at)],
+        ]
+        #expect(RoomState.gridHash(decisions: decisions, marks: marks) == "977051c1fe8454bde1f964170303ce3198a8037450ecbd20fcb7ac229697357a")
     }
 
     @Test func onlyAnAdminReopensAndOnlyWithAReason() throws {

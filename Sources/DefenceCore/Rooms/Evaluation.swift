@@ -79,13 +79,20 @@ public struct Disagreement: Hashable, Sendable {
 }
 
 extension RoomState {
-    /// SHA-256 of the final decisions, sorted: what the jurors sign.
-    public static func gridHash(_ decisions: [GridKey: Assessment<Decision>]) -> String {
-        let text = decisions.keys.sorted().map { key in
-            let entry = decisions[key]!
-            return "\(key.candidate)\t\(key.item)\t\(entry.value.rawValue)\t\(entry.comment ?? "")"
-        }.joined(separator: "\n")
-        return SHA256Hex.of(text)
+    /// What the jurors sign: SHA-256 (lower-case hex) of the final decisions and of every juror's criterion marks,
+    /// with their comments (PROTOCOL.md §12.2). One line per decision, `decision TAB candidate TAB competence TAB
+    /// value TAB comment`, then one per mark, `mark TAB juror TAB candidate TAB criterion TAB value TAB comment`
+    /// (an absent comment is empty), each group sorted by its keys, lines joined by LF.
+    public static func gridHash(decisions: [GridKey: Assessment<Decision>], marks: [String: [GridKey: Assessment<Mark>]]) -> String {
+        var lines = decisions.sorted { $0.key < $1.key }.map { key, entry in
+            "decision\t\(key.candidate)\t\(key.item)\t\(entry.value.rawValue)\t\(entry.comment ?? "")"
+        }
+        for (juror, grid) in marks.sorted(by: { $0.key < $1.key }) {
+            lines += grid.sorted { $0.key < $1.key }.map { key, entry in
+                "mark\t\(juror)\t\(key.candidate)\t\(key.item)\t\(entry.value.rawValue)\t\(entry.comment ?? "")"
+            }
+        }
+        return SHA256Hex.of(lines.joined(separator: "\n"))
     }
 
     /// Every candidate × competence where the jurors' proposals differ or are missing.

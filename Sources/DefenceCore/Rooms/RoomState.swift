@@ -407,7 +407,9 @@ public struct RoomState: Codable, Hashable, Sendable {
             let key = GridKey(candidate: candidate, item: criterion)
             let current = marks[actor.user]?[key]
             if current?.value == mark && current?.comment == comment || (mark == nil && current == nil) { return [] }
+            // The signed grid covers the marks: a change withdraws every signature given, as a decision's does.
             return [.marked(juror: actor.user, candidate: candidate, criterion: criterion, mark: mark, comment: mark == nil ? nil : comment)]
+                + signatures.keys.sorted().map { RoomEventKind.signatureWithdrawn(juror: $0) }
 
         case .propose(let candidate, let competence, let decision, let comment):
             try requireJuror(role, "proposing a decision")
@@ -448,7 +450,7 @@ public struct RoomState: Codable, Hashable, Sendable {
             guard missing == 0 else {
                 throw DomainError(.incomplete, context: [String(missing)], "\(missing) decision\(missing == 1 ? " is" : "s are") still missing")
             }
-            let hash = Self.gridHash(decisions)
+            let hash = Self.gridHash(decisions: decisions, marks: marks)
             if signatures[actor.user]?.gridHash == hash { return [] }
             var events: [RoomEventKind] = [.signed(juror: actor.user, gridHash: hash)]
             let others = plan.jurors.filter { $0 != actor.user }
