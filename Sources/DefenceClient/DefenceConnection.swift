@@ -85,22 +85,26 @@ public final class DefenceConnection: Sendable {
         }
     }
 
-    /// Sends a command, then `followingLines` as they are (e.g. the CSV lines of `DAY-IMPORT`), and returns the
-    /// data lines and the terminal line, whether it is `OK` or `FAIL`.
+    /// Sends a command and returns the data lines and the terminal line, whether it is `OK` or `FAIL`. With
+    /// `payload` (the CSV lines of `DAY-IMPORT`), the lines are sent once the server asked for them (`CONTINUE`),
+    /// each behind `|`; a refused request sends none of them.
     /// - Throws: ``ClientError/timeout``, ``ClientError/closed``.
-    public func exchange(_ command: Command, followingLines: [String] = [], timeout: Duration = .seconds(60)) async throws -> Reply {
+    public func exchange(_ command: Command, payload: [String] = [], timeout: Duration = .seconds(60)) async throws -> Reply {
         let id = counter.withLock { value in
             value += 1
             return "c\(value)"
         }
         try await lines.send(command.message(id: id).serialized)
-        for line in followingLines { try await lines.send(line) }
         var data: [Message] = []
         while true {
             let line = try await lines.nextLine(timeout: timeout)
             guard let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(line) else { continue }
             if message.id == id {
                 if ["OK", "FAIL", "PONG"].contains(message.verb) { return Reply(data: data, terminal: message) }
+                if message.verb == "CONTINUE" {
+                    for line in payload { try await lines.send("|" + line) }
+                    continue
+                }
                 data.append(message)
             } else if message.verb == "PING", message.id == nil, let token = message.parameters.first {
                 try await lines.send(Command.pong(token: token).message().serialized)

@@ -143,6 +143,12 @@ public final class LineConnection: Sendable {
         try await channel.setOption(ChannelOptions.autoRead, value: false).get()
     }
 
+    /// Reads from the socket again after ``pauseReading()``.
+    public func resumeReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+        channel.read()
+    }
+
     /// Closes the connection.
     public func close() async {
         try? await channel.close()

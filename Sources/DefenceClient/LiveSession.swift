@@ -118,15 +118,16 @@ public actor LiveSession {
         try await requestWithLines(command, lines: [], timeout: timeout)
     }
 
-    /// Sends a command followed by raw lines (the CSV of `DAY-IMPORT`) and waits for its terminal reply.
-    public func requestWithLines(_ command: Command, lines following: [String], timeout: Duration = .seconds(120)) async throws -> Reply {
+    /// Sends a command and waits for its terminal reply; with `payload` (the CSV of `DAY-IMPORT`), the lines go
+    /// once the server asks for them (`CONTINUE`), each behind `|`.
+    public func requestWithLines(_ command: Command, lines payload: [String], timeout: Duration = .seconds(120)) async throws -> Reply {
         guard let connection else { throw ClientError.closed }
         counter += 1
         let id = "s\(counter)"
-        let text = ([command.message(id: id).serialized] + following).joined(separator: "\n")
+        let text = command.message(id: id).serialized
         return try await withCheckedThrowingContinuation { continuation in
             let deadline = NIODeadline.now() + TimeAmount(timeout)
-            pending[id] = Pending(data: [], continuation: continuation, deadline: deadline)
+            pending[id] = Pending(data: [], continuation: continuation, deadline: deadline, payload: payload)
             armSweep(at: deadline, on: connection)
             // Queued from here, in request order, without a task per request.
             connection.enqueue(text) { error in
@@ -202,6 +203,11 @@ public actor LiveSession {
                 if ["OK", "FAIL", "PONG"].contains(message.verb) {
                     pending[id] = nil
                     entry.continuation.resume(returning: Reply(data: entry.data, terminal: message))
+                } else if message.verb == "CONTINUE" {
+                    if !entry.payload.isEmpty, let connection {
+                        // A failed write ends the connection, which fails the request.
+                        connection.enqueue(entry.payload.map { "|" + $0 }.joined(separator: "\n")) { _ in }
+                    }
                 } else {
                     entry.data.append(message)
                     pending[id] = entry
@@ -343,5 +349,7 @@ public actor LiveSession {
         var data: [Message]
         let continuation: CheckedContinuation<Reply, Error>
         let deadline: NIODeadline
+        /// The lines sent when the server asks for them (`CONTINUE`).
+        var payload: [String] = []
     }
 }

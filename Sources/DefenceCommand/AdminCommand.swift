@@ -164,15 +164,27 @@ struct AdminCommand: AsyncParsableCommand {
         @Argument(help: H("Le fichier CSV.", "The CSV file.")) var file: String
 
         func run() async throws {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError(L("impossible de lire \(file) comme texte UTF-8", "cannot read \(file) as UTF-8 text"))
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError(L("impossible de lire \(file)", "cannot read \(file)"))
             }
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
-            while lines.last?.isEmpty == true { lines.removeLast() }
-            guard !lines.isEmpty, lines.count <= Command.maxImportLines else {
-                throw ValidationError(L("le fichier doit avoir de 1 à \(Command.maxImportLines) lignes", "the file must have 1 to \(Command.maxImportLines) lines"))
+            let lines: [String]
+            do {
+                lines = try DayFile.lines(of: data)
+            } catch {
+                throw ValidationError(L("\(file) n’est pas un fichier de journée : \(Self.french(error))", "\(file) is not a day file: \(error)"))
             }
             try await send(root, .dayImport(lines: lines.count), following: lines, json: output.json)
+        }
+
+        /// The problem in French.
+        static func french(_ problem: DayFile.Problem) -> String {
+            switch problem {
+            case .notText: "ce n’est pas du texte UTF-8"
+            case .empty: "il est vide"
+            case .notTheHeader: "la première ligne doit être l’en-tête \(DayFile.columns.joined(separator: ","))"
+            case .tooManyLines(let count): "\(count) lignes, un import en porte au plus \(Command.maxImportLines)"
+            case .controlCharacter(let line): "la ligne \(line) contient un caractère de contrôle"
+            }
         }
     }
 }
@@ -278,7 +290,7 @@ extension AdminCommand {
 /// Sends one command, prints the answer as a table (or JSON), and fails with status 1 on a `FAIL`.
 func send(_ root: DefenceCommand, _ command: Command, following: [String] = [], json: Bool = false) async throws {
     let connection = try await root.connect()
-    let reply = try await connection.exchange(command, followingLines: following)
+    let reply = try await connection.exchange(command, payload: following)
     await connection.close()
     AdminOutput.print(reply, json: json)
     if reply.terminal.verb == "FAIL" { throw ExitCode(1) }

@@ -274,7 +274,8 @@ public final class DefenceServer: Service, Sendable {
                                 break
                             }
                         }
-                        try? await channel.close()
+                        // An aborted queue (a slow consumer) is closed by its session, after the reason is written.
+                        if !outbox.isAborted { try? await channel.close() }
                     }
                     if registered {
                         await session.start()
@@ -282,9 +283,10 @@ public final class DefenceServer: Service, Sendable {
                         await session.terminate(.shuttingDown, "server is shutting down")
                     }
                     do {
+                        // Read to the end, even once the session is closed (it ignores what comes): a socket closed
+                        // with unread input sends a reset, which could destroy the last lines the peer has yet to read.
                         for try await frame in inbound {
                             await session.receive(frame)
-                            if await session.isClosed { break }
                         }
                     } catch {
                         context.logger.debug("connection error", metadata: ["peer": "\(address)", "error": "\(error)"])

@@ -9,10 +9,13 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Protocol/examples/day.csv")
 
-    /// Sends `DAY-IMPORT` with the lines; returns every line of the answer.
+    /// Sends `DAY-IMPORT`, then, once asked (`CONTINUE`), the lines behind `|`; returns every line of the answer
+    /// after `CONTINUE`.
     func upload(_ lines: [String], on connection: LineConnection) async throws -> [String] {
         try await connection.send("@id=day DAY-IMPORT \(lines.count)")
-        for line in lines { try await connection.send(line) }
+        let go = try await connection.nextLine()
+        #expect(go == "@id=day CONTINUE DAY-IMPORT \(lines.count) :send \(lines.count) lines, each starting with |", "\(go)")
+        for line in lines { try await connection.send("|" + line) }
         var answer: [String] = []
         while true {
             let line = try await connection.nextLine()
@@ -93,9 +96,10 @@ import Testing
             let token = try await server.makeUser("camille", role: .juror)
             let juror = try await server.connect(token: token)
             try await juror.send("DAY-IMPORT 2")
+            // Refused, and no CONTINUE: a client sends no line.
             #expect(try await juror.nextLine().hasPrefix("FAIL DAY-IMPORT FORBIDDEN"))
-            // The lines that follow are read as commands, not as CSV.
-            try await juror.send("record,id")
+            // A payload line sent anyway is never a command.
+            try await juror.send("|USER-CREATE x admin :x")
             #expect(try await juror.nextLine().hasPrefix("FAIL * MALFORMED"))
             await juror.close()
         }

@@ -1,12 +1,15 @@
 import Foundation
 
-/// Slows down repeated authentication failures from one network address.
+/// Slows down repeated authentication failures from one network address, without ever holding up a right token.
 ///
-/// Each address gets a few free failures; after that, every attempt waits for its turn, spaced by a
-/// delay that doubles with each further failure up to a ceiling. Attempts from one address are
-/// serialised by reserving slots, so opening many connections in parallel does not help a guesser.
-/// A success resets the address. Entries quiet for ``Policy/forgetAfter`` are forgotten, and the
-/// table never holds more than ``Policy/capacity`` addresses.
+/// Every token is checked at once. Only a failure waits before it is answered: each address gets a few free
+/// failures, then each further failure is answered after a delay that doubles up to a ceiling. A guesser's every
+/// connection is slowed to one attempt per delay, while a participant with the right token, behind the same NAT
+/// address as a careless or hostile one, gets in at once (nothing is reserved: a closed connection holds nothing).
+/// A success does not reset the address (a guesser holding one valid token of its own cannot launder its
+/// failures); an address without a failure for ``Policy/forgetAfter`` is forgotten, and the table never holds more
+/// than ``Policy/capacity`` addresses. Tokens are 256 random bits: this throttle keeps guessers and their noise
+/// down; it is not what keeps tokens secret.
 public struct AuthThrottle: Sendable {
     /// The throttle's settings.
     public struct Policy: Sendable, Hashable {
@@ -39,7 +42,6 @@ public struct AuthThrottle: Sendable {
 
     struct Entry: Sendable {
         var failures: Int
-        var nextSlot: Date
         var lastSeen: Date
     }
 
@@ -60,32 +62,18 @@ public struct AuthThrottle: Sendable {
         return min(policy.maxDelay, policy.baseDelay * pow(2, exponent))
     }
 
-    /// Reserves the next attempt slot for `address` and returns how long the caller must wait before checking
-    /// the token.
-    public mutating func admit(_ address: String, at now: Date) -> TimeInterval {
+    /// Records a failed attempt from `address` and returns how long to wait before answering it: nothing for the
+    /// first ``Policy/freeFailures`` failures, then ``Policy/baseDelay`` doubling up to ``Policy/maxDelay``.
+    @discardableResult
+    public mutating func recordFailure(_ address: String, at now: Date) -> TimeInterval {
         prune(at: now)
         forgetIfQuiet(address, at: now)
-        var entry = entries[address] ?? Entry(failures: 0, nextSlot: now, lastSeen: now)
-        let start = max(now, entry.nextSlot)
-        entry.nextSlot = start.addingTimeInterval(penalty(afterFailures: entry.failures))
-        entry.lastSeen = now
-        entries[address] = entry
-        return start.timeIntervalSince(now)
-    }
-
-    /// Records a failed attempt.
-    public mutating func recordFailure(_ address: String, at now: Date) {
-        forgetIfQuiet(address, at: now)
-        var entry = entries[address] ?? Entry(failures: 0, nextSlot: now, lastSeen: now)
+        var entry = entries[address] ?? Entry(failures: 0, lastSeen: now)
+        let delay = penalty(afterFailures: entry.failures)
         entry.failures += 1
         entry.lastSeen = now
-        entry.nextSlot = max(entry.nextSlot, now.addingTimeInterval(penalty(afterFailures: entry.failures)))
         entries[address] = entry
-    }
-
-    /// Records a success: the address starts afresh.
-    public mutating func recordSuccess(_ address: String) {
-        entries[address] = nil
+        return delay
     }
 
     /// The number of failures remembered for `address`.

@@ -50,10 +50,7 @@ public struct DayImport: Sendable {
     public var faults: [Fault] = []
 
     /// The header line.
-    public static let columns = [
-        "record", "id", "role", "name", "email", "kind", "start", "candidates", "jurors", "president", "competences",
-        "visibility", "title",
-    ]
+    public static let columns = DayFile.columns
 
     /// Reads CSV lines (without line endings); line 1 is the header.
     public init(lines: [String]) {

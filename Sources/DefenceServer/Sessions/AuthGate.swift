@@ -9,15 +9,9 @@ actor AuthGate {
         throttle = AuthThrottle(policy: policy)
     }
 
-    func admit(_ address: String, at now: Date) -> TimeInterval {
-        throttle.admit(address, at: now)
-    }
-
-    func failed(_ address: String, at now: Date) {
+    /// Records a failed authentication; returns how long to wait before answering it.
+    func failed(_ address: String, at now: Date) -> TimeInterval {
         throttle.recordFailure(address, at: now)
     }
 
-    func succeeded(_ address: String) {
-        throttle.recordSuccess(address)
-    }
 }

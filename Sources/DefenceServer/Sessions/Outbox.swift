@@ -19,7 +19,11 @@ final class Outbox: Sendable {
     private struct State {
         var lines: [String] = []
         var finished = false
+        /// Finished by ``abort()``: the queued lines were dropped, and the session closes the connection itself.
+        var aborted = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// A long reply waiting for the writer to take the queue (``yield(reply:)``).
+        var drainWaiter: CheckedContinuation<Void, Never>?
 
         /// Every queued line, emptying the queue; nil when it is empty.
         mutating func takeAll() -> [String]? {
@@ -57,6 +61,46 @@ final class Outbox: Sendable {
         return result
     }
 
+    /// How many lines of a long reply are queued at a time: the rest waits for the writer to take them, so that a
+    /// reply of any length reaches a client that reads, and leaves room in the queue for the room's events.
+    static let replyChunk = 256
+
+    /// Queues the lines of one reply, however many, with backpressure: whenever ``replyChunk`` lines or more are
+    /// waiting, it waits for the writer to take the queue (which it does once the previous write reached the
+    /// socket). Returns `.terminated` if the queue is finished meanwhile; never `.dropped`: a reply does not
+    /// overflow the queue, only events a client does not read do.
+    func yield(reply lines: [String]) async -> YieldResult {
+        var next = 0
+        while next < lines.count {
+            enum Step { case wrote(CheckedContinuation<Void, Never>?), full, finished }
+            let step = state.withLock { state -> Step in
+                if state.finished { return .finished }
+                guard state.lines.count < Self.replyChunk else { return .full }
+                let end = min(lines.count, next + Self.replyChunk - state.lines.count)
+                state.lines.append(contentsOf: lines[next..<end])
+                next = end
+                defer { state.waiter = nil }
+                return .wrote(state.waiter)
+            }
+            switch step {
+            case .finished:
+                return .terminated
+            case .wrote(let waiter):
+                waiter?.resume()
+            case .full:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let waits = state.withLock { state -> Bool in
+                        guard state.lines.count >= Self.replyChunk, !state.finished else { return false }
+                        state.drainWaiter = continuation
+                        return true
+                    }
+                    if !waits { continuation.resume() }
+                }
+            }
+        }
+        return .enqueued
+    }
+
     /// Whether the writer is waiting for a line (for tests).
     var hasWaiter: Bool {
         state.withLock { $0.waiter != nil }
@@ -64,12 +108,32 @@ final class Outbox: Sendable {
 
     /// Refuses further lines; the writer still receives those already queued.
     func finish() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (waiter, drain) = state.withLock { state in
             state.finished = true
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { (state.waiter, state.drainWaiter) = (nil, nil) }
+            return (state.waiter, state.drainWaiter)
         }
         waiter?.resume()
+        drain?.resume()
+    }
+
+    /// Refuses further lines and drops those queued (a slow consumer: its reason goes ahead of them): the writer
+    /// stops, and leaves the connection to the session, which closes it (``isAborted``).
+    func abort() {
+        let (waiter, drain) = state.withLock { state in
+            state.finished = true
+            state.aborted = true
+            state.lines.removeAll()
+            defer { (state.waiter, state.drainWaiter) = (nil, nil) }
+            return (state.waiter, state.drainWaiter)
+        }
+        waiter?.resume()
+        drain?.resume()
+    }
+
+    /// Whether ``abort()`` ended the queue.
+    var isAborted: Bool {
+        state.withLock { $0.aborted }
     }
 
     /// Every queued line, waiting for one if there is none; `nil` once finished and empty (or cancelled).
@@ -80,11 +144,15 @@ final class Outbox: Sendable {
     /// Measured under the bench's steady state: 23 % fewer `write` calls, mark ack p50 4.2–4.7 → 2.7 ms.
     func next() async -> [String]? {
         while true {
-            let taken: [String]?? = state.withLock { state in
-                if let ready = state.takeAll() { return .some(ready) }
-                if state.finished || Task.isCancelled { return .some(nil) }
-                return .none
+            let (taken, drain): ([String]??, CheckedContinuation<Void, Never>?) = state.withLock { state in
+                if let ready = state.takeAll() {
+                    defer { state.drainWaiter = nil }
+                    return (.some(ready), state.drainWaiter)
+                }
+                if state.finished || Task.isCancelled { return (.some(nil), nil) }
+                return (.none, nil)
             }
+            drain?.resume()
             if let taken { return taken }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -43,8 +43,9 @@ actor Session {
     private var pingCounter = 0
     private var watchdog: Task<Void, Never>?
     private var logger: Logger
-    /// While `DAY-IMPORT` collects its CSV lines: how many are expected, those read, the request id.
-    private var importing: (expected: Int, lines: [String], id: String?)?
+    /// While `DAY-IMPORT` collects its CSV lines: how many are expected, those read, the request id, and the first
+    /// line that was refused (the import then fails, but only once every announced line was read).
+    private var importing: (expected: Int, lines: [String], id: String?, fault: (line: Int, code: ErrorCode, text: String)?)?
     /// The flood guard: a token bucket of lines.
     private var tokens: Double
     private var tokensAt = ContinuousClock.now
@@ -176,12 +177,15 @@ actor Session {
             send(.ok(verb: "QUIT", text: "bye", id: id))
             close()
         case .dayImport(let count):
-            importing = (count, [], id)
+            // The lines come only after this reply, each behind `|`: a refused request is followed by nothing, and a
+            // CSV line is never read as a command (PROTOCOL.md §11.2).
+            importing = (count, [], id, nil)
+            send(Message(id: id, verb: "CONTINUE", ["DAY-IMPORT", String(count)], text: "send \(count) lines, each starting with |"))
         default:
             guard case .authenticated(let principal) = state else { return }
             do {
                 let lines = try await context.router.execute(command, for: principal, session: link(for: principal), id: id)
-                for line in lines { send(line) }
+                await sendReply(lines)
             } catch let error as DomainError {
                 send(.fail(verb: command.verb.rawValue, code: error.code, context: error.context, text: error.text, id: id))
             } catch {
@@ -230,27 +234,42 @@ actor Session {
         slowConsumer()
     }
 
-    /// Reads one CSV line of a `DAY-IMPORT`; runs the import once all have arrived.
+    /// Reads one line of a `DAY-IMPORT`'s payload; runs the import once all have arrived.
+    ///
+    /// Exactly the announced number of lines is read, whatever they hold: a line that is not `|` and UTF-8 text
+    /// without control characters fails the import, but the lines after it are still read as its payload, never as
+    /// commands.
     private func collectImportLine(_ bytes: [UInt8]) async {
         guard var pending = importing else { return }
-        var line = bytes
-        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-        guard let text = String(validating: line, as: UTF8.self),
+        var line = bytes[...]
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        let number = pending.lines.count + 1
+        if line.first == UInt8(ascii: "|"), let text = String(validating: line.dropFirst(), as: UTF8.self),
             !text.unicodeScalars.contains(where: LineParser.isControl)
-        else {
-            importing = nil
-            send(.fail(verb: "DAY-IMPORT", code: .invalidUTF8, context: [String(pending.lines.count + 1)], text: "CSV line \(pending.lines.count + 1) is not valid UTF-8 text without control characters; nothing was imported", id: pending.id))
-            return
+        {
+            pending.lines.append(text)
+        } else {
+            pending.lines.append("")
+            if pending.fault == nil {
+                let (code, why): (ErrorCode, String) =
+                    line.first != UInt8(ascii: "|") ? (.malformed, "does not start with |")
+                    : String(validating: line.dropFirst(), as: UTF8.self) == nil ? (.invalidUTF8, "is not valid UTF-8")
+                    : (.invalidCharacter, "holds a control character")
+                pending.fault = (number, code, "CSV line \(number) \(why); nothing was imported")
+            }
         }
-        pending.lines.append(text)
         guard pending.lines.count == pending.expected else {
             importing = pending
             return
         }
         importing = nil
+        if let fault = pending.fault {
+            send(.fail(verb: "DAY-IMPORT", code: fault.code, context: [String(fault.line)], text: fault.text, id: pending.id))
+            return
+        }
         guard case .authenticated(let principal) = state else { return }
         do {
-            for message in try await context.router.importDay(pending.lines, for: principal, id: pending.id) { send(message) }
+            await sendReply(try await context.router.importDay(pending.lines, for: principal, id: pending.id))
         } catch let error as DomainError {
             send(.fail(verb: "DAY-IMPORT", code: error.code, context: error.context, text: error.text, id: pending.id))
         } catch {
@@ -264,29 +283,22 @@ actor Session {
             send(.fail(verb: "AUTH", code: .alreadyAuthenticated, text: "this session is already authenticated", id: id))
             return
         }
-        let wait = await context.authGate.admit(address, at: Date())
-        if wait > 0 {
-            try? await Task.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))))
-        }
-        guard case .unauthenticated = state else { return }
         // Read before the token check: a revocation committed after the check but before this session is
         // registered below is then still seen (the registry refuses the session).
         let revocationEpoch = context.registry.revocationEpoch
         do {
             guard let (user, accessToken) = try await context.accounts.authenticate(secret: token, now: configuration.now())
             else {
-                await context.authGate.failed(address, at: Date())
                 logger.notice("authentication failed")
-                send(.fail(verb: "AUTH", code: .authFailed, text: "token is unknown, expired or revoked, or the account is disabled", id: id))
+                await answerFailure(.fail(verb: "AUTH", code: .authFailed, text: "token is unknown, expired or revoked, or the account is disabled", id: id))
                 return
             }
             guard case .unauthenticated = state else { return }
             if user.role == .admin, configuration.adminClientCAPath != nil {
                 let presented = await ClientCertificate.commonName(on: channel)
                 guard presented == user.id else {
-                    await context.authGate.failed(address, at: Date())
                     logger.warning("admin token without the admin's client certificate", metadata: ["user": "\(user.id)", "certificate": "\(presented ?? "none")"])
-                    send(.fail(
+                    await answerFailure(.fail(
                         verb: "AUTH", code: .clientCertificateRequired,
                         text: "admins must connect with their client certificate (--client-cert/--client-key) issued for their user id",
                         id: id
@@ -305,8 +317,6 @@ actor Session {
                 return
             }
             guard case .unauthenticated = state else { return }
-            await context.authGate.succeeded(address)
-            guard case .unauthenticated = state else { return }
             state = .authenticated(Principal(user: user, tokenID: accessToken.id))
             logger[metadataKey: "user"] = "\(user.id)"
             logger.info("authenticated", metadata: ["role": "\(user.role.rawValue)", "token": "\(accessToken.id)"])
@@ -317,7 +327,30 @@ actor Session {
         }
     }
 
+    /// Answers a failed authentication after the delay its address has earned (PROTOCOL.md §6.3): only failures
+    /// wait, so a right token is never held up by the failures of others at the same address.
+    private func answerFailure(_ reply: Message) async {
+        let wait = await context.authGate.failed(address, at: Date())
+        if wait > 0 {
+            try? await Task.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))))
+        }
+        send(reply)
+    }
+
     // MARK: Output
+
+    /// Queues a reply's lines: a short one at once, a long one (lists, PVs) as the peer reads it.
+    private func sendReply(_ lines: [Message]) async {
+        guard lines.count > Outbox.replyChunk else {
+            for line in lines { send(line) }
+            return
+        }
+        guard !isClosed else { return }
+        if case .terminated = await outbox.yield(reply: lines.map(\.serialized)) {
+            rememberPrincipal()
+            state = .closed
+        }
+    }
 
     /// Queues a line for the peer. A full queue closes the connection with `SLOW_CONSUMER`.
     func send(_ message: Message) {
@@ -338,16 +371,24 @@ actor Session {
         rememberPrincipal()
         state = .closed
         watchdog?.cancel()
-        outbox.finish()
-        // The queue is full: write the reason directly, after whatever the socket already holds, then close.
+        // The queued lines are dropped and the reason goes ahead of them, right after what the socket already
+        // holds; once it is written, the output is closed (TLS close_notify, then FIN) and the input read to its end,
+        // so that a peer that reads again finds the reason before the end (a socket closed with unread input would
+        // reset the connection, and the peer could lose it).
+        outbox.abort()
         let line = Message.fail(verb: "*", code: .slowConsumer, text: "too many unread lines; reconnect and RESUME")
         let channel = self.channel
-        channel.writeAndFlush(ByteBuffer(string: line.serialized + "\n")).whenComplete { _ in
-            channel.close(promise: nil)
+        channel.writeAndFlush(ByteBuffer(string: line.serialized + "\n")).whenComplete { result in
+            if case .success = result { channel.close(mode: .output, promise: nil) } else { channel.close(promise: nil) }
         }
-        // A peer that reads nothing never lets that write complete: cut it off after the grace period.
-        channel.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
+        // A peer that reads nothing never lets that write complete, nor closes: cut it off after the grace period.
+        channel.eventLoop.scheduleTask(in: Self.slowConsumerGrace) { channel.close(promise: nil) }
+        // For the server and its rooms the session ends now (presence, outage ledger), not when the socket does.
+        Task { await self.leave() }
     }
+
+    /// How long a slow consumer has to read the reason it was disconnected for.
+    static let slowConsumerGrace = TimeAmount.seconds(30)
 
     /// Sends `FAIL * <code>` and closes the connection once the line is written.
     func terminate(_ code: ErrorCode, _ text: String) {
@@ -383,6 +424,11 @@ actor Session {
         endedPrincipal = endedPrincipal ?? wasAuthenticated
         watchdog?.cancel()
         outbox.finish()
+        await leave()
+    }
+
+    /// Ends the session for the server, once: out of the registry, out of its rooms.
+    private func leave() async {
         guard !ended else { return }
         ended = true
         await context.registry.remove(id)
