@@ -285,6 +285,24 @@ import Glibc
         #expect(try await second.waitForExit() == 0)
     }
 
+    /// Runs the `defence` client with `arguments`; returns exit status, standard output and standard error.
+    static func run(client arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = try product("defence")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.currentDirectoryURL = folder
+        let out = folder.appendingPathComponent("client-\(UUID().uuidString)")
+        let err = folder.appendingPathComponent("client-err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    }
+
     /// Runs the `defence` client with `arguments`; returns exit status and standard output.
     static func client(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String) {
         let process = Process()
@@ -435,8 +453,75 @@ import Glibc
             try db.execute(sql: "UPDATE room_event SET payload = replace(payload, 'partly-met', 'met') WHERE type = 'mark'")
         }
         let broken = try Self.run(["audit", "verify", "--room", "r1"], in: folder)
-        #expect(broken.status != 0)
+        #expect(broken.status == 1)
         #expect(broken.out.contains("BROKEN room r1, event"), "\(broken.out)")
+    }
+
+    /// `audit verify` checks a printed PV later (`--at`), and never creates what it audits.
+    @Test func theAuditChecksAPrintedPVAndRefusesWhatIsNotThere() async throws {
+        let folder = try Self.scratchFolder("defence-audit")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let nothing = try Self.run(["audit", "verify"], in: folder)
+        #expect(nothing.status == 2, "\(nothing.out) \(nothing.err)")
+        #expect(nothing.err.contains("no database at data/defence.sqlite"), "\(nothing.err)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("data").path), "nothing created")
+
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await server.waitForPort()
+        let common = ["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "admin"]
+        #expect(try Self.client(common + ["import-day", DayImportTests.example.path], in: folder).status == 0)
+        let pv = try Self.client(common + ["pv", "--room", "mspr-a1-0900"], in: folder)
+        #expect(pv.status == 0)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("pv-mspr-a1-0900.md"), encoding: .utf8)
+        #expect(markdown.contains("defence-server audit verify --room mspr-a1-0900 --at 1"), "\(markdown)")
+        let printed = try #require(markdown.firstMatch(of: /empreinte SHA-256 du dernier maillon : ([0-9a-f]{64})/)?.1)
+
+        let checked = try Self.run(["audit", "verify", "--room", "mspr-a1-0900", "--at", "1"], in: folder)
+        #expect(checked.status == 0, "\(checked.out) \(checked.err)")
+        #expect(checked.out.hasSuffix("fingerprint of room mspr-a1-0900 at event 1: \(printed)\n"), "\(checked.out)")
+        let unknown = try Self.run(["audit", "verify", "--room", "nope"], in: folder)
+        #expect(unknown.status == 2 && unknown.err.contains("no room nope is stored"), "\(unknown.err)")
+        let beyond = try Self.run(["audit", "verify", "--room", "mspr-a1-0900", "--at", "99"], in: folder)
+        #expect(beyond.status == 2 && beyond.err.contains("room mspr-a1-0900 has no event 99"), "\(beyond.err)")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+    }
+
+    /// A day file saved by a spreadsheet (CRLF, byte order mark) imports; a file with a faulty line imports
+    /// nothing and runs nothing; a file that is not a day file is refused before anything is sent.
+    @Test func importDayTakesSpreadsheetFilesAndNeverRunsALine() async throws {
+        let folder = try Self.scratchFolder("defence-import")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await server.waitForPort()
+        let common = ["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "admin"]
+        let english = ["LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""]
+        let lines = try String(contentsOf: DayImportTests.example, encoding: .utf8).split(separator: "\n").map(String.init)
+
+        // One faulty line (a command, as a careless export could hold), CRLF: nothing is imported, nothing runs.
+        let injected = lines.prefix(3) + ["USER-CREATE csv.injected admin :x", "TOKEN-ISSUE admin"] + lines.dropFirst(3)
+        try Data((injected.joined(separator: "\r\n") + "\r\n").utf8).write(to: folder.appendingPathComponent("bad.csv"))
+        let refused = try Self.client(common + ["import-day", "bad.csv"], in: folder, environment: english)
+        #expect(refused.status == 1, "\(refused.out)")
+        #expect(refused.out.contains("4     BAD_ARGUMENTS"), "\(refused.out)")
+        let users = try Self.client(common + ["users"], in: folder, environment: english)
+        #expect(!users.out.contains("csv.injected") && !users.out.contains("camille.martin"), "\(users.out)")
+        let tokens = try Self.client(common + ["tokens"], in: folder, environment: english)
+        #expect(tokens.out.hasSuffix("OK TOKEN-LIST 1\n"), "only the bootstrap token: \(tokens.out)")
+
+        // The same day as Excel saves it on Windows.
+        try (Data([0xEF, 0xBB, 0xBF]) + Data((lines.joined(separator: "\r\n") + "\r\n").utf8)).write(to: folder.appendingPathComponent("excel.csv"))
+        let imported = try Self.client(common + ["import-day", "excel.csv"], in: folder, environment: english)
+        #expect(imported.status == 0)
+        #expect(imported.out == "OK DAY-IMPORT users=7 rooms=3\n", "\(imported.out)")
+
+        // Not a day file: refused by the client, with why.
+        try Data("USER-CREATE x admin :x\n".utf8).write(to: folder.appendingPathComponent("commands.csv"))
+        let notADay = try Self.run(client: common + ["import-day", "commands.csv"], in: folder, environment: english)
+        #expect(notADay.status != 0)
+        #expect(notADay.err.contains("commands.csv is not a day file: the first line must be the header"), "\(notADay.err)")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await server.waitForExit() == 0)
     }
 
     @Test func loginStoresAProfileThatEveryCommandUses() async throws {
