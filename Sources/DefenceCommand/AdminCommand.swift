@@ -184,6 +184,7 @@ struct AdminCommand: AsyncParsableCommand {
             case .notTheHeader: "la première ligne doit être l’en-tête \(DayFile.columns.joined(separator: ","))"
             case .tooManyLines(let count): "\(count) lignes, un import en porte au plus \(Command.maxImportLines)"
             case .controlCharacter(let line): "la ligne \(line) contient un caractère de contrôle"
+            case .lineTooLong(let line): "la ligne \(line) dépasse \(Limits.standard.maxLineBytes - 1) octets"
             }
         }
     }

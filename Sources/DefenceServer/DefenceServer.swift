@@ -274,6 +274,8 @@ public final class DefenceServer: Service, Sendable {
                                 break
                             }
                         }
+                        // Nothing more can be written: whoever waits to queue a long reply stops waiting.
+                        outbox.finish()
                         // An aborted queue (a slow consumer) is closed by its session, after the reason is written.
                         if !outbox.isAborted { try? await channel.close() }
                     }

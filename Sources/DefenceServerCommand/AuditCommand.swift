@@ -50,6 +50,18 @@ struct AuditCommand: AsyncParsableCommand {
                 sayError("no database at \(path): give the server's data folder with --data-dir")
                 throw ExitCode(2)
             }
+            // Opening a database migrates it: an audit must not upgrade (and re-seal) the data it audits.
+            let pending: [String]
+            do {
+                pending = try DefenceDatabase.pendingMigrations(at: path)
+            } catch {
+                sayError("\(path) cannot be read as a Defence Rooms database: \(error)")
+                throw ExitCode(2)
+            }
+            guard pending.isEmpty else {
+                sayError("the database is not at this version's schema (missing \(pending.joined(separator: ", "))): audit it with the version that wrote it, or start this version's server to upgrade it first")
+                throw ExitCode(2)
+            }
             let database = try DefenceDatabase(path: path)
             let report: RoomStore.AuditReport
             do {

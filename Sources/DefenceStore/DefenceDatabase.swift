@@ -172,6 +172,12 @@ public final class DefenceDatabase: Sendable {
         migrator.registerMigration("v8-chain-over-every-column") { db in
             try Self.chainEveryColumn(db)
         }
+        migrator.registerMigration("v9-sealed-snapshots") { db in
+            // A snapshot's seal: SHA-256 over its event's link and its text. A start uses only a snapshot whose seal
+            // matches; the snapshots stored before have none, and their rooms are folded from their events until
+            // their next snapshot (at most 100 events later).
+            try db.execute(sql: "ALTER TABLE room_snapshot ADD COLUMN hash TEXT")
+        }
         return migrator
     }
 
@@ -209,7 +215,16 @@ public final class DefenceDatabase: Sendable {
                 ) WITHOUT ROWID
                 """
         )
-        func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+        let digits = Array("0123456789abcdef".utf8)
+        func hex(_ digest: SHA256.Digest) -> String {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(64)
+            for byte in digest {
+                bytes.append(digits[Int(byte >> 4)])
+                bytes.append(digits[Int(byte & 0x0f)])
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         func payloadLink(_ previous: String, _ payload: String) -> String {
             hex(SHA256.hash(data: Data((previous + "\n" + payload).utf8)))
         }
@@ -253,6 +268,18 @@ public final class DefenceDatabase: Sendable {
                 expected += 1
             }
             try db.execute(sql: "INSERT INTO room_head (room_id, seq, hash) VALUES (?, ?, ?)", arguments: [room, expected - 1, previousV2])
+        }
+    }
+
+    /// The migrations the database at `path` has not had yet, read without changing anything (the file is opened
+    /// read-only, nothing is migrated): what an audit must refuse, since opening would upgrade what it audits.
+    public static func pendingMigrations(at path: String) throws -> [String] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        return try queue.read { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            return migrator.migrations.filter { !applied.contains($0) }
         }
     }
 

@@ -99,7 +99,7 @@ public struct RoomStore: Sendable {
                         var part: Loaded = ([], [])
                         for room in rooms {
                             do {
-                                if let state = try Self.state(of: room, db) { part.states.append(state) }
+                                part.states.append(try Self.state(of: room, db))
                             } catch let error as DatabaseError where error.resultCode != .SQLITE_ERROR {
                                 throw error
                             } catch {
@@ -120,24 +120,45 @@ public struct RoomStore: Sendable {
         }
     }
 
-    /// One room's current state (nil: no event), from its snapshot and the events after it.
-    private static func state(of id: String, _ db: Database) throws -> RoomState? {
+    /// One room's current state, from its snapshot and the events after it.
+    ///
+    /// Stored rows are checked as they are used, so that the server never builds on data the audit would report:
+    /// the snapshot is used only if its seal matches its event's link (else the room is folded from its events),
+    /// and the log must end at the room's head. A room whose log is missing, cut short or lengthened, or whose
+    /// events do not fold, throws (the room is then refused alone): a start must not append after a tampered log
+    /// and so move its head over the evidence.
+    private static func state(of id: String, _ db: Database) throws -> RoomState {
         var state: RoomState?
-        // A snapshot that cannot be read, or does not say what it claims, is ignored: the events are the record.
-        if let snapshot = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, state FROM room_snapshot WHERE room_id = ?"), arguments: [id]),
+        var lastLink: String?
+        if let snapshot = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT s.seq, s.state, s.hash, e.hash AS link FROM room_snapshot s
+                    JOIN room_event e ON e.room_id = s.room_id AND e.seq = s.seq WHERE s.room_id = ?
+                    """
+            ),
+            arguments: [id]
+        ),
             let text = try? snapshot.decode(String.self, forColumn: "state"), let seq = try? snapshot.decode(Int.self, forColumn: "seq"),
+            let seal = try? snapshot.decode(String.self, forColumn: "hash"), let link = try? snapshot.decode(String.self, forColumn: "link"),
+            EventChain.seal(snapshot: text, link: link) == seal,
             let decoded = try? RoomStateJSON.decode(text), decoded.lastSeq == seq, decoded.plan.id == id, decoded.isSound
         {
             state = decoded
+            lastLink = link
         }
         let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT room_id, seq, payload FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
+            db.cachedStatement(sql: "SELECT room_id, seq, payload, hash FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
             arguments: [id, state?.lastSeq ?? 0]
         )
         while let row = try rows.next() {
             let event = try Self.event(from: row)
+            lastLink = try row.value("hash", in: "room_event", keys: ["room_id", "seq"])
             // Taken out of the optional, so that applying the event does not copy the state's storage.
             guard var current = state.take() else {
+                guard event.room == id else {
+                    throw DomainError(.internal, "room \(id): its first event is of room \(event.room)")
+                }
                 state = try RoomState.fold([event])
                 continue
             }
@@ -146,6 +167,16 @@ public struct RoomStore: Sendable {
             }
             current.apply(event)
             state = current
+        }
+        guard let state else { throw DomainError(.internal, "room \(id): it is listed but its log has no event") }
+        if !state.isSound {
+            throw DomainError(.internal, "room \(id): its events fold into a state no room can be in (a time or a duration out of range)")
+        }
+        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM room_head WHERE room_id = ?"), arguments: [id])
+        guard let head, (try? head.decode(Int.self, forColumn: "seq")) == state.lastSeq,
+            (try? head.decode(String.self, forColumn: "hash")) == lastLink
+        else {
+            throw DomainError(.internal, "room \(id): its log does not end at its head (events removed, added or altered): check it with defence-server audit verify --room \(id)")
         }
         return state
     }
@@ -207,33 +238,31 @@ public struct RoomStore: Sendable {
                 db.cachedStatement(sql: juryOnly ? Self.replaySQL : Self.publicReplaySQL),
                 arguments: [room, seq]
             )
-            let keys = ["room_id", "seq"]
             while let row = try rows.next() {
-                let line: String? = try row.value("line", in: "room_event", keys: keys)
-                let open: Bool? = try row.value("grid_open", in: "room_event", keys: keys)
-                let forTheJury: Bool? = try row.value("jury_only", in: "room_event", keys: keys)
-                guard let line, let open, let forTheJury else { return nil }
-                events.append(
-                    ReplayedEvent(
-                        seq: try row.value("seq", in: "room_event", keys: keys), line: line, gridOpen: open, juryOnly: forTheJury,
-                        gridOwner: try row.value("grid_owner", in: "room_event", keys: keys)
-                    )
-                )
+                // What is replayed is checked against the chain first: a row altered in the database fails the
+                // replay, it is never served.
+                let previous: String? = try row.value("previous", in: "room_event", keys: ["room_id", "seq"])
+                let (columns, _) = try EventChain.Row.verified(row, after: previous ?? EventChain.genesis)
+                guard let line = columns.line, let open = columns.gridOpen, let forTheJury = columns.juryOnly else { return nil }
+                events.append(ReplayedEvent(seq: columns.seq, line: line, gridOpen: open, juryOnly: forTheJury, gridOwner: columns.gridOwner))
             }
             return events
         }
     }
 
-    /// The columns both replays select.
-    private static let replayColumns = "room_id, seq, line, grid_open, jury_only, grid_owner"
+    /// The columns both replays select: every chained column, the link, and the link before it.
+    private static let replayColumns = """
+        e.room_id, e.seq, e.at, e.type, e.payload, e.line, e.grid_open, e.jury_only, e.grid_owner, e.hash,
+        (SELECT p.hash FROM room_event p WHERE p.room_id = e.room_id AND p.seq = e.seq - 1) AS previous
+        """
     /// A room's events after a sequence number, as `RESUME` replays them.
-    static let replaySQL = "SELECT \(replayColumns) FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"
+    static let replaySQL = "SELECT \(replayColumns) FROM room_event e WHERE e.room_id = ? AND e.seq > ? ORDER BY e.seq"
     /// The same without the events only the jury sees, found through their index. `jury_only IS NOT 1` (not
     /// `= 0`) keeps the events stored before the column was filled (NULL), whose missing line sends the caller to
     /// the fold.
     static let publicReplaySQL = """
-        SELECT \(replayColumns) FROM room_event INDEXED BY room_event_public
-        WHERE room_id = ? AND seq > ? AND jury_only IS NOT 1 ORDER BY seq
+        SELECT \(replayColumns) FROM room_event e INDEXED BY room_event_public
+        WHERE e.room_id = ? AND e.seq > ? AND e.jury_only IS NOT 1 ORDER BY e.seq
         """
 
     /// A room's events up to and including `seq`, and the fingerprint of the log at that event (its link of the
@@ -243,14 +272,28 @@ public struct RoomStore: Sendable {
     /// so the fingerprint printed is always the link of the last event listed.
     public func record(of room: String, through seq: Int) async throws -> (events: [RoomEvent], fingerprint: String?) {
         try await database.pool.read { db in
-            let events = try Row.fetchAll(
+            // The whole chain up to `seq` is checked as it is read: a PV is never printed from altered rows.
+            let rows = try Row.fetchCursor(
                 db,
-                sql: "SELECT room_id, seq, payload FROM room_event WHERE room_id = ? AND seq <= ? ORDER BY seq",
+                sql: """
+                    SELECT room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash FROM room_event
+                    WHERE room_id = ? AND seq <= ? ORDER BY seq
+                    """,
                 arguments: [room, seq]
-            ).map(Self.event(from:))
-            let link = try Row.fetchOne(db, sql: "SELECT room_id, seq, hash FROM room_event WHERE room_id = ? AND seq = ?", arguments: [room, seq])
-                .map { row -> String in try row.value("hash", in: "room_event", keys: ["room_id", "seq"]) }
-            return (events, link)
+            )
+            var events: [RoomEvent] = []
+            var link = EventChain.genesis
+            var last: String?
+            while let row = try rows.next() {
+                let event = try Self.event(from: row)
+                guard event.seq == events.count + 1 else {
+                    throw row.unreadable("seq", in: "room_event", keys: ["room_id", "seq"], "event \(events.count + 1) is missing")
+                }
+                link = try EventChain.Row.verified(row, after: link).link
+                last = link
+                events.append(event)
+            }
+            return (events, events.last?.seq == seq ? last : nil)
         }
     }
 
@@ -450,14 +493,6 @@ public struct RoomStore: Sendable {
             try db.cachedStatement(sql: "UPDATE room SET state = ? WHERE id = ? AND state <> ?")
                 .execute(arguments: [rows.lifecycle, rows.room, rows.lifecycle])
         }
-        if let snapshot = rows.snapshot {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO room_snapshot (room_id, seq, state) VALUES (?, ?, ?)
-                    ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state
-                    """
-            ).execute(arguments: [rows.room, rows.lastSeq, snapshot])
-        }
         var previous: String?
         for event in rows.events {
             if previous == nil {
@@ -496,6 +531,15 @@ public struct RoomStore: Sendable {
                     """
             ).execute(arguments: [rows.room, last.seq, previous])
             tips.record(previous, of: rows.room, at: last.seq)
+            if let snapshot = rows.snapshot {
+                // The room's state after its last event here, sealed with that event's link.
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO room_snapshot (room_id, seq, state, hash) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state, hash = excluded.hash
+                        """
+                ).execute(arguments: [rows.room, last.seq, snapshot, EventChain.seal(snapshot: snapshot, link: previous)])
+            }
         }
     }
 

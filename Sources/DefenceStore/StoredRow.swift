@@ -1,3 +1,4 @@
+import DefenceCore
 import GRDB
 
 /// A stored row the store cannot read back: a value of the wrong type, a date out of range, an unknown role. The
@@ -38,5 +39,32 @@ extension Row {
     func unreadable(_ column: String, in table: String, keys: [String], _ reason: String) -> UnreadableRow {
         let key = keys.map { "\($0)=\(self[$0] as DatabaseValue? ?? .null)" }.joined(separator: " ")
         return UnreadableRow(table: table, key: key, column: column, reason: reason)
+    }
+}
+
+extension EventChain.Row {
+    /// The chained columns of a stored event row (it selects `room_id`, `seq`, `at`, `type`, `payload`, `line`,
+    /// `grid_open`, `jury_only`, `grid_owner`), or ``UnreadableRow``.
+    init(stored row: Row) throws {
+        let keys = ["room_id", "seq"]
+        self.init(
+            room: try row.value("room_id", in: "room_event", keys: keys), seq: try row.value("seq", in: "room_event", keys: keys),
+            at: try row.value("at", in: "room_event", keys: keys), type: try row.value("type", in: "room_event", keys: keys),
+            payload: try row.value("payload", in: "room_event", keys: keys), line: try row.value("line", in: "room_event", keys: keys),
+            gridOpen: try row.value("grid_open", in: "room_event", keys: keys),
+            juryOnly: try row.value("jury_only", in: "room_event", keys: keys),
+            gridOwner: try row.value("grid_owner", in: "room_event", keys: keys)
+        )
+    }
+
+    /// Checks the row against its stored link (column `hash`) after `previous`: ``UnreadableRow`` when they differ,
+    /// so that what is served is what the chain says.
+    static func verified(_ row: Row, after previous: String) throws -> (columns: EventChain.Row, link: String) {
+        let columns = try EventChain.Row(stored: row)
+        let link: String = try row.value("hash", in: "room_event", keys: ["room_id", "seq"])
+        guard EventChain.link(previous: previous, row: columns) == link else {
+            throw row.unreadable("hash", in: "room_event", keys: ["room_id", "seq"], "the row does not match its link in the chain: it was altered")
+        }
+        return (columns, link)
     }
 }

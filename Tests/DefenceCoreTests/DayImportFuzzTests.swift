@@ -67,5 +67,8 @@ import Testing
         #expect(throws: DayFile.Problem.controlCharacter(line: 2)) {
             try DayFile.lines(of: Data((header + "\nuser,lea\tx,candidate,L,,,,,,,,,\n").utf8))
         }
+        // A line the server would refuse as too long once behind its `|`.
+        let long = "user,lea,candidate," + String(repeating: "é", count: 2040) + ",,,,,,,,,"
+        #expect(throws: DayFile.Problem.lineTooLong(line: 2)) { try DayFile.lines(of: Data((header + "\n" + long + "\n").utf8)) }
     }
 }

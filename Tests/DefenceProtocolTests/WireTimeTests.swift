@@ -36,6 +36,23 @@ import Testing
         #expect(WireTime.parse("2000-01-01T00:30:00+01:00") == nil)
     }
 
+    /// A time with milliseconds reads back and formats as it was written, to the millisecond (Foundation's style
+    /// truncated the binary fraction and showed one less); every millisecond of the supported years round-trips.
+    @Test func formattingRoundsToTheMillisecond() throws {
+        for text in ["2026-12-01T09:30:15.123Z", "2027-01-15T08:00:00.123Z", "2000-01-01T00:00:00.000Z", "2999-12-31T23:59:59.999Z"] {
+            #expect(WireTime.format(try #require(WireTime.parse(text))) == text)
+        }
+        var milliseconds: Int64 = 946_684_800_000
+        while milliseconds < 32_503_680_000_000 {
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            let text = WireTime.format(date)
+            let back = try #require(WireTime.parse(text), "\(text)")
+            #expect(Int64((back.timeIntervalSince1970 * 1000).rounded()) == milliseconds, "\(text)")
+            milliseconds += 9_876_543_211
+        }
+        #expect(WireTime.format(Date(timeIntervalSince1970: 1_796_117_415.1235)) == "2026-12-01T09:30:15.124Z")
+    }
+
     @Test func daysParse() throws {
         #expect(try #require(WireTime.parseDay("2026-12-01")).timeIntervalSince1970 == 1_796_083_200)
         for text in ["2026-02-30", "2026-12-1", "2026-12-01T00:00:00Z", "3000-01-01", "1999-12-31", ""] {

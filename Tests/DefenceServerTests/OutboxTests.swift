@@ -51,6 +51,43 @@ import Testing
         #expect(await small.next() == ["SNAPSHOT r1 4"])
     }
 
+    /// A long reply goes a chunk at a time, as the writer takes them, and never counts against the limit, which
+    /// bounds unread events: an event arriving meanwhile is queued.
+    @Test func aLongReplyFlowsAsTheWriterTakesItAndLeavesRoomForEvents() async throws {
+        let outbox = Outbox(limit: 4)
+        let reply = (0..<1000).map { "USER u\($0)" }
+        let sender = Task { await outbox.yield(reply: reply) }
+        var taken: [String] = []
+        while taken.count < reply.count {
+            guard let lines = await outbox.next() else { break }
+            let replyLines = lines.filter { $0.hasPrefix("USER") }
+            #expect(replyLines.count <= Outbox.replyChunk)
+            taken += replyLines
+            #expect(outbox.yield("EVENT r1 \(taken.count)") == .enqueued, "an event during the reply")
+        }
+        #expect(await sender.value == .enqueued)
+        #expect(taken == reply)
+    }
+
+    /// A reply waiting for the writer stops waiting when the queue is finished (the connection is gone), and a
+    /// reply queued after lines held for it wakes the writer.
+    @Test func aWaitingReplyEndsWithTheQueue() async throws {
+        let outbox = Outbox(limit: 10)
+        let sender = Task { await outbox.yield(reply: (0..<600).map { "DATA \($0)" }) }
+        for _ in 0..<2_000 where outbox.queuedCount < Outbox.replyChunk { try await Task.sleep(for: .milliseconds(1)) }
+        outbox.finish()
+        #expect(await sender.value == .terminated)
+
+        let held = Outbox(limit: 1000)
+        let writer = Task { await held.next() }
+        try await waitForWriter(held)
+        for index in 0..<Outbox.replyChunk { _ = held.yield("EVENT \(index)", wakingTheWriter: false) }
+        let reply = Task { await held.yield(reply: ["DATA", "OK"]) }
+        #expect(await writer.value?.count == Outbox.replyChunk)
+        #expect(await held.next() == ["DATA", "OK"])
+        #expect(await reply.value == .enqueued)
+    }
+
     @Test func aFullQueueRefusesTheLine() async {
         let outbox = Outbox(limit: 2)
         #expect(outbox.yield("a") == .enqueued)

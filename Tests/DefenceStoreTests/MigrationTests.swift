@@ -38,7 +38,7 @@ import Testing
             }
         }
         let database = try DefenceDatabase(path: path)
-        #expect(try database.appliedMigrations().last == "v8-chain-over-every-column")
+        #expect(try database.appliedMigrations().last == "v9-sealed-snapshots")
         let columns = try await database.pool.read { db in try db.columns(in: "room").map(\.name) }
         #expect(!columns.contains("last_seq"))
         // The room folds as before, and takes new events.
@@ -107,7 +107,7 @@ import Testing
         let path = try TemporaryFolder.path("v7") + ".sqlite"
         try await v7Database(path, breakIt: false)
         let database = try DefenceDatabase(path: path)
-        #expect(try database.appliedMigrations().last == "v8-chain-over-every-column")
+        #expect(try database.appliedMigrations().last == "v9-sealed-snapshots")
         let store = RoomStore(database: database)
         #expect(try await store.verifyChains().breaks.isEmpty)
         let heads = try await database.pool.read { db in try Int.fetchAll(db, sql: "SELECT seq FROM room_head ORDER BY room_id") }

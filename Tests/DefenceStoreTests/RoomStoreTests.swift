@@ -1,5 +1,5 @@
 import DefenceCore
-import DefenceStore
+@testable import DefenceStore
 import Foundation
 import GRDB
 import Testing
@@ -268,7 +268,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
                 try db.execute(sql: "UPDATE room_event SET line = 'EVENT r1 4 x', grid_open = 0 WHERE room_id = 'r1' AND seq = 4")
             }
             // The line and grid columns were set outside the chain above: the chain is rebuilt for this test's start.
-            try await rechain(store)
+            try await store.resealForTests()
             #expect(try await store.verifyChains().breaks.isEmpty)
             try await store.database.pool.write { db in
                 try db.execute(sql: "UPDATE room_event SET \(edit) WHERE room_id = 'r1' AND seq = 4")
@@ -283,39 +283,67 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         #expect(report.breaks.allSatisfy { $0.room == "r1" })
     }
 
-    /// The chain's links are computed again over the rows as they are now (for tests that set columns by hand).
-    func rechain(_ store: RoomStore) async throws {
+    /// A stored time or duration out of any range (an altered row) makes its room unreadable at start, alone: the
+    /// domain never computes with it (a timer a thousand centuries away trapped the server at every start).
+    @Test func aTimeOutOfRangeMakesItsRoomUnreadableAlone() async throws {
+        let store = try await setUp()
         try await store.database.pool.write { db in
-            for room in try String.fetchAll(db, sql: "SELECT DISTINCT room_id FROM room_event") {
-                var previous = EventChain.genesis
-                var last = 0
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM room_event WHERE room_id = ? ORDER BY seq", arguments: [room]) {
-                    let columns = EventChain.Row(
-                        room: row["room_id"], seq: row["seq"], at: row["at"], type: row["type"], payload: row["payload"],
-                        line: row["line"], gridOpen: row["grid_open"], juryOnly: row["jury_only"], gridOwner: row["grid_owner"]
-                    )
-                    previous = EventChain.link(previous: previous, row: columns)
-                    last = row["seq"]
-                    try db.execute(sql: "UPDATE room_event SET hash = ? WHERE room_id = ? AND seq = ?", arguments: [previous, room, last])
-                }
-                try db.execute(sql: "UPDATE room_head SET seq = ?, hash = ? WHERE room_id = ?", arguments: [last, previous, room])
-            }
+            // Event 2 of r1 starts its clock.
+            try db.execute(sql: "UPDATE room_event SET payload = replace(payload, '\"endsAt\":', '\"endsAt\":1e300,\"x\":') WHERE room_id = 'r1' AND seq = 2")
+            try db.execute(sql: "DELETE FROM room_snapshot")
         }
+        let payload = try await store.database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT payload FROM room_event WHERE room_id = 'r1' AND seq = 2")
+        }
+        #expect(payload?.contains("1e300") == true, "\(payload ?? "")")
+        let loaded = try await store.loadStates()
+        #expect(loaded.states.map(\.plan.id) == ["r2"])
+        #expect(loaded.unreadable.map(\.room) == ["r1"])
+    }
+
+    /// A start builds only on what the chain vouches for: a snapshot whose seal does not match its event's link is
+    /// ignored (the room is folded from its events), and a room whose log was cut, lengthened or removed is
+    /// refused alone.
+    @Test func aStartIgnoresAForgedSnapshotAndRefusesACutLog() async throws {
+        let store = try await setUp()
+        let truth = try await store.allStates()
+        let r1 = try #require(truth.first { $0.plan.id == "r1" })
+        let forged = String(decoding: try JSONEncoder().encode(r1), as: UTF8.self)
+            .replacingOccurrences(of: "\"lifecycle\":\"paused\"", with: "\"lifecycle\":\"signed\"")
+        #expect(forged.contains("signed"))
+        try await store.database.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO room_snapshot (room_id, seq, state, hash) VALUES ('r1', 5, ?, 'forged')", arguments: [forged]
+            )
+        }
+        #expect(try await store.allStates() == truth, "the forged snapshot was used")
+        try await store.database.pool.write { db in
+            try db.execute(sql: "DELETE FROM room_event WHERE room_id = 'r1' AND seq = 5")
+            try db.execute(sql: "DELETE FROM room_snapshot")
+            try db.execute(sql: "DELETE FROM room_event WHERE room_id = 'r2'")
+        }
+        let loaded = try await store.loadStates()
+        #expect(loaded.states.isEmpty)
+        #expect(loaded.unreadable.map(\.room) == ["r1", "r2"])
+        #expect("\(loaded.unreadable[0].error)".contains("does not end at its head"))
+        #expect("\(loaded.unreadable[1].error)".contains("its log has no event"))
     }
 
     @Test func theHeadTheSnapshotAndTheListingRowAreChecked() async throws {
         let cases: [(String, String)] = [
             ("UPDATE room_head SET hash = 'forged' WHERE room_id = 'r1'", "room r1: its head's link does not match its last event"),
             ("DELETE FROM room_head WHERE room_id = 'r1'", "room r1: no head records the end of its log"),
-            ("UPDATE room SET state = 'signed' WHERE id = 'r1'", "room r1: its listing row (state, kind, times or plan) is not what its events say"),
-            ("UPDATE room SET plan = replace(plan, 'j1', 'jx') WHERE id = 'r1'", "room r1: its listing row (state, kind, times or plan) is not what its events say"),
+            ("UPDATE room SET state = 'signed' WHERE id = 'r1'", "room r1: its listing row (state, kind, times, referential or plan) is not what its events say"),
+            ("UPDATE room SET plan = replace(plan, 'j1', 'jx') WHERE id = 'r1'", "room r1: its listing row (state, kind, times, referential or plan) is not what its events say"),
+            ("UPDATE room SET referential_hash = 'deadbeef' WHERE id = 'r1'", "room r1: its listing row (state, kind, times, referential or plan) is not what its events say"),
             ("DELETE FROM room_event WHERE room_id = 'r2'", "room r2: it has a listing row but no event: its log was removed"),
         ]
         for (sql, problem) in cases {
             let store = try await setUp()
-            try await store.database.pool.write { db in
+            try await store.database.pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA foreign_keys = OFF")
                 try db.execute(sql: sql)
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
             }
             let report = try await store.verifyChains()
             #expect(report.breaks.map(\.description).contains(problem), "\(sql): \(report.breaks)")
@@ -412,7 +440,11 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         // without one, the fold meets the gap and says so.
         let snapshot = String(decoding: try JSONEncoder().encode(RoomState.fold(Array(events.prefix(200)))), as: UTF8.self)
         try await database.pool.write { db in
-            try db.execute(sql: "INSERT INTO room_snapshot (room_id, seq, state) VALUES ('r1', 200, ?)", arguments: [snapshot])
+            let link = try String.fetchOne(db, sql: "SELECT hash FROM room_event WHERE room_id = 'r1' AND seq = 200") ?? ""
+            try db.execute(
+                sql: "INSERT INTO room_snapshot (room_id, seq, state, hash) VALUES ('r1', 200, ?, ?)",
+                arguments: [snapshot, EventChain.seal(snapshot: snapshot, link: link)]
+            )
             try db.execute(sql: "DELETE FROM room_event WHERE room_id = 'r1' AND seq = 5")
         }
         #expect(try await store.allStates() == [state])

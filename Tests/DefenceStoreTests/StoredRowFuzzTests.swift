@@ -92,8 +92,13 @@ import Testing
             _ = try? await rooms.verifyChains()
             _ = try? await rooms.verifyChains(room: "r1", at: 1)
             _ = try? await rooms.lastHeartbeat()
-            // What loaded is what the rows say: never a room of another id.
-            for state in loaded?.states ?? [] { #expect(!state.plan.id.isEmpty, "round \(round)") }
+            // What loaded is what the rows say: a listed room, under its own id, in a state the domain can use.
+            let listed = try await database.pool.read { db in
+                Set(try Row.fetchAll(db, sql: "SELECT id FROM room").compactMap { try? $0.decode(String.self, forColumn: "id") })
+            }
+            for state in loaded?.states ?? [] {
+                #expect(listed.contains(state.plan.id) && state.isSound, "round \(round): \(state.plan.id)")
+            }
         }
     }
 }

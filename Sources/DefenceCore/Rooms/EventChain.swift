@@ -48,6 +48,18 @@ public enum EventChain {
         }
     }
 
+    /// The seal of a room's snapshot taken at an event: SHA-256 (lower-case hex) of `defence-snapshot/1`, LF, that
+    /// event's link, LF, the snapshot's stored text. A start uses a snapshot only when its seal matches the link its
+    /// event has in the chain; any other snapshot is ignored, and the room folded from its events.
+    public static func seal(snapshot: String, link: String) -> String {
+        var hasher = SHA256()
+        for part in ["defence-snapshot/1\n", link, "\n", snapshot] {
+            var text = part
+            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+        return SHA256Hex.encode(hasher.finalize())
+    }
+
     /// The link of `row` after `previous`, lower-case hex.
     public static func link(previous: String, row: Row) -> String {
         var hasher = SHA256()

@@ -16,9 +16,50 @@ public enum WireTime {
     public static let supportedRange: ClosedRange<Date> =
         Date(timeIntervalSince1970: 946_684_800)...Date(timeIntervalSince1970: 32_503_680_000 - 0.001)
 
-    /// Formats a date for the wire.
+    /// Formats a date for the wire: `YYYY-MM-DDTHH:MM:SS.sssZ`, rounded to the nearest millisecond (a date stored
+    /// with milliseconds reads back a hair below them as a binary fraction; truncating showed one less).
     public static func format(_ date: Date) -> String {
-        style.format(date)
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds.isFinite, abs(milliseconds) < 1e17 else { return style.format(date) }
+        let total = Int64(milliseconds)
+        let (days, rest) = total.quotientAndRemainder(dividingBy: 86_400_000)
+        let dayMs = rest < 0 ? rest + 86_400_000 : rest
+        let (year, month, day) = civil(fromDays: Int(rest < 0 ? days - 1 : days))
+        let ms = Int(dayMs)
+        var text = ""
+        text.reserveCapacity(24)
+        func append(_ value: Int, digits: Int) {
+            let string = String(value)
+            text += String(repeating: "0", count: max(0, digits - string.count)) + string
+        }
+        append(year, digits: 4)
+        text += "-"
+        append(month, digits: 2)
+        text += "-"
+        append(day, digits: 2)
+        text += "T"
+        append(ms / 3_600_000, digits: 2)
+        text += ":"
+        append(ms / 60_000 % 60, digits: 2)
+        text += ":"
+        append(ms / 1000 % 60, digits: 2)
+        text += "."
+        append(ms % 1000, digits: 3)
+        text += "Z"
+        return text
+    }
+
+    /// The calendar date of a day counted from 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Parses an RFC 3339 time: `YYYY-MM-DDTHH:MM:SS`, optional fractional seconds, then `Z` or an offset `±HH:MM`

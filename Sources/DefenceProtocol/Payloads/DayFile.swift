@@ -24,6 +24,8 @@ public enum DayFile {
         case tooManyLines(Int)
         /// A line holds a control character (a line may not carry one: PROTOCOL.md §11.2).
         case controlCharacter(line: Int)
+        /// A line is longer than a protocol line may be once sent behind its `|` (PROTOCOL.md §2).
+        case lineTooLong(line: Int)
 
         public var description: String {
             switch self {
@@ -32,6 +34,7 @@ public enum DayFile {
             case .notTheHeader(let line): "the first line must be the header \(DayFile.columns.joined(separator: ",")), not: \(line.prefix(80))"
             case .tooManyLines(let count): "the file has \(count) lines; an import carries at most \(Command.maxImportLines)"
             case .controlCharacter(let line): "line \(line) holds a control character"
+            case .lineTooLong(let line): "line \(line) is longer than \(Limits.standard.maxLineBytes - 1) bytes"
             }
         }
     }
@@ -68,6 +71,9 @@ public enum DayFile {
         guard lines.count <= Command.maxImportLines else { throw .tooManyLines(lines.count) }
         if let index = lines.firstIndex(where: { $0.unicodeScalars.contains(where: LineParser.isControl) }) {
             throw .controlCharacter(line: index + 1)
+        }
+        if let index = lines.firstIndex(where: { $0.utf8.count + 1 > Limits.standard.maxLineBytes }) {
+            throw .lineTooLong(line: index + 1)
         }
         return lines
     }

@@ -83,7 +83,20 @@ actor RoomHub {
 
     /// Rebuilds every room from its events, records the downtime of rooms under way, starts timers and the heartbeat.
     func start() async throws {
-        let lastBeat = try await store.lastHeartbeat()
+        let now = clock.now()
+        // The last sign of life dates a crash's downtime. One that cannot be read, or lies in the future (a clock
+        // set forward, then back), is not used: the rooms' own last events date it instead.
+        var stored: Date?
+        do {
+            stored = try await store.lastHeartbeat()
+        } catch {
+            logger.warning("the last heartbeat cannot be read; downtimes start at each room's last event", metadata: ["error": "\(error)"])
+        }
+        if let beat = stored, beat > now {
+            logger.warning("the last heartbeat is in the future; downtimes start at each room's last event", metadata: ["heartbeat": "\(WireTime.format(beat))"])
+            stored = nil
+        }
+        let lastBeat = stored
         let loaded = try await store.loadStates()
         for state in loaded.states {
             rooms[state.plan.id] = state
@@ -94,7 +107,6 @@ actor RoomHub {
             unreadable[room] = "\(error)"
         }
         metrics.setRooms(Dictionary(grouping: rooms.values, by: \.lifecycle).mapValues(\.count))
-        let now = clock.now()
         // Every room at once: their restart events then share group commits instead of one fsync each.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for id in rooms.keys {
@@ -124,7 +136,9 @@ actor RoomHub {
         defer { release(id) }
         guard let state = rooms[id] else { return }
         if state.lifecycle == .running || state.lifecycle == .paused {
-            _ = try await execute(id, .serverRestarted(since: lastBeat ?? state.lastEventAt), by: Self.system, at: now)
+            // Never before the room's last event: the server was alive then.
+            let since = max(lastBeat ?? state.lastEventAt, state.lastEventAt)
+            _ = try await execute(id, .serverRestarted(since: min(since, now)), by: Self.system, at: now)
         } else {
             for user in state.present.sorted() {
                 _ = try await execute(id, .connectionLost, by: RoomActor(user: user, role: .candidate), at: now)

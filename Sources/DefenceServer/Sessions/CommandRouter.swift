@@ -512,8 +512,13 @@ struct CommandRouter: Sendable {
             return lines + [.ok(verb: "PV", [room, format ?? "markdown", String(lines.count), "fingerprint=\(fingerprint)"], id: id)]
 
         case .audit(let room):
-            if let room { _ = try await rooms.room(room, visibleTo: actor) }
-            let report = try await rooms.audit(room: room)
+            // Admins only (AccessPolicy), so no visibility check: a room that cannot be loaded is audited too.
+            let report: RoomStore.AuditReport
+            do {
+                report = try await rooms.audit(room: room)
+            } catch RoomStore.AuditError.unknownRoom(let room) {
+                throw DomainError(.notFound, context: [room], "no room \(room)")
+            }
             let lines = report.breaks.map { broken in
                 Message(id: id, verb: "BROKEN", [broken.room, String(broken.seq)], text: broken.problem)
             }

@@ -18,6 +18,8 @@ final class Outbox: Sendable {
 
     private struct State {
         var lines: [String] = []
+        /// How many of `lines` are a reply's (``yield(reply:)``): they do not count against the limit.
+        var replyLines = 0
         var finished = false
         /// Finished by ``abort()``: the queued lines were dropped, and the session closes the connection itself.
         var aborted = false
@@ -28,7 +30,10 @@ final class Outbox: Sendable {
         /// Every queued line, emptying the queue; nil when it is empty.
         mutating func takeAll() -> [String]? {
             guard !lines.isEmpty else { return nil }
-            defer { lines.removeAll(keepingCapacity: true) }
+            defer {
+                lines.removeAll(keepingCapacity: true)
+                replyLines = 0
+            }
             return lines
         }
     }
@@ -51,7 +56,7 @@ final class Outbox: Sendable {
     func yield(_ line: String, wakingTheWriter: Bool = true) -> YieldResult {
         let (result, waiter) = state.withLock { state -> (YieldResult, CheckedContinuation<Void, Never>?) in
             if state.finished { return (.terminated, nil) }
-            guard state.lines.count < limit else { return (.dropped, nil) }
+            guard state.lines.count - state.replyLines < limit else { return (.dropped, nil) }
             state.lines.append(line)
             guard wakingTheWriter else { return (.enqueued, nil) }
             defer { state.waiter = nil }
@@ -62,24 +67,25 @@ final class Outbox: Sendable {
     }
 
     /// How many lines of a long reply are queued at a time: the rest waits for the writer to take them, so that a
-    /// reply of any length reaches a client that reads, and leaves room in the queue for the room's events.
+    /// reply of any length reaches a client that reads, and memory stays bounded.
     static let replyChunk = 256
 
     /// Queues the lines of one reply, however many, with backpressure: whenever ``replyChunk`` lines or more are
     /// waiting, it waits for the writer to take the queue (which it does once the previous write reached the
-    /// socket). Returns `.terminated` if the queue is finished meanwhile; never `.dropped`: a reply does not
-    /// overflow the queue, only events a client does not read do.
+    /// socket). Reply lines do not count against ``limit``, which bounds the events a client leaves unread. Returns
+    /// `.terminated` if the queue is finished meanwhile; never `.dropped`.
     func yield(reply lines: [String]) async -> YieldResult {
         var next = 0
         while next < lines.count {
-            enum Step { case wrote(CheckedContinuation<Void, Never>?), full, finished }
+            enum Step { case wrote(CheckedContinuation<Void, Never>?), full(CheckedContinuation<Void, Never>?), finished }
             let step = state.withLock { state -> Step in
                 if state.finished { return .finished }
-                guard state.lines.count < Self.replyChunk else { return .full }
+                defer { state.waiter = nil }
+                guard state.lines.count < Self.replyChunk else { return .full(state.waiter) }
                 let end = min(lines.count, next + Self.replyChunk - state.lines.count)
                 state.lines.append(contentsOf: lines[next..<end])
+                state.replyLines += end - next
                 next = end
-                defer { state.waiter = nil }
                 return .wrote(state.waiter)
             }
             switch step {
@@ -87,7 +93,9 @@ final class Outbox: Sendable {
                 return .terminated
             case .wrote(let waiter):
                 waiter?.resume()
-            case .full:
+            case .full(let waiter):
+                // Lines queued without waking the writer (before a reply) must not leave both sides waiting.
+                waiter?.resume()
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let waits = state.withLock { state -> Bool in
                         guard state.lines.count >= Self.replyChunk, !state.finished else { return false }
@@ -99,6 +107,11 @@ final class Outbox: Sendable {
             }
         }
         return .enqueued
+    }
+
+    /// How many lines are queued (for tests).
+    var queuedCount: Int {
+        state.withLock { $0.lines.count }
     }
 
     /// Whether the writer is waiting for a line (for tests).

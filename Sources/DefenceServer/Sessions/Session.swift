@@ -244,19 +244,15 @@ actor Session {
         var line = bytes[...]
         if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
         let number = pending.lines.count + 1
-        if line.first == UInt8(ascii: "|"), let text = String(validating: line.dropFirst(), as: UTF8.self),
-            !text.unicodeScalars.contains(where: LineParser.isControl)
-        {
-            pending.lines.append(text)
-        } else {
-            pending.lines.append("")
-            if pending.fault == nil {
-                let (code, why): (ErrorCode, String) =
-                    line.first != UInt8(ascii: "|") ? (.malformed, "does not start with |")
-                    : String(validating: line.dropFirst(), as: UTF8.self) == nil ? (.invalidUTF8, "is not valid UTF-8")
-                    : (.invalidCharacter, "holds a control character")
-                pending.fault = (number, code, "CSV line \(number) \(why); nothing was imported")
-            }
+        let text = line.first == UInt8(ascii: "|") ? String(validating: line.dropFirst(), as: UTF8.self) : nil
+        let problem: (ErrorCode, String)? =
+            line.first != UInt8(ascii: "|") ? (.malformed, "does not start with |")
+            : text == nil ? (.invalidUTF8, "is not valid UTF-8")
+            : text?.unicodeScalars.contains(where: LineParser.isControl) == true ? (.invalidCharacter, "holds a control character")
+            : nil
+        pending.lines.append(problem == nil ? text ?? "" : "")
+        if let (code, why) = problem, pending.fault == nil {
+            pending.fault = (number, code, "CSV line \(number) \(why); nothing was imported")
         }
         guard pending.lines.count == pending.expected else {
             importing = pending
@@ -339,16 +335,24 @@ actor Session {
 
     // MARK: Output
 
-    /// Queues a reply's lines: a short one at once, a long one (lists, PVs) as the peer reads it.
+    /// Queues a reply's lines, data lines first: a one-line reply at once, a longer one (lists, PVs) as the peer
+    /// reads it, a chunk at a time and outside the bound on queued events (PROTOCOL.md §4.1).
     private func sendReply(_ lines: [Message]) async {
-        guard lines.count > Outbox.replyChunk else {
+        guard lines.count > 1 else {
             for line in lines { send(line) }
             return
         }
-        guard !isClosed else { return }
-        if case .terminated = await outbox.yield(reply: lines.map(\.serialized)) {
-            rememberPrincipal()
-            state = .closed
+        var next = 0
+        while next < lines.count, !isClosed {
+            let chunk = lines[next..<min(lines.count, next + Outbox.replyChunk)].map(\.serialized)
+            next += chunk.count
+            if case .terminated = await outbox.yield(reply: chunk) {
+                rememberPrincipal()
+                state = .closed
+                return
+            }
+            // The writer took the previous chunk: the peer reads. A long reply is not silence (§6.5).
+            lastInbound = ContinuousClock.now
         }
     }
 
@@ -382,13 +386,24 @@ actor Session {
             if case .success = result { channel.close(mode: .output, promise: nil) } else { channel.close(promise: nil) }
         }
         // A peer that reads nothing never lets that write complete, nor closes: cut it off after the grace period.
-        channel.eventLoop.scheduleTask(in: Self.slowConsumerGrace) { channel.close(promise: nil) }
+        channel.eventLoop.scheduleTask(in: .milliseconds(Int64(configuration.slowConsumerGrace * 1000))) { channel.close(promise: nil) }
         // For the server and its rooms the session ends now (presence, outage ledger), not when the socket does.
-        Task { await self.leave() }
+        Task {
+            await context.registry.linger(id)
+            await self.leave()
+        }
     }
 
-    /// How long a slow consumer has to read the reason it was disconnected for.
-    static let slowConsumerGrace = TimeAmount.seconds(30)
+
+    /// The server stops: an open session is told and closed; one already closed but still connected (a slow
+    /// consumer given time to read its reason) is cut off now.
+    func shutDown() {
+        guard !isClosed else {
+            channel.close(promise: nil)
+            return
+        }
+        terminate(.shuttingDown, "server is shutting down")
+    }
 
     /// Sends `FAIL * <code>` and closes the connection once the line is written.
     func terminate(_ code: ErrorCode, _ text: String) {
@@ -424,20 +439,19 @@ actor Session {
         endedPrincipal = endedPrincipal ?? wasAuthenticated
         watchdog?.cancel()
         outbox.finish()
+        await context.registry.remove(id)
+        // Again after a slow consumer left early: a JOIN still in flight then may have attached it since.
         await leave()
     }
 
-    /// Ends the session for the server, once: out of the registry, out of its rooms.
+    /// Takes the session out of its rooms (presence, outage ledger). Safe to repeat: a session out of a room is
+    /// left alone.
     private func leave() async {
-        guard !ended else { return }
-        ended = true
-        await context.registry.remove(id)
         if let principal = endedPrincipal {
             await context.rooms.sessionEnded(id, actor: RoomActor(user: principal.user.id, role: principal.user.role))
         }
     }
 
-    private var ended = false
     private var endedPrincipal: Principal?
 
     // MARK: Deadlines

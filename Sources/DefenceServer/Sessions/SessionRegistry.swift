@@ -22,6 +22,8 @@ actor SessionRegistry {
     static let revocationMemory: Duration = .seconds(600)
     private var shuttingDown = false
     private var nextID: UInt64 = 0
+    /// Closed sessions whose connection is still open (``linger(_:)``).
+    private var lingering: [UInt64: Session] = [:]
     /// The open connections' gauge, kept equal to the number of entries.
     private let connections: Meter?
 
@@ -69,9 +71,18 @@ actor SessionRegistry {
         revocations.append((value, now, tokenID, userID))
     }
 
-    /// Forgets a closed session.
+    /// Forgets a session whose connection ended.
     func remove(_ sessionID: UInt64) {
         entries[sessionID] = nil
+        lingering[sessionID] = nil
+        connections?.set(entries.count)
+    }
+
+    /// A session closed while its connection lingers (a slow consumer reading why): no longer a live session, but
+    /// cut off at shutdown.
+    func linger(_ sessionID: UInt64) {
+        guard let entry = entries.removeValue(forKey: sessionID) else { return }
+        lingering[sessionID] = entry.session
         connections?.set(entries.count)
     }
 
@@ -97,8 +108,8 @@ actor SessionRegistry {
     /// Refuses new sessions and closes every live one with `SHUTTING_DOWN`.
     func shutDown() async {
         shuttingDown = true
-        for entry in entries.values {
-            await entry.session.terminate(.shuttingDown, "server is shutting down")
+        for session in entries.values.map(\.session) + lingering.values {
+            await session.shutDown()
         }
     }
 }

@@ -20,7 +20,8 @@ public struct SystemServerClock: ServerClock {
     public func now() -> Date { Date() }
 
     public func sleep(until deadline: Date) async throws {
-        let interval = deadline.timeIntervalSinceNow
+        // At most a day at a time (the caller sleeps again): a deadline out of any range must not trap.
+        let interval = min(deadline.timeIntervalSinceNow, 86_400)
         if interval > 0 { try await Task.sleep(for: .milliseconds(Int64((interval * 1000).rounded(.up)))) }
     }
 }

@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: TimeInterval = 90
     /// The most lines waiting to be written to one connection before it is closed as a slow consumer.
     public var outboundQueueLimit: Int = 1024
+    /// How long a slow consumer has, once told, to read why it is disconnected before its socket is closed, in
+    /// seconds (PROTOCOL.md §6.6).
+    public var slowConsumerGrace: TimeInterval = 30
     /// Lines a connection may send per second, on average.
     public var linesPerSecond: Double = 100
     /// Lines a connection may send in a burst.

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Metrics
 import DefenceCore
 import NIOCore
 import NIOPosix
@@ -61,7 +62,7 @@ public struct ServerMetrics: Sendable {
 
     /// Records a room command's latency.
     func recordCommand(_ duration: Duration) {
-        commands.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        commands.record(duration: duration)
     }
 
     /// Sets the rooms per state from a whole count (at start).
