@@ -3,14 +3,12 @@ import Foundation
 import GRDB
 
 /// Checks stored rooms one event row at a time, in room and sequence order (``RoomStore/verifyChains(room:at:)``):
-/// each room's hash chain over every column of its events, its head, and its listing row and snapshot against the
+/// each room's hash chain over every column of its events, its last-event mark, and its listing row and snapshot against the
 /// fold of its events. Nothing it reads can crash it: a value of the wrong type is reported as a problem of its room.
 struct ChainAuditor {
-    /// A room's stored listing row, head and snapshot, read before its events.
+    /// A room's stored listing row and snapshot, read before its events.
     private struct Stored {
         var row: Row?
-        var head: (seq: Int, hash: String)?
-        var headUnreadable = false
         var snapshot: (seq: Int, text: String)?
     }
 
@@ -26,6 +24,9 @@ struct ChainAuditor {
         var foldFailed = false
         var lastSeq = 0
         var lastLink: String?
+        /// The events marked as the log's last (`tail`), and whether the last one read is one.
+        var tails: [Int] = []
+        var lastIsTail = false
     }
 
     private var stored: [String: Stored] = [:]
@@ -33,7 +34,7 @@ struct ChainAuditor {
     private var report = RoomStore.AuditReport(rooms: 0, events: 0, breaks: [])
     private var seen: Set<String> = []
 
-    /// Reads the listing rows, heads and snapshots of `room` (or of every room).
+    /// Reads the listing rows and snapshots of `room` (or of every room).
     init(_ db: Database, room: String?) throws {
         let filter = room == nil ? "" : " WHERE id = ?"
         let arguments: StatementArguments = room.map { [$0] } ?? []
@@ -42,14 +43,6 @@ struct ChainAuditor {
             stored[id, default: Stored()].row = row
         }
         let roomFilter = room == nil ? "" : " WHERE room_id = ?"
-        for row in try Row.fetchAll(db, sql: "SELECT room_id, seq, hash FROM room_head\(roomFilter)", arguments: arguments) {
-            guard let id = try? row.decode(String.self, forColumn: "room_id") else { continue }
-            if let seq = try? row.decode(Int.self, forColumn: "seq"), let hash = try? row.decode(String.self, forColumn: "hash") {
-                stored[id, default: Stored()].head = (seq, hash)
-            } else {
-                stored[id, default: Stored()].headUnreadable = true
-            }
-        }
         for row in try Row.fetchAll(db, sql: "SELECT room_id, seq, state FROM room_snapshot\(roomFilter)", arguments: arguments) {
             guard let id = try? row.decode(String.self, forColumn: "room_id"), let seq = try? row.decode(Int.self, forColumn: "seq"),
                 let text = try? row.decode(String.self, forColumn: "state")
@@ -81,6 +74,8 @@ struct ChainAuditor {
         room.lastSeq = seq
         let hash = try? row.decode(String.self, forColumn: "hash")
         room.lastLink = hash
+        room.lastIsTail = (try? row.decode(Int?.self, forColumn: "tail")) == 1
+        if room.lastIsTail { room.tails.append(seq) }
         if !room.broken {
             if let problem = chainProblem(row, seq: seq, hash: hash, room: &room) {
                 report.breaks.append(.init(room: room.room, seq: seq, problem: problem))
@@ -139,22 +134,17 @@ struct ChainAuditor {
         }
     }
 
-    /// Ends the room being read: its head, its listing row, its snapshot.
+    /// Ends the room being read: its last-event mark, its listing row, its snapshot.
     private mutating func finishRoom() {
         guard let room = current else { return }
         current = nil
         let stored = self.stored[room.room] ?? Stored()
         func problem(_ text: String) { report.breaks.append(.init(room: room.room, seq: 0, problem: text)) }
-        if stored.headUnreadable {
-            problem("its head cannot be read")
-        } else if let head = stored.head {
-            if head.seq != room.lastSeq {
-                problem("its head is event \(head.seq) but its log ends at event \(room.lastSeq): events were removed or added")
-            } else if head.hash != room.lastLink {
-                problem("its head's link does not match its last event")
-            }
-        } else {
-            problem("no head records the end of its log")
+        if !room.lastIsTail {
+            problem("its log ends at event \(room.lastSeq), which is not marked as its last: events were removed")
+        }
+        if room.tails.contains(where: { $0 != room.lastSeq }) {
+            problem("an event before its last is marked as its last (\(room.tails.map(String.init).joined(separator: ", "))): events were added or the mark moved")
         }
         if let snapshot = stored.snapshot, snapshot.seq > room.lastSeq {
             problem("its snapshot is of event \(snapshot.seq), after the end of its log")
@@ -180,12 +170,12 @@ struct ChainAuditor {
         return plan == state.plan
     }
 
-    /// The report, once every row was checked: rooms listed, headed or snapshotted without a single event too.
+    /// The report, once every row was checked: rooms listed or snapshotted without a single event too.
     mutating func finish() -> RoomStore.AuditReport {
         finishRoom()
         for (room, stored) in stored.sorted(by: { $0.key < $1.key }) where !seen.contains(room) {
             report.rooms += 1
-            let what = stored.row != nil ? "listing row" : stored.head != nil ? "head" : "snapshot"
+            let what = stored.row != nil ? "listing row" : "snapshot"
             report.breaks.append(.init(room: room, seq: 0, problem: "it has a \(what) but no event: its log was removed"))
         }
         return report
@@ -194,8 +184,9 @@ struct ChainAuditor {
 
 extension RoomStore {
     /// For tests that write rows by hand as an older version would have (a line left empty, say): computes every
-    /// link and head again over the rows as they are, as migration v8 did once it had checked the old chains.
-    /// Never called by the server or its commands: on real data it would seal whatever is there.
+    /// link again over the rows as they are, and marks each room's last event, as migration v8 did once it had
+    /// checked the old chains. Never called by the server or its commands: on real data it would seal whatever is
+    /// there.
     func resealForTests() async throws {
         try await database.pool.write { db in
             for room in try String.fetchAll(db, sql: "SELECT DISTINCT room_id FROM room_event") {
@@ -205,12 +196,9 @@ extension RoomStore {
                     let columns = try EventChain.Row(stored: row)
                     link = EventChain.link(previous: link, row: columns)
                     last = columns.seq
-                    try db.execute(sql: "UPDATE room_event SET hash = ? WHERE room_id = ? AND seq = ?", arguments: [link, room, last])
+                    try db.execute(sql: "UPDATE room_event SET hash = ?, tail = NULL WHERE room_id = ? AND seq = ?", arguments: [link, room, last])
                 }
-                try db.execute(
-                    sql: "INSERT INTO room_head (room_id, seq, hash) VALUES (?, ?, ?) ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                    arguments: [room, last, link]
-                )
+                try db.execute(sql: "UPDATE room_event SET tail = 1 WHERE room_id = ? AND seq = ?", arguments: [room, last])
             }
         }
         database.chainTips.forgetAll()

@@ -196,25 +196,20 @@ public final class DefenceDatabase: Sendable {
         }
     }
 
-    /// Migration v8: the chain covers every column of an event, and each room's head records its last event.
+    /// Migration v8: the chain covers every column of an event, and each room's last event is marked (`tail`).
     ///
     /// Until v7 a link covered the event's payload only (SHA-256 of `previous LF payload`): the line `RESUME`
     /// replays, who may see an event, its time and its type could change unseen, and so could the removal of a log's
     /// last events. Each room's chain is first checked as it was written; a room whose chain is already broken stops
     /// the upgrade (an upgrade must never turn altered data into a valid record: restore a backup, or investigate
     /// with the previous version's `audit verify`). Then every link is computed again over every column, and the
-    /// room's head is written. The hashing is written out here, frozen, as a migration must not use the app's types;
+    /// room's last event is marked. The hashing is written out here, frozen, as a migration must not use the app's types;
     /// `MigrationTests` checks that it gives the links the server writes (``EventChain``).
     private static func chainEveryColumn(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                CREATE TABLE room_head (
-                    room_id TEXT PRIMARY KEY NOT NULL REFERENCES room(id),
-                    seq INTEGER NOT NULL,
-                    hash TEXT NOT NULL
-                ) WITHOUT ROWID
-                """
-        )
+        // 1 on each room's last event, NULL on the others: removing a log's last events is then seen. It lives in
+        // the event's own row (the writer moves it within the page it appends to), not in a table of its own that
+        // every commit would rewrite a page of per room.
+        try db.execute(sql: "ALTER TABLE room_event ADD COLUMN tail INTEGER")
         let digits = Array("0123456789abcdef".utf8)
         func hex(_ digest: SHA256.Digest) -> String {
             var bytes: [UInt8] = []
@@ -229,7 +224,7 @@ public final class DefenceDatabase: Sendable {
             hex(SHA256.hash(data: Data((previous + "\n" + payload).utf8)))
         }
         func rowLink(_ previous: String, _ row: Row) throws -> String {
-            var text = "defence-chain/2\n" + previous + "\n"
+            var text = ""
             func field(_ value: String?) {
                 guard let value else { return text += "~" }
                 text += "\(value.utf8.count):" + value
@@ -243,7 +238,8 @@ public final class DefenceDatabase: Sendable {
             field(try row.decode(Bool?.self, forColumn: "grid_open").map { $0 ? "1" : "0" })
             field(try row.decode(Bool?.self, forColumn: "jury_only").map { $0 ? "1" : "0" })
             field(try row.decode(String?.self, forColumn: "grid_owner"))
-            return hex(SHA256.hash(data: Data(text.utf8)))
+            let digest = hex(SHA256.hash(data: Data(text.utf8)))
+            return hex(SHA256.hash(data: Data(("defence-chain/2\n" + previous + "\n" + digest).utf8)))
         }
         let rooms = try String.fetchAll(db, sql: "SELECT DISTINCT room_id FROM room_event ORDER BY room_id")
         for room in rooms {
@@ -267,7 +263,7 @@ public final class DefenceDatabase: Sendable {
                 try db.execute(sql: "UPDATE room_event SET hash = ? WHERE room_id = ? AND seq = ?", arguments: [previousV2, room, seq])
                 expected += 1
             }
-            try db.execute(sql: "INSERT INTO room_head (room_id, seq, hash) VALUES (?, ?, ?)", arguments: [room, expected - 1, previousV2])
+            try db.execute(sql: "UPDATE room_event SET tail = 1 WHERE room_id = ? AND seq = ?", arguments: [room, expected - 1])
         }
     }
 

@@ -124,16 +124,16 @@ public struct RoomStore: Sendable {
     ///
     /// Stored rows are checked as they are used, so that the server never builds on data the audit would report:
     /// the snapshot is used only if its seal matches its event's link (else the room is folded from its events),
-    /// and the log must end at the room's head. A room whose log is missing, cut short or lengthened, or whose
-    /// events do not fold, throws (the room is then refused alone): a start must not append after a tampered log
-    /// and so move its head over the evidence.
+    /// and the log must end at the event marked as its last (`tail`). A room whose log is missing, cut short or
+    /// lengthened, or whose events do not fold, throws (the room is then refused alone): a start must not append
+    /// after a tampered log and so move its mark over the evidence.
     private static func state(of id: String, _ db: Database) throws -> RoomState {
         var state: RoomState?
-        var lastLink: String?
+        var lastIsTail = false
         if let snapshot = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT s.seq, s.state, s.hash, e.hash AS link FROM room_snapshot s
+                    SELECT s.seq, s.state, s.hash, e.hash AS link, e.tail FROM room_snapshot s
                     JOIN room_event e ON e.room_id = s.room_id AND e.seq = s.seq WHERE s.room_id = ?
                     """
             ),
@@ -145,15 +145,15 @@ public struct RoomStore: Sendable {
             let decoded = try? RoomStateJSON.decode(text), decoded.lastSeq == seq, decoded.plan.id == id, decoded.isSound
         {
             state = decoded
-            lastLink = link
+            lastIsTail = (try? snapshot.decode(Int?.self, forColumn: "tail")) == 1
         }
         let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT room_id, seq, payload, hash FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
+            db.cachedStatement(sql: "SELECT room_id, seq, payload, tail FROM room_event WHERE room_id = ? AND seq > ? ORDER BY seq"),
             arguments: [id, state?.lastSeq ?? 0]
         )
         while let row = try rows.next() {
             let event = try Self.event(from: row)
-            lastLink = try row.value("hash", in: "room_event", keys: ["room_id", "seq"])
+            lastIsTail = (try? row.decode(Int?.self, forColumn: "tail")) == 1
             // Taken out of the optional, so that applying the event does not copy the state's storage.
             guard var current = state.take() else {
                 guard event.room == id else {
@@ -172,11 +172,8 @@ public struct RoomStore: Sendable {
         if !state.isSound {
             throw DomainError(.internal, "room \(id): its events fold into a state no room can be in (a time or a duration out of range)")
         }
-        let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM room_head WHERE room_id = ?"), arguments: [id])
-        guard let head, (try? head.decode(Int.self, forColumn: "seq")) == state.lastSeq,
-            (try? head.decode(String.self, forColumn: "hash")) == lastLink
-        else {
-            throw DomainError(.internal, "room \(id): its log does not end at its head (events removed, added or altered): check it with defence-server audit verify --room \(id)")
+        guard lastIsTail else {
+            throw DomainError(.internal, "room \(id): its log does not end at its marked last event (events removed or added): check it with defence-server audit verify --room \(id)")
         }
         return state
     }
@@ -354,7 +351,7 @@ public struct RoomStore: Sendable {
     }
 
     /// Audits the stored rooms (one, or all): recomputes each room's hash chain over every column of its events
-    /// (``EventChain``), checks that it ends at the room's head (so that removed last events are seen), and that the
+    /// (``EventChain``), checks that it ends at the event marked as its last (so that removed last events are seen), and that the
     /// room's listing row and its snapshot are what its events fold into. Reports the first broken link of each
     /// room and anything else found.
     ///
@@ -366,7 +363,7 @@ public struct RoomStore: Sendable {
         try await database.pool.read { db in
             var auditor = try ChainAuditor(db, room: room)
             let rows: RowCursor
-            let columns = "room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash"
+            let columns = "room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash, tail"
             if let room {
                 rows = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM room_event WHERE room_id = ? ORDER BY seq", arguments: [room])
             } else {
@@ -410,10 +407,11 @@ public struct RoomStore: Sendable {
         var lastSeq: Int
         /// The projection row's arguments with the plan columns, only when the plan is new or changed.
         var plan: StatementArguments?
-        /// Each event's row but its link, which the writer computes from the previous one (``EventChain``).
-        var events: [EventChain.Row]
-        /// The room's state after these events, when one of them is a snapshot point (``RoomStore/takesSnapshot(room:at:)``).
-        var snapshot: String?
+        /// Each event's row and its digest; the writer computes its link from the previous one (``EventChain``).
+        var events: [(row: EventChain.Row, digest: String)]
+        /// The room's state after these events and its digest, when one of them is a snapshot point
+        /// (``RoomStore/takesSnapshot(room:at:)``).
+        var snapshot: (text: String, digest: String)?
     }
 
     /// A room's folded state is stored every this many events.
@@ -445,6 +443,8 @@ public struct RoomStore: Sendable {
             }
         }
         let plan = state.plan
+        let snapshotText = events.contains { takesSnapshot(room: plan.id, at: $0.seq) }
+            ? String(decoding: try encoder.encode(state), as: UTF8.self) : nil
         // The statements' arguments are built here, on the caller's task, like the JSON: turning values into
         // database values (a `Date` goes through GRDB's shared `DateFormatter`, ICU) then costs the single writer
         // nothing (docs/performance.md: 11 % of the writer's CPU, 7 of them formatting dates).
@@ -462,16 +462,17 @@ public struct RoomStore: Sendable {
             // Both the payload and the `at` column are written directly (`RoomEventJSON`, `StoredDateText`): the
             // same JSON document and the same text as `JSONEncoder` and GRDB's `DateFormatter` give, for a fraction
             // of their CPU (docs/performance.md).
+            // The rows' digests and the snapshot's are hashed here too: the writer only hashes the short links.
             events: try events.enumerated().map { index, event in
                 let delivered = delivered?[index]
-                return EventChain.Row(
+                let row = EventChain.Row(
                     room: plan.id, seq: event.seq, at: StoredDateText.of(event.at), type: event.kind.name,
                     payload: try RoomEventJSON.encode(event), line: delivered?.line, gridOpen: delivered?.gridOpen,
                     juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner
                 )
+                return (row, EventChain.digest(of: row))
             },
-            snapshot: events.contains { takesSnapshot(room: plan.id, at: $0.seq) }
-                ? String(decoding: try encoder.encode(state), as: UTF8.self) : nil
+            snapshot: snapshotText.map { ($0, EventChain.digest(snapshot: $0)) }
         )
     }
 
@@ -493,8 +494,15 @@ public struct RoomStore: Sendable {
             try db.cachedStatement(sql: "UPDATE room SET state = ? WHERE id = ? AND state <> ?")
                 .execute(arguments: [rows.lifecycle, rows.room, rows.lifecycle])
         }
+        // The room's tail mark moves from its last event to the last one appended here (same page, as a room's
+        // events are adjacent in the table's key order).
+        if let first = rows.events.first?.row, first.seq > 1 {
+            try db.cachedStatement(sql: "UPDATE room_event SET tail = NULL WHERE room_id = ? AND seq = ? AND tail = 1")
+                .execute(arguments: [rows.room, first.seq - 1])
+        }
+        let lastSeq = rows.events.last?.row.seq
         var previous: String?
-        for event in rows.events {
+        for (event, digest) in rows.events {
             if previous == nil {
                 // The room's last link as this writer wrote it, or read back (the first append after a start or a
                 // failure).
@@ -509,27 +517,19 @@ public struct RoomStore: Sendable {
                     ) ?? EventChain.genesis
                 }
             }
-            let hash = EventChain.link(previous: previous ?? EventChain.genesis, row: event)
+            let hash = EventChain.link(previous: previous ?? EventChain.genesis, digest: digest)
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO room_event (room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO room_event (room_id, seq, at, type, payload, line, grid_open, jury_only, grid_owner, hash, tail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 event.room, event.seq, event.at, event.type, event.payload, event.line, event.gridOpen, event.juryOnly,
-                event.gridOwner, hash,
+                event.gridOwner, hash, event.seq == lastSeq ? 1 : nil,
             ])
             previous = hash
         }
-        if let last = rows.events.last, let previous {
-            // The room's head: its last event and link, in the same transaction, so that removing the last events
-            // of a log is seen by the audit.
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO room_head (room_id, seq, hash) VALUES (?, ?, ?)
-                    ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash
-                    """
-            ).execute(arguments: [rows.room, last.seq, previous])
+        if let last = rows.events.last?.row, let previous {
             tips.record(previous, of: rows.room, at: last.seq)
             if let snapshot = rows.snapshot {
                 // The room's state after its last event here, sealed with that event's link.
@@ -538,7 +538,7 @@ public struct RoomStore: Sendable {
                         INSERT INTO room_snapshot (room_id, seq, state, hash) VALUES (?, ?, ?, ?)
                         ON CONFLICT(room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state, hash = excluded.hash
                         """
-                ).execute(arguments: [rows.room, last.seq, snapshot, EventChain.seal(snapshot: snapshot, link: previous)])
+                ).execute(arguments: [rows.room, last.seq, snapshot.text, EventChain.seal(snapshotDigest: snapshot.digest, link: previous)])
             }
         }
     }

@@ -97,7 +97,7 @@ import Testing
 
     /// The server never serves or builds on stored rows the chain does not vouch for: an event flipped from the
     /// jury to the room is not replayed to a candidate, and no PV is printed from it; a room whose last event was
-    /// removed is refused after a restart (no new event lands on it and moves its head over the evidence); a
+    /// removed is refused after a restart (no new event lands on it and moves its last-event mark over the evidence); a
     /// heartbeat set in the future does not date a downtime.
     @Test func rowsAlteredInTheDatabaseAreNeverServedNorBuiltOn() async throws {
         let server = try await TestServer.start()

@@ -110,8 +110,8 @@ import Testing
         #expect(try database.appliedMigrations().last == "v9-sealed-snapshots")
         let store = RoomStore(database: database)
         #expect(try await store.verifyChains().breaks.isEmpty)
-        let heads = try await database.pool.read { db in try Int.fetchAll(db, sql: "SELECT seq FROM room_head ORDER BY room_id") }
-        #expect(heads == [2, 2])
+        let tails = try await database.pool.read { db in try Int.fetchAll(db, sql: "SELECT seq FROM room_event WHERE tail = 1 ORDER BY room_id") }
+        #expect(tails == [2, 2])
         try await database.pool.write { db in
             try db.execute(sql: "UPDATE room_event SET jury_only = 0 WHERE room_id = 'r1' AND seq = 2")
         }

@@ -279,7 +279,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         let store = try await setUp()
         try await store.database.pool.write { db in try db.execute(sql: "DELETE FROM room_event WHERE room_id = 'r1' AND seq = 5") }
         let report = try await store.verifyChains()
-        #expect(report.breaks.map(\.description).contains("room r1: its head is event 5 but its log ends at event 4: events were removed or added"))
+        #expect(report.breaks.map(\.description).contains("room r1: its log ends at event 4, which is not marked as its last: events were removed"))
         #expect(report.breaks.allSatisfy { $0.room == "r1" })
     }
 
@@ -325,14 +325,14 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         let loaded = try await store.loadStates()
         #expect(loaded.states.isEmpty)
         #expect(loaded.unreadable.map(\.room) == ["r1", "r2"])
-        #expect("\(loaded.unreadable[0].error)".contains("does not end at its head"))
+        #expect("\(loaded.unreadable[0].error)".contains("does not end at its marked last event"))
         #expect("\(loaded.unreadable[1].error)".contains("its log has no event"))
     }
 
     @Test func theHeadTheSnapshotAndTheListingRowAreChecked() async throws {
         let cases: [(String, String)] = [
-            ("UPDATE room_head SET hash = 'forged' WHERE room_id = 'r1'", "room r1: its head's link does not match its last event"),
-            ("DELETE FROM room_head WHERE room_id = 'r1'", "room r1: no head records the end of its log"),
+            ("UPDATE room_event SET tail = 1 WHERE room_id = 'r1' AND seq = 3", "room r1: an event before its last is marked as its last (3, 5): events were added or the mark moved"),
+            ("UPDATE room_event SET tail = NULL WHERE room_id = 'r1'", "room r1: its log ends at event 5, which is not marked as its last: events were removed"),
             ("UPDATE room SET state = 'signed' WHERE id = 'r1'", "room r1: its listing row (state, kind, times, referential or plan) is not what its events say"),
             ("UPDATE room SET plan = replace(plan, 'j1', 'jx') WHERE id = 'r1'", "room r1: its listing row (state, kind, times, referential or plan) is not what its events say"),
             ("UPDATE room SET referential_hash = 'deadbeef' WHERE id = 'r1'", "room r1: its listing row (state, kind, times, referential or plan) is not what its events say"),

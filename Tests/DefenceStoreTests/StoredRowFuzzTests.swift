@@ -32,9 +32,8 @@ import Testing
         ("access_token", ["id", "user_id", "hash", "label", "created_at", "expires_at", "revoked_at", "last_used_at"]),
         ("referential", ["hash", "ref_id", "title", "origin", "content", "imported_at", "activated_at"]),
         ("room", ["id", "state", "kind", "start_at", "end_at", "referential_hash", "plan"]),
-        ("room_event", ["room_id", "seq", "at", "type", "payload", "hash", "line", "grid_open", "jury_only", "grid_owner"]),
+        ("room_event", ["room_id", "seq", "at", "type", "payload", "hash", "line", "grid_open", "jury_only", "grid_owner", "tail"]),
         ("room_snapshot", ["room_id", "seq", "state"]),
-        ("room_head", ["room_id", "seq", "hash"]),
         ("server_heartbeat", ["id", "at"]),
     ]
 

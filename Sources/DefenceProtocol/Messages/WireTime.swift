@@ -20,33 +20,46 @@ public enum WireTime {
     /// with milliseconds reads back a hair below them as a binary fraction; truncating showed one less).
     public static func format(_ date: Date) -> String {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
-        guard milliseconds.isFinite, abs(milliseconds) < 1e17 else { return style.format(date) }
-        let total = Int64(milliseconds)
-        let (days, rest) = total.quotientAndRemainder(dividingBy: 86_400_000)
-        let dayMs = rest < 0 ? rest + 86_400_000 : rest
-        let (year, month, day) = civil(fromDays: Int(rest < 0 ? days - 1 : days))
-        let ms = Int(dayMs)
-        var text = ""
-        text.reserveCapacity(24)
-        func append(_ value: Int, digits: Int) {
-            let string = String(value)
-            text += String(repeating: "0", count: max(0, digits - string.count)) + string
+        // 1970 to 9999 (the server never has other dates); beyond, and for NaN, Foundation's style decides.
+        guard milliseconds >= 0, milliseconds < 253_402_300_800_000 else { return style.format(date) }
+        return calendarText(milliseconds: Int64(milliseconds), separator: UInt8(ascii: "T"), zulu: true)
+    }
+
+    /// `YYYY-MM-DD<separator>HH:MM:SS.sss`, then `Z` when `zulu`, for a count of milliseconds since 1970 of the years
+    /// 1970–9999 (integer arithmetic, no formatter): the wire's text, and the text the database stores.
+    public static func calendarText(milliseconds total: Int64, separator: UInt8, zulu: Bool) -> String {
+        let days = total / 86_400_000
+        var rest = total % 86_400_000
+        let millisecond = rest % 1000
+        rest /= 1000
+        let (year, month, day) = civil(fromDays: Int(days))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            var value = value
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor))
+                value %= divisor
+                divisor /= 10
+            }
         }
-        append(year, digits: 4)
-        text += "-"
-        append(month, digits: 2)
-        text += "-"
-        append(day, digits: 2)
-        text += "T"
-        append(ms / 3_600_000, digits: 2)
-        text += ":"
-        append(ms / 60_000 % 60, digits: 2)
-        text += ":"
-        append(ms / 1000 % 60, digits: 2)
-        text += "."
-        append(ms % 1000, digits: 3)
-        text += "Z"
-        return text
+        digits(Int64(year), 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int64(month), 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(Int64(day), 2)
+        bytes.append(separator)
+        digits(rest / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(rest / 60 % 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(rest % 60, 2)
+        bytes.append(UInt8(ascii: "."))
+        digits(millisecond, 3)
+        if zulu { bytes.append(UInt8(ascii: "Z")) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The calendar date of a day counted from 1970-01-01 (Howard Hinnant's `civil_from_days`).
@@ -56,9 +69,9 @@ public enum WireTime {
         let dayOfEra = z - era * 146_097
         let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
         let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
+        let shifted = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shifted + 2) / 5 + 1
+        let month = shifted < 10 ? shifted + 3 : shifted - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
