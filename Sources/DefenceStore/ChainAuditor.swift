@@ -76,6 +76,10 @@ struct ChainAuditor {
         room.lastLink = hash
         room.lastIsTail = (try? row.decode(Int?.self, forColumn: "tail")) == 1
         if room.lastIsTail { room.tails.append(seq) }
+        // The mark is 1 or nothing: any other value was written by someone else than the server.
+        if let mark = try? row.decode(DatabaseValue.self, forColumn: "tail"), !mark.isNull, !room.lastIsTail {
+            report.breaks.append(.init(room: room.room, seq: seq, problem: "its last-event mark holds \(mark), which the server never writes (1 or nothing)"))
+        }
         if !room.broken {
             if let problem = chainProblem(row, seq: seq, hash: hash, room: &room) {
                 report.breaks.append(.init(room: room.room, seq: seq, problem: problem))

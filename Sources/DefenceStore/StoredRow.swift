@@ -36,6 +36,18 @@ extension Row {
         return value
     }
 
+    /// A flag stored in `column`: nothing, 0 or 1, as the server writes it, or ``UnreadableRow``. SQLite would take
+    /// any other integer as true, but the chain writes a flag as `0` or `1`: another value (a `jury_only` of 7, which
+    /// the index of the candidates' events takes as not the jury's) must not read as either.
+    func flag(_ column: String, in table: String, keys: [String]) throws -> Bool? {
+        switch self[column] as DatabaseValue? ?? .null {
+        case .null: return nil
+        case let value where value == 0.databaseValue: return false
+        case let value where value == 1.databaseValue: return true
+        case let value: throw unreadable(column, in: table, keys: keys, "\(value) is not a flag (0 or 1)")
+        }
+    }
+
     func unreadable(_ column: String, in table: String, keys: [String], _ reason: String) -> UnreadableRow {
         let key = keys.map { "\($0)=\(self[$0] as DatabaseValue? ?? .null)" }.joined(separator: " ")
         return UnreadableRow(table: table, key: key, column: column, reason: reason)
@@ -51,8 +63,8 @@ extension EventChain.Row {
             room: try row.value("room_id", in: "room_event", keys: keys), seq: try row.value("seq", in: "room_event", keys: keys),
             at: try row.value("at", in: "room_event", keys: keys), type: try row.value("type", in: "room_event", keys: keys),
             payload: try row.value("payload", in: "room_event", keys: keys), line: try row.value("line", in: "room_event", keys: keys),
-            gridOpen: try row.value("grid_open", in: "room_event", keys: keys),
-            juryOnly: try row.value("jury_only", in: "room_event", keys: keys),
+            gridOpen: try row.flag("grid_open", in: "room_event", keys: keys),
+            juryOnly: try row.flag("jury_only", in: "room_event", keys: keys),
             gridOwner: try row.value("grid_owner", in: "room_event", keys: keys)
         )
     }

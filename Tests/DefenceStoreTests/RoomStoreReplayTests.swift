@@ -46,6 +46,16 @@ import Testing
         #expect(try await store.replay(of: "r1", after: 9, juryOnly: false) == [])
     }
 
+    /// A jury message whose `jury_only` was set to 7 is in the candidates' index (`IS NOT 1`) but is never replayed
+    /// to them: a flag other than 0 or 1 is not what the chain wrote, and the replay fails instead.
+    @Test func aFlagOtherThanZeroOrOneIsNeverReplayed() async throws {
+        let store = try await roomWithAMostlyJuryLog()
+        try await store.database.pool.write { db in try db.execute(sql: "UPDATE room_event SET jury_only = 7 WHERE room_id = 'r1' AND seq = 3") }
+        await #expect(throws: UnreadableRow.self) { _ = try await store.replay(of: "r1", after: 1, juryOnly: false) }
+        await #expect(throws: UnreadableRow.self) { _ = try await store.replay(of: "r1", after: 1) }
+        #expect(try await store.verifyChains().breaks.first.map { "\($0.room) \($0.seq)" } == "r1 3")
+    }
+
     @Test func aCandidatesReplayReadsTheIndexOfTheirEventsNotTheWholeLog() async throws {
         let store = try await roomWithAMostlyJuryLog()
         let plan = try await store.database.pool.read { db in

@@ -260,6 +260,9 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
             "line = 'EVENT r1 4 2027-01-15T08:00:02.000Z message j1 room :forged'", "line = NULL",
             "jury_only = 1", "jury_only = NULL", "grid_open = 1", "grid_owner = 'j2'", "type = 'signal'",
             "at = '2027-01-15 08:00:02.001'", "payload = replace(payload, 'bonjour', 'bonsoir')", "hash = 'forged'",
+            // SQLite takes any non-zero integer as true; the chain writes flags as 0 or 1 only. The last-event mark is
+            // 1 or nothing.
+            "jury_only = 7", "grid_open = 2", "tail = 'x'", "tail = 0",
         ]
         for edit in edits {
             let store = try await setUp()
@@ -329,7 +332,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
         #expect("\(loaded.unreadable[1].error)".contains("its log has no event"))
     }
 
-    @Test func theHeadTheSnapshotAndTheListingRowAreChecked() async throws {
+    @Test func theLastEventMarkTheSnapshotAndTheListingRowAreChecked() async throws {
         let cases: [(String, String)] = [
             ("UPDATE room_event SET tail = 1 WHERE room_id = 'r1' AND seq = 3", "room r1: an event before its last is marked as its last (3, 5): events were added or the mark moved"),
             ("UPDATE room_event SET tail = NULL WHERE room_id = 'r1'", "room r1: its log ends at event 5, which is not marked as its last: events were removed"),
