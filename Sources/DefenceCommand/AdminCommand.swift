@@ -155,8 +155,22 @@ struct AdminCommand: AsyncParsableCommand {
             commandName: "import-day",
             abstract: L("Créer les utilisateurs et les salles d’une journée depuis un CSV : tout, ou rien.", "Create a day's users and rooms from a CSV file: all of them, or none."),
             discussion: L(
-            "Le format est décrit dans Protocol/PROTOCOL.md ; Protocol/examples/day.csv en est un exemple. Chaque ligne fautive est signalée.",
-            "The format is in Protocol/PROTOCOL.md; Protocol/examples/day.csv is an example. Every faulty line is listed."
+            """
+            Le format est décrit dans Protocol/PROTOCOL.md (§11.2) ; Protocol/examples/day.csv en est un exemple. \
+            Le fichier doit commencer par l’en-tête du format, sinon il est refusé sans rien envoyer. Les fins de \
+            ligne CRLF ou CR (Excel sous Windows) et une marque d’ordre des octets UTF-8 sont acceptées. Le client \
+            annonce le nombre de lignes (DAY-IMPORT <n>), attend la réponse CONTINUE du serveur, puis envoie les \
+            lignes, chacune précédée de « | » : une ligne du fichier n’est jamais lue comme une commande. Une seule \
+            ligne fautive et rien n’est importé ; chaque ligne fautive est signalée avec son code.
+            """,
+            """
+            The format is in Protocol/PROTOCOL.md (§11.2); Protocol/examples/day.csv is an example. The file must \
+            start with the format's header, otherwise it is refused before anything is sent. CRLF or CR line ends \
+            (as Excel on Windows saves them) and a UTF-8 byte order mark are accepted. The client announces the \
+            number of lines (DAY-IMPORT <n>), waits for the server's CONTINUE, then sends the lines, each behind \
+            '|': a line of the file is never read as a command. One faulty line and nothing is imported; every \
+            faulty line is listed with its code.
+            """
         )
         )
         @ParentCommand var root: DefenceCommand
@@ -218,8 +232,12 @@ extension AdminCommand {
                 throw ExitCode(1)
             }
             let header = ["room", "candidate", "competence", "decision", "status", "comment"]
-            let rows = reply.data.map { line -> [String] in
+            // A line the server should never send is refused with its text, never indexed past its end.
+            let rows = try reply.data.map { line -> [String] in
                 let p = line.parameters
+                guard line.verb == "RESULT", p.count >= 5 else {
+                    throw ValidationError(L("ligne inattendue du serveur : \(line.serialized)", "unexpected line from the server: \(line.serialized)"))
+                }
                 return [p[0], p[1], p[2], p[3], p[4], p.count > 5 ? p[5] : ""]
             }
             switch format {
@@ -402,7 +420,7 @@ extension AdminCommand {
             var views: [String: RoomView] = [:]
             var order: [String] = []
             for line in rooms {
-                let id = line.parameters[0]
+                guard let id = line.parameters.first else { continue }
                 var view = RoomView(room: id)
                 view.applyPlan(line)
                 views[id] = view

@@ -17,6 +17,8 @@ struct RoomCommand: AsyncParsableCommand {
             --plain écrit chaque événement en phrase et lit les commandes sur l’entrée standard (tapez help) : \
             pour les lecteurs d’écran, les journaux et les scripts. La console se reconnecte seule et reprend la \
             salle sans perdre un événement. NO_COLOR désactive les couleurs.
+            En --plain, le code de sortie vaut 0 si chaque ligne a été acceptée, 1 si une ligne a été refusée, est \
+            restée sans réponse ou n’a pas été comprise : un script peut le vérifier.
             """,
             """
             Full screen: a large clock with the phase, warnings and overtime, who is present, the room's messages, \
@@ -25,6 +27,8 @@ struct RoomCommand: AsyncParsableCommand {
             --plain prints every event as a sentence and reads commands from standard input (type 'help'): for \
             screen readers, logs and scripts. The console reconnects by itself and resumes the room without \
             losing an event. NO_COLOR disables colours.
+            In --plain mode the exit status is 0 when every line was taken, and 1 when a line was refused, not \
+            answered or not understood, so that a script can tell.
             """
         )
     )
@@ -50,7 +54,11 @@ struct RoomCommand: AsyncParsableCommand {
         let roomID = try await chooseRoom(session, language: language)
         let console = RoomConsole(session: session, room: roomID, me: me, role: role, language: language)
         if plain {
-            try await console.runPlain()
+            do {
+                try await console.runPlain()
+            } catch is PlainConsoleFailure {
+                throw ExitCode(1)
+            }
         } else {
             try await console.runFullScreen()
         }
@@ -58,7 +66,7 @@ struct RoomCommand: AsyncParsableCommand {
 
     private func chooseRoom(_ session: LiveSession, language: Language) async throws -> String {
         if let room { return room }
-        let rooms = try await session.request(.roomList(day: nil, state: nil)).data.map { $0.parameters[0] }
+        let rooms = try await session.request(.roomList(day: nil, state: nil)).data.compactMap { $0.parameters.first }
         guard rooms.count == 1, let only = rooms.first else {
             throw ValidationError(language.text(
                 "précisez la salle : defence room <salle> (vos salles : \(rooms.joined(separator: ", ")))",

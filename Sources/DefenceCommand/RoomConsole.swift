@@ -7,6 +7,9 @@ import Foundation
 import Glibc
 #endif
 
+/// The `--plain` console's end when a typed line was refused, not answered or not understood: exit status 1.
+struct PlainConsoleFailure: Error {}
+
 /// Runs a room console over a live session.
 actor RoomConsole {
     let session: LiveSession
@@ -47,7 +50,9 @@ actor RoomConsole {
         for code in competences {
             let reply = try await session.request(.competenceShow(code: code, ref: ref))
             let title = reply.data.first { $0.verb == "COMPETENCE" }?.parameters.last ?? ""
-            let criteria = reply.data.filter { $0.verb == "CRITERION" }.map { (id: $0.parameters[0], text: $0.parameters.last ?? "") }
+            let criteria = reply.data.filter { $0.verb == "CRITERION" }.compactMap { line in
+                line.parameters.first.map { (id: $0, text: line.parameters.last ?? "") }
+            }
             checklist.append(RoomView.ChecklistItem(competence: code, title: title, criteria: criteria))
         }
         view.checklist = checklist
@@ -108,17 +113,20 @@ actor RoomConsole {
                 continuation.finish()
             }
         }
-        for await line in input {
+        // A script learns from the exit status whether every line it sent was taken.
+        var failed = false
+        inputLoop: for await line in input {
             switch ConsoleInput.parse(line, room: room, language: language) {
             case .nothing: continue
             case .help: ConsoleInput.help(language).forEach(emit)
             case .quit:
-                events.cancel()
-                await session.close()
-                return
-            case .problem(let text): emit(text)
+                break inputLoop
+            case .problem(let text):
+                failed = true
+                emit(text)
             case .send(let command):
                 let (summary, data) = await send(command)
+                if summary != "OK" { failed = true }
                 for item in data {
                     var shown = item
                     shown.tags = []
@@ -130,9 +138,13 @@ actor RoomConsole {
                 emit(summary)
             }
         }
-        // End of input: leave cleanly.
+        // End of input (or quit): leave cleanly.
         events.cancel()
         await session.close()
+        if failed {
+            emit(language.text("Au moins une commande a été refusée, est restée sans réponse ou n’a pas été comprise.", "At least one command was refused, not answered or not understood."))
+            throw PlainConsoleFailure()
+        }
     }
 
     private nonisolated func emit(_ text: String) {

@@ -42,9 +42,8 @@ public enum ConsoleInput {
             guard words.count > index else { return nil }
             return words[index...].joined(separator: " ")
         }
-        func need(_ count: Int, _ usage: String) -> String? {
-            words.count >= count ? nil : language.text("Usage : ", "Usage: ") + usage
-        }
+        func usage(_ text: String) -> String { language.text("Usage : ", "Usage: ") + text }
+        func need(_ count: Int, _ text: String) -> String? { words.count >= count ? nil : usage(text) }
         switch first {
         case "help", "?", "aide": return .help
         case "quit", "exit", "quitter": return .quit
@@ -52,8 +51,8 @@ public enum ConsoleInput {
         case "start": return .send(.timerStart(room: room))
         case "pause": return .send(.timerPause(room: room, reason: rest(from: 1)))
         case "resume", "reprise": return .send(.timerResume(room: room))
-        case "say": return rest(from: 1).map { .send(.say(room: room, audience: "room", text: $0)) } ?? .problem(need(2, "say <texte>")!)
-        case "jury": return rest(from: 1).map { .send(.say(room: room, audience: "jury", text: $0)) } ?? .problem(need(2, "jury <texte>")!)
+        case "say": return rest(from: 1).map { .send(.say(room: room, audience: "room", text: $0)) } ?? .problem(usage("say <texte>"))
+        case "jury": return rest(from: 1).map { .send(.say(room: room, audience: "jury", text: $0)) } ?? .problem(usage("jury <texte>"))
         case "ready", "prêt", "pret": return .send(.signal(room: room, kind: "ready"))
         case "hand", "main": return .send(.signal(room: room, kind: "hand"))
         case "progress": return .send(.progress(room: room))
@@ -63,7 +62,7 @@ public enum ConsoleInput {
         case "sign": return .send(.sign(room: room))
         case "outages": return .send(.outages(room: room))
         case "extend":
-            guard words.count >= 2, let id = Int(words[1]) else { return .problem(need(99, "extend <n°>")!) }
+            guard words.count == 2, let id = Int(words[1]) else { return .problem(usage("extend <n°>")) }
             return .send(.outageExtend(room: room, outage: id))
         case "mark":
             if let problem = need(4, "mark <candidat> <critère> <met|partly-met|not-met|clear> [commentaire]") { return .problem(problem) }

@@ -68,6 +68,21 @@ func line(_ text: String) -> Message {
         if case .problem(let text) = parse("mark lea") { #expect(text.hasPrefix("Usage: mark")) } else { Issue.record("expected a problem") }
         if case .problem(let text) = parse("dance") { #expect(text.contains("dance")) } else { Issue.record("expected a problem") }
     }
+
+    /// Whatever a person types is a command or a usage line, never a crash (`extend` followed by 98 words trapped).
+    @Test func anyTypedLineIsACommandOrAUsage() {
+        func parse(_ text: String) -> ConsoleInput.Action { ConsoleInput.parse(text, room: "r1", language: .en) }
+        #expect(parse("extend 3") == .send(.outageExtend(room: "r1", outage: 3)))
+        for line in ["extend", "extend x", "extend " + Array(repeating: "x", count: 120).joined(separator: " "), "extend 3 4", "say", "jury"] {
+            if case .problem(let text) = parse(line) { #expect(text.hasPrefix("Usage: "), "\(line.prefix(20))") } else { Issue.record("expected a usage for \(line.prefix(20))") }
+        }
+        var random = SystemRandomNumberGenerator()
+        let words = ["extend", "mark", "propose", "decide", "say", "jury", "pause", "+60", "-1", "x", "1", "lea", "A1C1.2", "met", "", "é"]
+        for _ in 0..<2_000 {
+            let count = Int.random(in: 0...130, using: &random)
+            _ = parse((0..<count).map { _ in words.randomElement(using: &random) ?? "" }.joined(separator: " "))
+        }
+    }
 }
 
 @Suite struct RoomScreenTests {

@@ -94,8 +94,16 @@ final class PlainConsole {
             juror.type("dance")
             try await juror.waitFor("Commande inconnue « dance »")
 
-            #expect(try await candidate.finish() == 0)
-            #expect(try await juror.finish() == 0)
+            // Each had a line refused (PAUSE by a candidate, a mark on a locked room, an unknown word): exit status 1.
+            #expect(try await candidate.finish() == 1)
+            #expect(try await juror.finish() == 1)
+            #expect(juror.output.contains("Au moins une commande a été refusée"))
+            // Every line taken: exit status 0.
+            let reader = try PlainConsole(server: server, token: jurors[1], room: "r1", language: "en")
+            try await reader.waitFor("Room r1:")
+            reader.type("time")
+            try await reader.waitFor("OK")
+            #expect(try await reader.finish() == 0)
             // The candidate's console never showed anything reserved to the jury.
             for secret in ["note privée", "mark", "propose", "Decision", "signed", "lea raises"] {
                 #expect(!candidate.output.contains(secret), "the candidate saw '\(secret)'")
