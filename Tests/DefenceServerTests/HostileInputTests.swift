@@ -178,6 +178,46 @@ import Testing
         }
     }
 
+    /// A bounded fuzz of the server's DAY-IMPORT: 150 random files of up to 8 lines, made of what trips CSV readers
+    /// and of command lines, each sent as the protocol frames it (one `|` line per line). Every import gets exactly
+    /// one answer, the connection stays usable, and no line ever runs as a command.
+    @Test func randomDayFilesNeverRunAsCommandsNorStopTheServer() async throws {
+        let pieces = [
+            "user", "room", "lea", "camille", "paul", "Bad Id", "candidate", "juror", "admin", "team", "individual", "live",
+            "blind", "2026-12-01T08:00:00Z", "2026-02-30T10:00:00Z", "10000-01-01T00:00:00Z", "block:A1", "A1C1;A1C2",
+            "lea;hugo", "camille;paul", "\"", "\"\"", "\"a,b\"", ",", ";", " ", "", "é", "🇫🇷", "\u{301}", "\t", "\u{7f}", "\u{0}",
+            String(repeating: "x", count: 300), "USER-CREATE injected admin :x", "TOKEN-ISSUE admin", "|", "@id=1 ", "QUIT",
+        ]
+        try await withServer({ $0.linesPerSecond = 100_000; $0.lineBurst = 100_000 }) { server in
+            let admin = try await server.connect(token: server.adminToken)
+            var random = SystemRandomNumberGenerator()
+            for round in 0..<150 {
+                var lines = [DayFile.columns.joined(separator: ",")]
+                for _ in 0..<Int.random(in: 0...7, using: &random) {
+                    let fields = (0..<Int.random(in: 0...15, using: &random)).map { _ in
+                        (0..<Int.random(in: 1...3, using: &random)).map { _ in pieces.randomElement(using: &random) ?? "" }.joined()
+                    }
+                    lines.append(fields.joined(separator: ","))
+                }
+                if Int.random(in: 0..<4, using: &random) == 0 { lines[0] = pieces.randomElement(using: &random) ?? "" }
+                try await admin.send("@id=f\(round) DAY-IMPORT \(lines.count)")
+                let go = try await admin.nextLine()
+                #expect(go.hasPrefix("@id=f\(round) CONTINUE DAY-IMPORT"), "\(go)")
+                try await admin.send(lines.map { "|" + $0 }.joined(separator: "\n"))
+                var answer = try await admin.nextLine(timeout: .seconds(30))
+                while answer.hasPrefix("@id=f\(round) IMPORT-ERROR ") { answer = try await admin.nextLine(timeout: .seconds(30)) }
+                #expect(answer.hasPrefix("@id=f\(round) OK DAY-IMPORT") || answer.hasPrefix("@id=f\(round) FAIL DAY-IMPORT"), "round \(round): \(answer) for \(lines)")
+                // Still a usable admin session, answering this request next.
+                #expect(try await exchange(admin, "WHOAMI", id: "w\(round)").last?.hasPrefix("@id=w\(round) OK WHOAMI admin") == true)
+            }
+            let users = try await exchange(admin, "USER-LIST", id: "u")
+            #expect(!users.contains { $0.contains(" injected ") }, "a line ran as a command")
+            let tokens = try await exchange(admin, "TOKEN-LIST", id: "t")
+            #expect(tokens.count == 2, "only the bootstrap token: \(tokens.count - 1) tokens")
+            await admin.close()
+        }
+    }
+
     // MARK: Authentication throttle
 
     /// Failures from one address slow the failures down; the right token, from the same address, gets in at once.
@@ -219,17 +259,17 @@ import Testing
     @Test func longRepliesReachAClientThatReads() async throws {
         try await withServer({ $0.linesPerSecond = 100_000; $0.lineBurst = 100_000 }) { server in
             let admin = try await server.connect(token: server.adminToken)
-            // 14,997 users in three imports, and 1,100 rooms of one candidate.
-            for batch in 0..<3 {
+            // 19,996 users in four imports, then three more and 1,100 rooms of one candidate: 20,000 with the admin.
+            for batch in 0..<4 {
                 let users = (0..<4999).map { "user,u\(batch)-\($0),candidate,U \($0),,,,,,,,," }
                 try await upload([DayFile.columns.joined(separator: ",")] + users, on: admin, id: "b\(batch)")
             }
-            let day = ["user,jury-a,juror,A,,,,,,,,,", "user,jury-b,juror,B,,,,,,,,,"] + (0..<1100).map { index in
+            let day = ["user,jury-a,juror,A,,,,,,,,,", "user,jury-b,juror,B,,,,,,,,,", "user,u-last,candidate,L,,,,,,,,,"] + (0..<1100).map { index in
                 "room,room-\(index),,,,team,\(WireTime.format(Date(timeIntervalSince1970: 1_800_000_000 + Double(index) * 3600))),u0-\(index),jury-a;jury-b,jury-a,A1C1;A1C2,live,"
             }
             try await upload([DayFile.columns.joined(separator: ",")] + day, on: admin, id: "rooms")
             let users = try await exchange(admin, "USER-LIST", id: "u")
-            #expect(users.count == 14_997 + 3 + 1 && users.last == "@id=u OK USER-LIST 15000", "\(users.suffix(2))")
+            #expect(users.count == 20_000 + 1 && users.last == "@id=u OK USER-LIST 20000", "\(users.suffix(2))")
             let rooms = try await exchange(admin, "ROOM-LIST", id: "r")
             #expect(rooms.last == "@id=r OK ROOM-LIST 1100", "\(rooms.suffix(2))")
             let results = try await exchange(admin, "RESULTS", id: "s")
@@ -239,6 +279,30 @@ import Testing
             for _ in 0..<1100 { _ = try await admin.nextLine(timeout: .seconds(60)) }
             let tokens = try await exchange(admin, "TOKEN-LIST", id: "t")
             #expect(tokens.count == 1102, "\(tokens.suffix(2))")
+            await admin.close()
+        }
+    }
+
+    /// PV, PROGRESS and AUDIT, each many times longer than the bound on queued events (8 here), reach a client that
+    /// reads: a reply is streamed, never counted against that bound.
+    @Test func everyListVerbStreamsPastTheEventBound() async throws {
+        try await withServer({ $0.outboundQueueLimit = 8; $0.linesPerSecond = 100_000; $0.lineBurst = 100_000 }) { server in
+            let admin = try await server.connect(token: server.adminToken)
+            let candidates = (1...4).map { "c\($0)" }
+            let day = ["user,ja,juror,A,,,,,,,,,", "user,jb,juror,B,,,,,,,,,"] + candidates.map { "user,\($0),candidate,C,,,,,,,,," }
+                + (0..<12).map { index in
+                    "room,r\(index),,,,team,\(WireTime.format(Date(timeIntervalSince1970: 1_800_000_000 + Double(index) * 3600))),\(candidates.joined(separator: ";")),ja;jb,ja,A1C1;A1C2;A1C3,live,"
+                }
+            try await upload([DayFile.columns.joined(separator: ",")] + day, on: admin, id: "day")
+            let progress = try await exchange(admin, "PROGRESS r0", id: "p")
+            // Both jurors' REMAINING line per candidate and competence.
+            #expect(progress.count == 2 * 4 * 3 + 1 && progress.last?.hasPrefix("@id=p OK PROGRESS r0") == true, "\(progress.suffix(2))")
+            let pv = try await exchange(admin, "PV r0", id: "v")
+            #expect(pv.count > 16 && pv.last?.hasPrefix("@id=v OK PV r0") == true, "\(pv.count) \(pv.suffix(2))")
+            try await server.database.pool.write { db in try db.execute(sql: "UPDATE room_event SET line = 'EVENT forged' WHERE seq = 1") }
+            let audit = try await exchange(admin, "AUDIT", id: "a")
+            #expect(audit.filter { $0.hasPrefix("@id=a BROKEN r") }.count >= 12, "\(audit.prefix(3))")
+            #expect(audit.last?.hasPrefix("@id=a OK AUDIT rooms=12") == true, "\(audit.suffix(2))")
             await admin.close()
         }
     }
