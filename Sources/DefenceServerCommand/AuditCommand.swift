@@ -15,8 +15,8 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "Recompute every room's hash chain and report what does not match (exit status 1).",
             discussion: """
                 Each stored room event is chained to the previous one by SHA-256 over every column of its row (its \
-                payload, the line RESUME replays, who may see it, its time and type), and each room's head records \
-                its last event: changing, removing or reordering an event, or removing the last ones, breaks the \
+                payload, the line RESUME replays, who may see it, its time and type), and each room's last event is \
+                marked as such: changing, removing or reordering an event, or removing the last ones, breaks the \
                 chain. The room's listing row and its snapshot are checked against what its events fold into. Safe \
                 to run while the server runs.
 

@@ -173,7 +173,7 @@ public final class DefenceDatabase: Sendable {
             try Self.chainEveryColumn(db)
         }
         migrator.registerMigration("v9-sealed-snapshots") { db in
-            // A snapshot's seal: SHA-256 over its event's link and its text. A start uses only a snapshot whose seal
+            // A snapshot's seal: SHA-256 over its event's link and its text's digest (EventChain.seal). A start uses only a snapshot whose seal
             // matches; the snapshots stored before have none, and their rooms are folded from their events until
             // their next snapshot (at most 100 events later).
             try db.execute(sql: "ALTER TABLE room_snapshot ADD COLUMN hash TEXT")

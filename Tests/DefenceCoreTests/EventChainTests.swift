@@ -1,7 +1,8 @@
 import DefenceCore
 import Testing
 
-/// The chain's links: SHA-256 over the previous link and every column of the stored event (PROTOCOL.md §12.3).
+/// The chain's links: SHA-256 over the previous link and the digest of every column of the stored event (PROTOCOL.md
+/// §12.4).
 @Suite struct EventChainTests {
     static let first = EventChain.Row(
         room: "r1", seq: 1, at: "2027-01-15 08:00:00.123", type: "scheduled", payload: "{}", line: nil, gridOpen: nil,

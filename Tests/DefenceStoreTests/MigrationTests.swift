@@ -101,8 +101,8 @@ import Testing
         }
     }
 
-    /// v8 chains every column: the links are computed again, as the server computes them, and each room gets its
-    /// head; the audit then covers what v7 did not (the line RESUME replays, who may see an event).
+    /// v8 chains every column: the links are computed again, as the server computes them, and each room's last
+    /// event is marked; the audit then covers what v7 did not (the line RESUME replays, who may see an event).
     @Test func theUpgradeChainsEveryColumnOfTheEventsAlreadyStored() async throws {
         let path = try TemporaryFolder.path("v7") + ".sqlite"
         try await v7Database(path, breakIt: false)
