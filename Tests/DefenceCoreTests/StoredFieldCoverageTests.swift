@@ -61,6 +61,20 @@ import Testing
         #expect(full == Set(kinds.map(\.name)), "kinds with no full sample: \(Set(kinds.map(\.name)).subtracting(full))")
     }
 
+    /// Every kind of event has a sample, so that the tests above cover it: a kind added to `RoomEventKind` (and so to
+    /// its exhaustive `name`) without a sample fails here. The kinds are read from `name`'s switch in the source.
+    @Test func everyKindOfEventHasASample() throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/DefenceCore/Rooms/RoomEvent.swift")
+        let text = try String(contentsOf: source, encoding: .utf8)
+        let body = try #require(text.range(of: "public var name: String {").map { text[$0.upperBound...] })
+        let switchBody = try #require(body.range(of: "\n    }\n").map { body[..<$0.lowerBound] })
+        let names = Set(switchBody.matches(of: /case \.\w+: return "([a-z-]+)"/).map { String($0.output.1) })
+        #expect(names.count >= 29, "\(names.count) kinds read from the source")
+        let sampled = Set(RoomEventJSONTests.samples().map(\.name))
+        #expect(names == sampled, "kinds without a sample: \(names.subtracting(sampled)); samples of no kind: \(sampled.subtracting(names))")
+    }
+
     @Test func everyFieldOfAStateIsReadDirectly() throws {
         let text = String(decoding: try JSONEncoder().encode(Self.state), as: UTF8.self)
         #expect(RoomStateJSON.state(in: text) == Self.state, "\(text)")
