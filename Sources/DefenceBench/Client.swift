@@ -146,7 +146,7 @@ final class Client: Sendable {
     private func markOnce(_ index: Int) async {
         let candidate = "c\(room.dropFirst())-\(index % 4 + 1)"
         let criterion = "A1C1.\(index % 5 + 1)"
-        let mark = (index / 20) % 2 == 0 ? "met" : "partly-met"
+        let mark: Mark = (index / 20) % 2 == 0 ? .met : .partlyMet
         let started = DispatchTime.now().uptimeNanoseconds
         let reply = try? await session.request(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil))
         if reply?.terminal.verb == "OK" {
@@ -163,7 +163,7 @@ final class Client: Sendable {
         schedule.add(first: .seconds(Double.random(in: 0..<(1 / perSecond))), period: .seconds(1 / perSecond)) { _ in
             self.state.withLock { $0.messagesSent += 1 }
             let text = "bench \(DispatchTime.now().uptimeNanoseconds)"
-            _ = try? await self.session.request(.say(room: self.room, audience: "jury", text: text))
+            _ = try? await self.session.request(.say(room: self.room, audience: .jury, text: text))
         }
     }
 }

@@ -242,14 +242,14 @@ actor RoomConsole {
             // Decide the current competence as the jury's consensus of the proposals (or mine when they differ).
             guard let (candidate, item) = currentCell() else { return }
             let key = "\(candidate) \(item.competence)"
-            if let mine = view.proposals[me]?[key] {
+            if let mine = view.proposals[me]?[key].flatMap(Decision.init(rawValue:)) {
                 status = await send(.decide(room: room, candidate: candidate, competence: item.competence, decision: mine, comment: nil)).summary
             } else {
                 status = language.text("Proposez d'abord (a/n).", "Propose first (a/n).")
             }
         case .character("q"), .interrupt: done = true
-        case .character("r") where role == "candidate": status = await send(.signal(room: room, kind: "ready")).summary
-        case .character("h") where role == "candidate": status = await send(.signal(room: room, kind: "hand")).summary
+        case .character("r") where role == "candidate": status = await send(.signal(room: room, kind: .ready)).summary
+        case .character("h") where role == "candidate": status = await send(.signal(room: room, kind: .hand)).summary
         case .character("s") where role != "candidate": status = await send(.timerStart(room: room)).summary
         case .character("p") where role != "candidate":
             status = await send(view.state == "paused" ? .timerResume(room: room) : .timerPause(room: room, reason: nil)).summary
@@ -274,10 +274,11 @@ actor RoomConsole {
             let candidate = view.candidates[min(cursor.candidate, view.candidates.count - 1)]
             let item = view.checklist[min(cursor.competence, view.checklist.count - 1)]
             if c == "a" || c == "n" {
-                status = await send(.propose(room: room, candidate: candidate, competence: item.competence, decision: c == "a" ? "acquis" : "non-acquis", comment: nil)).summary
+                status = await send(.propose(room: room, candidate: candidate, competence: item.competence, decision: c == "a" ? .acquis : .nonAcquis, comment: nil)).summary
             } else if !item.criteria.isEmpty {
                 let criterion = item.criteria[min(cursor.criterion, item.criteria.count - 1)].id
-                let mark = ["1": "met", "2": "partly-met", "3": "not-met", "0": "clear"][c]!
+                let keys: [Character: Mark?] = ["1": .met, "2": .partlyMet, "3": .notMet, "0": nil]
+                guard let mark = keys[c] else { return }
                 status = await send(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil)).summary
                 if c != "0" { cursor.criterion = min(item.criteria.count - 1, cursor.criterion + 1) }
             }
@@ -294,12 +295,12 @@ actor RoomConsole {
         let text = prompt.text.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { return }
         switch prompt.kind {
-        case .roomMessage: status = await send(.say(room: room, audience: "room", text: text)).summary
-        case .juryMessage: status = await send(.say(room: room, audience: "jury", text: text)).summary
+        case .roomMessage: status = await send(.say(room: room, audience: .room, text: text)).summary
+        case .juryMessage: status = await send(.say(room: room, audience: .jury, text: text)).summary
         case .comment:
             guard let (candidate, item) = currentCell(), !item.criteria.isEmpty else { return }
             let criterion = item.criteria[min(cursor.criterion, item.criteria.count - 1)].id
-            guard let mark = view.marks[me]?["\(candidate) \(criterion)"] else {
+            guard let mark = view.marks[me]?["\(candidate) \(criterion)"].flatMap(Mark.init(rawValue:)) else {
                 status = language.text("Notez d'abord le critère (1/2/3).", "Mark the criterion first (1/2/3).")
                 return
             }

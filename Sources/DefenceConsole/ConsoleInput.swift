@@ -43,7 +43,6 @@ public enum ConsoleInput {
             return words[index...].joined(separator: " ")
         }
         func usage(_ text: String) -> String { language.text("Usage : ", "Usage: ") + text }
-        func need(_ count: Int, _ text: String) -> String? { words.count >= count ? nil : usage(text) }
         switch first {
         case "help", "?", "aide": return .help
         case "quit", "exit", "quitter": return .quit
@@ -51,10 +50,10 @@ public enum ConsoleInput {
         case "start": return .send(.timerStart(room: room))
         case "pause": return .send(.timerPause(room: room, reason: rest(from: 1)))
         case "resume", "reprise": return .send(.timerResume(room: room))
-        case "say": return rest(from: 1).map { .send(.say(room: room, audience: "room", text: $0)) } ?? .problem(usage("say <texte>"))
-        case "jury": return rest(from: 1).map { .send(.say(room: room, audience: "jury", text: $0)) } ?? .problem(usage("jury <texte>"))
-        case "ready", "prêt", "pret": return .send(.signal(room: room, kind: "ready"))
-        case "hand", "main": return .send(.signal(room: room, kind: "hand"))
+        case "say": return rest(from: 1).map { .send(.say(room: room, audience: .room, text: $0)) } ?? .problem(usage("say <texte>"))
+        case "jury": return rest(from: 1).map { .send(.say(room: room, audience: .jury, text: $0)) } ?? .problem(usage("jury <texte>"))
+        case "ready", "prêt", "pret": return .send(.signal(room: room, kind: .ready))
+        case "hand", "main": return .send(.signal(room: room, kind: .hand))
         case "progress": return .send(.progress(room: room))
         case "submit": return .send(.submit(room: room))
         case "deliberate": return .send(.deliberate(room: room))
@@ -65,14 +64,17 @@ public enum ConsoleInput {
             guard words.count == 2, let id = Int(words[1]) else { return .problem(usage("extend <n°>")) }
             return .send(.outageExtend(room: room, outage: id))
         case "mark":
-            if let problem = need(4, "mark <candidat> <critère> <met|partly-met|not-met|clear> [commentaire]") { return .problem(problem) }
-            return .send(.mark(room: room, candidate: words[1], criterion: words[2], mark: words[3], comment: rest(from: 4)))
+            let text = "mark <candidat> <critère> <\(Mark.allCases.map(\.rawValue).joined(separator: "|"))|\(Mark.clear)> [commentaire]"
+            guard words.count >= 4, let mark = Mark.parse(clearable: words[3]) else { return .problem(usage(text)) }
+            return .send(.mark(room: room, candidate: words[1], criterion: words[2], mark: mark, comment: rest(from: 4)))
         case "propose":
-            if let problem = need(4, "propose <candidat> <compétence> <acquis|non-acquis|clear> [commentaire]") { return .problem(problem) }
-            return .send(.propose(room: room, candidate: words[1], competence: words[2], decision: words[3], comment: rest(from: 4)))
+            let text = "propose <candidat> <compétence> <\(Decision.allCases.map(\.rawValue).joined(separator: "|"))|\(Decision.clear)> [commentaire]"
+            guard words.count >= 4, let decision = Decision.parse(clearable: words[3]) else { return .problem(usage(text)) }
+            return .send(.propose(room: room, candidate: words[1], competence: words[2], decision: decision, comment: rest(from: 4)))
         case "decide":
-            if let problem = need(4, "decide <candidat> <compétence> <acquis|non-acquis> [commentaire]") { return .problem(problem) }
-            return .send(.decide(room: room, candidate: words[1], competence: words[2], decision: words[3], comment: rest(from: 4)))
+            let text = "decide <candidat> <compétence> <\(Decision.allCases.map(\.rawValue).joined(separator: "|"))> [commentaire]"
+            guard words.count >= 4, let decision = Decision(rawValue: words[3]) else { return .problem(usage(text)) }
+            return .send(.decide(room: room, candidate: words[1], competence: words[2], decision: decision, comment: rest(from: 4)))
         default:
             if let sign = first.first, sign == "+" || sign == "-", let seconds = Int(first.dropFirst()), seconds > 0 {
                 return .send(.timerAdjust(room: room, seconds: sign == "+" ? seconds : -seconds, reason: rest(from: 1)))

@@ -108,19 +108,19 @@ public struct Narrator: Sendable {
     }
 
     func mark(_ name: String) -> String {
-        switch name {
-        case "met": return language.text("atteint", "met")
-        case "partly-met": return language.text("partiellement atteint", "partly met")
-        case "not-met": return language.text("non atteint", "not met")
-        default: return language.text("effacé", "cleared")
+        switch Mark(rawValue: name) {
+        case .met: return language.text("atteint", "met")
+        case .partlyMet: return language.text("partiellement atteint", "partly met")
+        case .notMet: return language.text("non atteint", "not met")
+        case nil: return language.text("effacé", "cleared")
         }
     }
 
     func decision(_ name: String) -> String {
-        switch name {
-        case "acquis": return language.text("acquis", "acquired")
-        case "non-acquis": return language.text("non acquis", "not acquired")
-        default: return language.text("retirée", "withdrawn")
+        switch Decision(rawValue: name) {
+        case .acquis: return language.text("acquis", "acquired")
+        case .nonAcquis: return language.text("non acquis", "not acquired")
+        case nil: return language.text("retirée", "withdrawn")
         }
     }
 }

@@ -1,3 +1,4 @@
+import DefenceProtocol
 import Foundation
 
 /// Everything the screen depends on besides the room itself.
@@ -207,11 +208,11 @@ public enum RoomScreen {
     }
 
     static func symbol(_ mark: String?) -> String {
-        switch mark {
-        case "met": return "✔"
-        case "partly-met": return "◐"
-        case "not-met": return "✘"
-        default: return "·"
+        switch mark.flatMap(Mark.init(rawValue:)) {
+        case .met: return "✔"
+        case .partlyMet: return "◐"
+        case .notMet: return "✘"
+        case nil: return "·"
         }
     }
 

@@ -1,4 +1,5 @@
 @testable import DefenceCore
+import DefenceProtocol
 import Foundation
 import Testing
 

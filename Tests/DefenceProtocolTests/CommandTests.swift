@@ -66,22 +66,22 @@ import Testing
         .timerResume(room: "r1"),
         .timerAdjust(room: "r1", seconds: 120, reason: nil),
         .timerAdjust(room: "r1", seconds: -60, reason: "retard"),
-        .say(room: "r1", audience: "room", text: "Bonjour à tous"),
-        .say(room: "r1", audience: "jury", text: "ok"),
-        .signal(room: "r1", kind: "ready"),
-        .signal(room: "r1", kind: "hand"),
+        .say(room: "r1", audience: .room, text: "Bonjour à tous"),
+        .say(room: "r1", audience: .jury, text: "ok"),
+        .signal(room: "r1", kind: .ready),
+        .signal(room: "r1", kind: .hand),
         .outages(room: "r1"),
         .outageExtend(room: "r1", outage: 2),
         .deliberate(room: "r1"),
-        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: "met", comment: nil),
-        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: "partly-met", comment: "sources peu variées"),
-        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: "clear", comment: nil),
-        .propose(room: "r1", candidate: "lea", competence: "A1C1", decision: "acquis", comment: nil),
-        .propose(room: "r1", candidate: "lea", competence: "A1C1", decision: "clear", comment: nil),
+        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: .met, comment: nil),
+        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: .partlyMet, comment: "sources peu variées"),
+        .mark(room: "r1", candidate: "lea", criterion: "A1C1.2", mark: nil, comment: nil),
+        .propose(room: "r1", candidate: "lea", competence: "A1C1", decision: .acquis, comment: nil),
+        .propose(room: "r1", candidate: "lea", competence: "A1C1", decision: nil, comment: nil),
         .submit(room: "r1"),
         .progress(room: "r1"),
         .disagreements(room: "r1"),
-        .decide(room: "r1", candidate: "lea", competence: "A1C1", decision: "non-acquis", comment: "veille absente"),
+        .decide(room: "r1", candidate: "lea", competence: "A1C1", decision: .nonAcquis, comment: "veille absente"),
         .sign(room: "r1"),
         .reopen(room: "r1", reason: "erreur de saisie"),
         .results(room: "r1", day: nil),
@@ -145,6 +145,30 @@ import Testing
 
     @Test func textWithSpacesIsOneArgument() throws {
         #expect(error("AUTH :two words")?.code == .badArguments)
+    }
+
+    /// Every word of the vocabulary reaches the command as its typed value, and back to the same word.
+    @Test func everyVocabularyWordIsTyped() throws {
+        for mark in Mark.allCases.map(Optional.some) + [nil] {
+            let command = Command.mark(room: "r1", candidate: "lea", criterion: "A1C1.1", mark: mark, comment: nil)
+            #expect(command.message(id: nil).serialized == "MARK r1 lea A1C1.1 \(mark?.rawValue ?? "clear")")
+            #expect(try decode(command.message(id: nil).serialized) == command)
+        }
+        for decision in Decision.allCases {
+            let propose = Command.propose(room: "r1", candidate: "lea", competence: "A1C1", decision: decision, comment: "c")
+            let decide = Command.decide(room: "r1", candidate: "lea", competence: "A1C1", decision: decision, comment: nil)
+            #expect(try decode(propose.message(id: nil).serialized) == propose)
+            #expect(try decode(decide.message(id: nil).serialized) == decide)
+        }
+        #expect(try decode("PROPOSE r1 lea A1C1 clear") == .propose(room: "r1", candidate: "lea", competence: "A1C1", decision: nil, comment: nil))
+        for audience in Audience.allCases {
+            #expect(try decode("SAY r1 \(audience.rawValue) :x") == .say(room: "r1", audience: audience, text: "x"))
+        }
+        for kind in SignalKind.allCases {
+            #expect(try decode("SIGNAL r1 \(kind.rawValue)") == .signal(room: "r1", kind: kind))
+        }
+        #expect(error("SAY r1 Room :x")?.text.contains("audience is room or jury") == true)
+        #expect(error("MARK r1 lea A1C1.1 good")?.text.contains("mark is met, partly-met, not-met or clear") == true)
     }
 
     @Test func usageNamesTheVerb() {

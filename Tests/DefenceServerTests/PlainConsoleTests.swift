@@ -1,5 +1,6 @@
 import DefenceClient
 import DefenceCore
+import DefenceProtocol
 import Foundation
 import Testing
 

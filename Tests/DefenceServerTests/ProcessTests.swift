@@ -417,7 +417,7 @@ import Glibc
         let juror = try await DefenceConnection.connect(host: "127.0.0.1", port: port, tls: tls)
         try await juror.authenticate(token: tokens["camille"]!)
         _ = try await juror.request(.join(room: "r1"))
-        let ack = try await juror.request(.mark(room: "r1", candidate: "lea", criterion: "A1C1.3", mark: "partly-met", comment: "outil cité, pas utilisé"))
+        let ack = try await juror.request(.mark(room: "r1", candidate: "lea", criterion: "A1C1.3", mark: .partlyMet, comment: "outil cité, pas utilisé"))
         #expect(ack.terminal.parameters.first == "MARK")
 
         // The acknowledgement came after the commit: a hard kill right now loses nothing.

@@ -1,22 +1,5 @@
+import DefenceProtocol
 import Foundation
-
-/// A juror's mark on one criterion for one candidate.
-public enum Mark: String, Codable, Hashable, Sendable, CaseIterable {
-    /// The criterion is met.
-    case met
-    /// The criterion is partly met.
-    case partlyMet = "partly-met"
-    /// The criterion is not met.
-    case notMet = "not-met"
-}
-
-/// The outcome for one candidate and one competence.
-public enum Decision: String, Codable, Hashable, Sendable, CaseIterable {
-    /// The competence is acquired.
-    case acquis
-    /// The competence is not acquired.
-    case nonAcquis = "non-acquis"
-}
 
 /// One cell of a grid: a candidate and a criterion (for marks) or a competence (for proposals and decisions).
 public struct GridKey: Codable, Hashable, Sendable, Comparable {

@@ -1,20 +1,5 @@
+import DefenceProtocol
 import Foundation
-
-/// Who a room message is for.
-public enum Audience: String, Codable, Hashable, Sendable {
-    /// Everybody in the room.
-    case room
-    /// The two jurors (and observing admins) only.
-    case jury
-}
-
-/// A candidate's signal to the jury.
-public enum SignalKind: String, Codable, Hashable, Sendable, CaseIterable {
-    /// The candidate (or team) is ready to start.
-    case ready
-    /// The candidate raises a hand.
-    case hand
-}
 
 /// Something that happened in a room. The room's state is the fold of its events.
 public enum RoomEventKind: Codable, Hashable, Sendable {

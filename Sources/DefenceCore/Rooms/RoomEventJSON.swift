@@ -1,3 +1,4 @@
+import DefenceProtocol
 import Foundation
 
 /// The stored JSON of a room event, written directly as text and read directly (``decode(_:)``).

@@ -1,22 +1,5 @@
+import DefenceProtocol
 import Foundation
-
-/// Where a room is in its life.
-public enum RoomLifecycle: String, Codable, Hashable, Sendable, CaseIterable {
-    /// Planned; nobody has arrived yet.
-    case scheduled
-    /// The lobby: participants are arriving; the clock has not started.
-    case open
-    /// The clock runs.
-    case running
-    /// The clock is paused.
-    case paused
-    /// The defence is over; the jury deliberates.
-    case deliberation
-    /// Both jurors signed; the result is locked.
-    case signed
-    /// Cancelled before the defence.
-    case cancelled
-}
 
 /// One line of the outage ledger.
 public struct Outage: Codable, Hashable, Sendable {

@@ -1,3 +1,4 @@
+import DefenceProtocol
 import Foundation
 
 /// A room's snapshot (its state as `JSONEncoder` stored it), read directly.

@@ -66,9 +66,9 @@ public enum Command: Hashable, Sendable {
     /// `TIMER-ADJUST <room> <±seconds> [:reason]`.
     case timerAdjust(room: String, seconds: Int, reason: String?)
     /// `SAY <room> <room|jury> :<text>`.
-    case say(room: String, audience: String, text: String)
+    case say(room: String, audience: Audience, text: String)
     /// `SIGNAL <room> <ready|hand>`.
-    case signal(room: String, kind: String)
+    case signal(room: String, kind: SignalKind)
     /// `OUTAGES <room>`.
     case outages(room: String)
     /// `OUTAGE-EXTEND <room> <outage-id>`.
@@ -76,10 +76,10 @@ public enum Command: Hashable, Sendable {
     /// `DELIBERATE <room>`.
     case deliberate(room: String)
 
-    /// `MARK <room> <candidate> <criterion> <mark|clear> [:comment]`.
-    case mark(room: String, candidate: String, criterion: String, mark: String, comment: String?)
-    /// `PROPOSE <room> <candidate> <competence> <decision|clear> [:comment]`.
-    case propose(room: String, candidate: String, competence: String, decision: String, comment: String?)
+    /// `MARK <room> <candidate> <criterion> <mark|clear> [:comment]`; `mark` is `nil` for `clear`.
+    case mark(room: String, candidate: String, criterion: String, mark: Mark?, comment: String?)
+    /// `PROPOSE <room> <candidate> <competence> <decision|clear> [:comment]`; `decision` is `nil` for `clear`.
+    case propose(room: String, candidate: String, competence: String, decision: Decision?, comment: String?)
     /// `SUBMIT <room>`.
     case submit(room: String)
     /// `PROGRESS <room>`.
@@ -87,7 +87,7 @@ public enum Command: Hashable, Sendable {
     /// `DISAGREEMENTS <room>`.
     case disagreements(room: String)
     /// `DECIDE <room> <candidate> <competence> <decision> [:comment]`.
-    case decide(room: String, candidate: String, competence: String, decision: String, comment: String?)
+    case decide(room: String, candidate: String, competence: String, decision: Decision, comment: String?)
     /// `SIGN <room>`.
     case sign(room: String)
     /// `REOPEN <room> :<reason>`.
@@ -301,14 +301,14 @@ public enum Command: Hashable, Sendable {
             self = .timerAdjust(room: room, seconds: seconds, reason: args.remainingText())
         case .say:
             let room = try args.word("room")
-            let audience = try args.word("audience")
-            guard audience == "room" || audience == "jury" else { throw args.bad("audience is room or jury") }
+            guard let audience = Audience(rawValue: try args.word("audience")) else {
+                throw args.bad("audience is \(Audience.words)")
+            }
             let text = try args.finalText("text")
             self = .say(room: room, audience: audience, text: text)
         case .signal:
             let room = try args.word("room")
-            let kind = try args.word("signal")
-            guard kind == "ready" || kind == "hand" else { throw args.bad("signal is ready or hand") }
+            guard let kind = SignalKind(rawValue: try args.word("signal")) else { throw args.bad("signal is \(SignalKind.words)") }
             self = .signal(room: room, kind: kind)
         case .outages:
             self = .outages(room: try args.word("room"))
@@ -324,21 +324,23 @@ public enum Command: Hashable, Sendable {
             let candidate = try args.word("candidate")
             let criterion = try args.word("criterion")
             let value = try args.word("mark")
-            guard ["met", "partly-met", "not-met", "clear"].contains(value) else {
-                throw args.bad("mark is met, partly-met, not-met or clear")
-            }
-            self = .mark(room: room, candidate: candidate, criterion: criterion, mark: value, comment: args.remainingText())
+            guard let mark = Mark.parse(clearable: value) else { throw args.bad("mark is \(Mark.words(or: Mark.clear))") }
+            self = .mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: args.remainingText())
         case .propose, .decide:
             let room = try args.word("room")
             let candidate = try args.word("candidate")
             let competence = try args.word("competence")
             let value = try args.word("decision")
-            let allowed = verb == .propose ? ["acquis", "non-acquis", "clear"] : ["acquis", "non-acquis"]
-            guard allowed.contains(value) else { throw args.bad("decision is \(allowed.joined(separator: ", "))") }
             let comment = args.remainingText()
-            self = verb == .propose
-                ? .propose(room: room, candidate: candidate, competence: competence, decision: value, comment: comment)
-                : .decide(room: room, candidate: candidate, competence: competence, decision: value, comment: comment)
+            if verb == .propose {
+                guard let decision = Decision.parse(clearable: value) else {
+                    throw args.bad("decision is \(Decision.words(or: Decision.clear))")
+                }
+                self = .propose(room: room, candidate: candidate, competence: competence, decision: decision, comment: comment)
+            } else {
+                guard let decision = Decision(rawValue: value) else { throw args.bad("decision is \(Decision.words)") }
+                self = .decide(room: room, candidate: candidate, competence: competence, decision: decision, comment: comment)
+            }
         case .submit:
             self = .submit(room: try args.word("room"))
         case .progress:
@@ -428,18 +430,20 @@ public enum Command: Hashable, Sendable {
             params = [room, seconds > 0 ? "+\(seconds)" : String(seconds)]
             text = reason
         case .say(let room, let audience, let message):
-            params = [room, audience]
+            params = [room, audience.rawValue]
             text = message
         case .signal(let room, let kind):
-            params = [room, kind]
+            params = [room, kind.rawValue]
         case .outageExtend(let room, let outage):
             params = [room, String(outage)]
         case .mark(let room, let candidate, let criterion, let mark, let comment):
-            params = [room, candidate, criterion, mark]
+            params = [room, candidate, criterion, mark?.rawValue ?? Mark.clear]
             text = comment
-        case .propose(let room, let candidate, let competence, let decision, let comment),
-            .decide(let room, let candidate, let competence, let decision, let comment):
-            params = [room, candidate, competence, decision]
+        case .propose(let room, let candidate, let competence, let decision, let comment):
+            params = [room, candidate, competence, decision?.rawValue ?? Decision.clear]
+            text = comment
+        case .decide(let room, let candidate, let competence, let decision, let comment):
+            params = [room, candidate, competence, decision.rawValue]
             text = comment
         case .submit(let room), .progress(let room), .disagreements(let room), .sign(let room):
             params = [room]

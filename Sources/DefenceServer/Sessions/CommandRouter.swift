@@ -346,15 +346,15 @@ struct CommandRouter: Sendable {
         case .timerAdjust(let room, let seconds, let reason):
             return try await roomCommand(room, .adjust(seconds: seconds, reason: reason), actor, "TIMER-ADJUST", id)
         case .say(let room, let audience, let text):
-            return try await roomCommand(room, .say(audience: Audience(rawValue: audience) ?? .room, text: text), actor, "SAY", id)
+            return try await roomCommand(room, .say(audience: audience, text: text), actor, "SAY", id)
         case .signal(let room, let kind):
-            return try await roomCommand(room, .signal(SignalKind(rawValue: kind) ?? .hand), actor, "SIGNAL", id)
+            return try await roomCommand(room, .signal(kind), actor, "SIGNAL", id)
         case .outageExtend(let room, let outage):
             return try await roomCommand(room, .compensateOutage(id: outage), actor, "OUTAGE-EXTEND", id)
         case .deliberate(let room):
             return try await roomCommand(room, .deliberate, actor, "DELIBERATE", id)
 
-        case .mark(let room, let candidate, let criterion, let value, let comment):
+        case .mark(let room, let candidate, let criterion, let mark, let comment):
             let state = try await rooms.room(room, visibleTo: actor)
             let referential = try await rooms.referential(of: state)
             let competence = criterion.split(separator: ".").first.map(String.init) ?? ""
@@ -363,18 +363,15 @@ struct CommandRouter: Sendable {
             else {
                 throw DomainError(.notFound, context: [criterion], "criterion \(criterion) is not in this room's checklist")
             }
-            let mark = value == "clear" ? nil : Mark(rawValue: value)
             return try await roomCommand(room, .mark(candidate: candidate, criterion: criterion, mark: mark, comment: comment), actor, "MARK", id)
 
-        case .propose(let room, let candidate, let competence, let value, let comment):
-            let decision = value == "clear" ? nil : Decision(rawValue: value)
+        case .propose(let room, let candidate, let competence, let decision, let comment):
             return try await roomCommand(room, .propose(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "PROPOSE", id)
 
         case .submit(let room):
             return try await roomCommand(room, .submitGrid, actor, "SUBMIT", id)
 
-        case .decide(let room, let candidate, let competence, let value, let comment):
-            let decision = Decision(rawValue: value) ?? .nonAcquis
+        case .decide(let room, let candidate, let competence, let decision, let comment):
             return try await roomCommand(room, .decide(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "DECIDE", id)
 
         case .sign(let room):

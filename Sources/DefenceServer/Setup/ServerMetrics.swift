@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import DefenceCore
+import DefenceProtocol
 import NIOCore
 import NIOPosix
 import Prometheus
