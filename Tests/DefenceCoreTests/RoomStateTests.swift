@@ -133,6 +133,10 @@ struct RoomHarness {
     @Test func messagesAreCheckedAndJuryOnlyIsMarked() throws {
         var room = H()
         #expect(room.code(.say(audience: .room, text: String(repeating: "a", count: 1001)), by: H.j1) == "TEXT_TOO_LONG")
+        // Unicode scalars are counted (§3): 500 flags are 1,000 scalars (taken), 501 are 1,002 (refused), though Swift
+        // counts 500 and 501 characters.
+        #expect(room.code(.say(audience: .room, text: String(repeating: "🇫🇷", count: 501)), by: H.j1) == "TEXT_TOO_LONG")
+        #expect(room.code(.say(audience: .room, text: String(repeating: "🇫🇷", count: 500)), by: H.j1) == nil)
         #expect(room.code(.say(audience: .room, text: "  "), by: H.j1) == "INVALID")
         #expect(room.code(.say(audience: .room, text: "bell\u{7}"), by: H.j1) == "INVALID")
         let kinds = try room.run(.say(audience: .jury, text: "il lit ses notes"), by: H.j1)
@@ -158,6 +162,21 @@ struct RoomHarness {
             .outageCompensated(id: 1, by: "j1", seconds: 45), .timeAdjusted(by: "j1", seconds: 45, reason: "outage 1"),
         ])
         #expect(room.state.remaining(at: room.now) == before + 45)
+        #expect(room.code(.compensateOutage(id: 1), by: H.j1) == "WRONG_STATE", "once only")
+    }
+
+    /// An outage of zero seconds gives no time back, but the president's decision is an event, and only once.
+    @Test func aZeroSecondOutageIsCompensatedAsAnEvent() throws {
+        var room = H()
+        try room.run(.join, by: H.c1)
+        try room.run(.startTimer, by: H.j1)
+        _ = try room.advance(60)
+        _ = try room.run(.connectionLost, by: H.c1)
+        _ = try room.run(.join, by: H.c1)
+        #expect(room.state.outages.first?.seconds == 0)
+        let before = room.state.remaining(at: room.now)
+        #expect(try room.run(.compensateOutage(id: 1), by: H.j1) == [.outageCompensated(id: 1, by: "j1", seconds: 0)])
+        #expect(room.state.remaining(at: room.now) == before)
         #expect(room.code(.compensateOutage(id: 1), by: H.j1) == "WRONG_STATE", "once only")
     }
 

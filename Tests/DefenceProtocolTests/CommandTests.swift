@@ -143,6 +143,21 @@ import Testing
         #expect(error(line)?.code == .badArguments, "\(line)")
     }
 
+    /// Free text is the parameter after `:`, or one last word without `=`: words are never joined, and an option is
+    /// never taken for a text (`USER-CREATE bob candidate email=b@x.org` once created a user named "email=b@x.org").
+    @Test func freeTextIsNeverJoinedFromWords() throws {
+        #expect(error("USER-CREATE bob candidate email=b@x.org")?.text.contains("missing display name") == true)
+        #expect(try decode("USER-CREATE bob candidate email=b@x.org Bob") == .userCreate(user: "bob", role: "candidate", email: "b@x.org", displayName: "Bob"))
+        #expect(error("SAY r1 room hello world")?.code == .badArguments)
+        #expect(error("SAY r1 room hello world")?.text.contains("must follow ':'") == true)
+        #expect(try decode("SAY r1 room hello") == .say(room: "r1", audience: .room, text: "hello"))
+        #expect(try decode("SAY r1 room :hello  world") == .say(room: "r1", audience: .room, text: "hello  world"))
+        #expect(error("TIMER-PAUSE r1 extra :reason")?.code == .badArguments)
+        #expect(error("TIMER-PAUSE r1 a=b")?.code == .badArguments)
+        #expect(try decode("TIMER-PAUSE r1 :") == .timerPause(room: "r1", reason: nil))
+        #expect(error("REOPEN r1 :")?.text.contains("a reason is required") == true)
+    }
+
     @Test func textWithSpacesIsOneArgument() throws {
         #expect(error("AUTH :two words")?.code == .badArguments)
     }

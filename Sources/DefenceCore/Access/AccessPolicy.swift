@@ -15,8 +15,11 @@ public enum AccessPolicy {
             return [.juror]
         case .progress, .disagreements:
             return [.juror, .admin]
-        case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .outages, .outageExtend, .deliberate:
+        case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .outages, .deliberate:
             return [.juror, .admin]
+        case .outageExtend:
+            // The president's decision: admins are refused here, at the role step, whatever the room.
+            return [.juror]
         case .signal:
             return [.candidate]
         }

@@ -350,7 +350,8 @@ public struct RoomState: Codable, Hashable, Sendable {
             guard outage.compensatedSeconds == nil else {
                 throw DomainError(.wrongState, context: [String(id)], "outage \(id) was already compensated")
             }
-            guard seconds > 0 else { return [] }
+            // A zero-second outage gives no time back, but the president's decision is recorded all the same.
+            guard seconds > 0 else { return [.outageCompensated(id: id, by: actor.user, seconds: 0)] }
             return [
                 .outageCompensated(id: id, by: actor.user, seconds: seconds),
                 .timeAdjusted(by: actor.user, seconds: seconds, reason: "outage \(id)"),
@@ -484,8 +485,10 @@ public struct RoomState: Codable, Hashable, Sendable {
         if !allowEmpty && text.trimmingCharacters(in: " ").isEmpty {
             throw DomainError(.invalid, "the message is empty")
         }
-        guard text.count <= maxMessageLength else {
-            throw DomainError(.textTooLong, "text is longer than \(maxMessageLength) characters")
+        // Counted in Unicode scalars, which a client in any language counts the same way (PROTOCOL.md §3); the
+        // user-perceived characters of Swift's `count` follow the Unicode version of the runtime.
+        guard text.unicodeScalars.count <= maxMessageLength else {
+            throw DomainError(.textTooLong, "text is longer than \(maxMessageLength) Unicode scalars")
         }
         guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
             throw DomainError(.invalid, "text must not contain control characters")

@@ -207,7 +207,7 @@ public enum Command: Hashable, Sendable {
             self = .userList(role: options["role"], state: options["state"])
         case .userDisable:
             let user = try args.word("user")
-            self = .userDisable(user: user, reason: args.remainingText())
+            self = .userDisable(user: user, reason: try args.remainingText())
         case .userEnable:
             self = .userEnable(user: try args.word("user"))
         case .tokenIssue:
@@ -262,7 +262,7 @@ public enum Command: Hashable, Sendable {
             self = .roomUpdate(room: room, options: options, title: title)
         case .roomCancel:
             let room = try args.word("room")
-            self = .roomCancel(room: room, reason: args.remainingText())
+            self = .roomCancel(room: room, reason: try args.remainingText())
         case .roomList:
             let options = try args.options(allowed: ["day", "state"])
             self = .roomList(day: options["day"], state: options["state"])
@@ -289,7 +289,7 @@ public enum Command: Hashable, Sendable {
             self = .timerStart(room: try args.word("room"))
         case .timerPause:
             let room = try args.word("room")
-            self = .timerPause(room: room, reason: args.remainingText())
+            self = .timerPause(room: room, reason: try args.remainingText())
         case .timerResume:
             self = .timerResume(room: try args.word("room"))
         case .timerAdjust:
@@ -298,7 +298,7 @@ public enum Command: Hashable, Sendable {
             guard let seconds = Int(text.hasPrefix("+") ? String(text.dropFirst()) : text), seconds != 0 else {
                 throw args.bad("seconds must be a whole number such as +120 or -60")
             }
-            self = .timerAdjust(room: room, seconds: seconds, reason: args.remainingText())
+            self = .timerAdjust(room: room, seconds: seconds, reason: try args.remainingText())
         case .say:
             let room = try args.word("room")
             guard let audience = Audience(rawValue: try args.word("audience")) else {
@@ -325,13 +325,13 @@ public enum Command: Hashable, Sendable {
             let criterion = try args.word("criterion")
             let value = try args.word("mark")
             guard let mark = Mark.parse(clearable: value) else { throw args.bad("mark is \(Mark.words(or: Mark.clear))") }
-            self = .mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: args.remainingText())
+            self = .mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: try args.remainingText())
         case .propose, .decide:
             let room = try args.word("room")
             let candidate = try args.word("candidate")
             let competence = try args.word("competence")
             let value = try args.word("decision")
-            let comment = args.remainingText()
+            let comment = try args.remainingText()
             if verb == .propose {
                 guard let decision = Decision.parse(clearable: value) else {
                     throw args.bad("decision is \(Decision.words(or: Decision.clear))")
@@ -351,7 +351,7 @@ public enum Command: Hashable, Sendable {
             self = .sign(room: try args.word("room"))
         case .reopen:
             let room = try args.word("room")
-            guard let reason = args.remainingText() else { throw args.bad("a reason is required") }
+            guard let reason = try args.remainingText() else { throw args.bad("a reason is required") }
             self = .reopen(room: room, reason: reason)
         case .results:
             let options = try args.options(allowed: ["room", "day"])
@@ -493,13 +493,28 @@ struct ArgumentReader {
         return try word("parameter")
     }
 
-    /// The final parameter, required: free text that may contain spaces but not be blank.
+    /// The final parameter, required: free text that may contain spaces but not be blank (PROTOCOL.md §3).
     mutating func finalText(_ name: String) throws(WireError) -> String {
-        guard index < end else { throw bad("missing \(name)") }
-        let value = message.parameters[end - 1]
+        guard let value = try text(name) else { throw bad("missing \(name)") }
         guard !value.allSatisfy({ $0 == " " }) else { throw bad("\(name) must not be empty") }
-        end -= 1
         return value
+    }
+
+    /// The final free-text parameter, or `nil` when none is left: the parameter written after `:`, or else a
+    /// last word without `=` (an option is never read as text). Several words without `:` are refused: the server
+    /// never joins words into a text (PROTOCOL.md §3).
+    private mutating func text(_ name: String) throws(WireError) -> String? {
+        guard index < end else { return nil }
+        let last = message.parameters[end - 1]
+        if !message.hasText {
+            guard !last.unicodeScalars.contains("=") else { return nil }
+            // Options may stand before it; any other word means a text of several words, which needs the colon.
+            guard message.parameters[index..<(end - 1)].allSatisfy({ $0.unicodeScalars.contains("=") }) else {
+                throw bad("\(name) of more than one word must follow ':'")
+            }
+        }
+        end -= 1
+        return last
     }
 
     /// The final parameter when it was written as free text (after `:`), or `nil`.
@@ -509,12 +524,10 @@ struct ArgumentReader {
         return message.parameters[end]
     }
 
-    /// The remaining parameters joined as free text, or `nil` when there are none.
-    mutating func remainingText() -> String? {
-        guard index < end else { return nil }
-        let text = message.parameters[index..<end].joined(separator: " ")
-        index = end
-        return text.isEmpty ? nil : text
+    /// The optional final free text (as ``finalText(_:)``), or `nil`; an empty `:` text is `nil`.
+    mutating func remainingText(_ name: String = "text") throws(WireError) -> String? {
+        guard let value = try text(name) else { return nil }
+        return value.isEmpty ? nil : value
     }
 
     /// `key=value` options, each at most once, keys among `allowed`.

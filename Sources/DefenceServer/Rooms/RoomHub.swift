@@ -241,14 +241,14 @@ actor RoomHub {
         defer { release(Self.schedulingLock) }
         let current = try room(id, visibleTo: actor)
         let plan = try await makePlan(try change(current.plan), referentialHash: current.plan.referentialHash)
-        return try await perform(id, .update(plan), by: actor)
+        return try await perform(id, .update(plan), by: actor).state
     }
 
     /// Cancels a room.
     func cancel(_ id: String, reason: String?, by actor: RoomActor) async throws -> RoomState {
         await acquire(Self.schedulingLock)
         defer { release(Self.schedulingLock) }
-        return try await perform(id, .cancel(reason: reason), by: actor)
+        return try await perform(id, .cancel(reason: reason), by: actor).state
     }
 
     /// Validates a whole day and writes it in one transaction, or nothing.
@@ -446,17 +446,18 @@ actor RoomHub {
 
     // MARK: Commands
 
-    /// Runs a room command for `actor` (membership checked), then emits whatever became due.
-    func perform(_ id: String, _ command: RoomCommand, by actor: RoomActor) async throws -> RoomState {
+    /// Runs a room command for `actor` (membership checked), then emits whatever became due. Returns the room's
+    /// state and whether the command itself produced an event.
+    func perform(_ id: String, _ command: RoomCommand, by actor: RoomActor) async throws -> (state: RoomState, changed: Bool) {
         _ = try room(id, visibleTo: actor)
         let started = ContinuousClock.now
         await acquire(id)
         defer { release(id) }
-        _ = try await execute(id, command, by: actor, at: clock.now())
+        let events = try await execute(id, command, by: actor, at: clock.now())
         try await tickLocked(id)
         metrics.recordCommand(ContinuousClock.now - started)
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
-        return state
+        return (state, !events.isEmpty)
     }
 
     /// Keeps a room's new state, and counts it in its lifecycle state's gauge.

@@ -528,8 +528,9 @@ struct CommandRouter: Sendable {
 
     /// Runs a room command; the reply carries the room's sequence number after it.
     private func roomCommand(_ room: String, _ command: RoomCommand, _ actor: RoomActor, _ verb: String, _ id: String?) async throws -> [Message] {
-        let state = try await rooms.perform(room, command, by: actor)
-        return [.ok(verb: verb, [room, String(state.lastSeq)], id: id)]
+        let (state, changed) = try await rooms.perform(room, command, by: actor)
+        // A command that changed nothing (a mark repeated with its value, a second SUBMIT) says so (PROTOCOL.md §4.1).
+        return [.ok(verb: verb, [room, String(state.lastSeq)] + (changed ? [] : ["unchanged"]), id: id)]
     }
 
     /// Validates and runs a CSV day import.

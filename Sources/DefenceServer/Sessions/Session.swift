@@ -94,6 +94,11 @@ actor Session {
                 "ping-interval=\(Self.seconds(configuration.pingInterval))",
                 "idle-timeout=\(Self.seconds(configuration.idleTimeout))",
                 "time=\(WireTime.format(configuration.now()))",
+                // Protocol 1.1 (§6.1): the flood guard, the outbound queue, and the verbs this server knows.
+                "rate=\(Self.seconds(configuration.linesPerSecond))",
+                "burst=\(Self.seconds(configuration.lineBurst))",
+                "queue=\(configuration.outboundQueueLimit)",
+                "verbs=\(Verb.allCases.map(\.rawValue).joined(separator: ","))",
             ]
         )
     }
@@ -118,16 +123,22 @@ actor Session {
         case .line(let bytes) where importing != nil:
             await collectImportLine(bytes)
         case .line(let bytes):
+            // Every line counts against the flood guard, blank or unreadable ones too (PROTOCOL.md §6.6).
+            let allowed = takeToken()
+            let limited = "too many lines; at most \(Int(configuration.linesPerSecond)) a second on average"
             do throws(WireError) {
                 guard let message = try parser.parse(bytes) else { return }
-                guard takeToken() else {
-                    send(.fail(verb: message.verb, code: .rateLimited, text: "too many lines; at most \(Int(configuration.linesPerSecond)) a second on average", id: message.id))
+                guard allowed else {
+                    // A PONG is never answered, not even to say it came too fast.
+                    if message.verb != Verb.pong.rawValue { send(.fail(verb: message.verb, code: .rateLimited, text: limited, id: message.id)) }
                     return
                 }
                 await handle(message)
             } catch {
                 if error.code.closesConnection {
                     terminate(error.code, error.text)
+                } else if !allowed {
+                    send(.fail(verb: "*", code: .rateLimited, text: limited, id: error.requestID))
                 } else {
                     send(error.failMessage)
                 }
@@ -140,6 +151,8 @@ actor Session {
         let command: Command
         do throws(WireError) {
             let verb = try Command.verb(of: message)
+            // PONG answers the server's PING and gets no reply, whatever it holds (§6.4): it only counts as activity.
+            if verb == .pong { return }
             switch state {
             case .closed:
                 return
