@@ -93,8 +93,8 @@ final class Client: Sendable {
 
     private func record(_ event: LiveEvent) {
         let now = DispatchTime.now().uptimeNanoseconds
-        if case .room(let line) = event, line.verb == "EVENT", line.parameters.count > 5, line.parameters[3] == "message",
-            line.parameters[4] != user, let sent = line.parameters.last.flatMap({ UInt64($0.split(separator: " ").last ?? "") })
+        if case .room(let line) = event, let event = EventLine(line), event.type == "message", event.arguments.count > 2,
+            event.arguments.first != user, let sent = event.arguments.last.flatMap({ UInt64($0.split(separator: " ").last ?? "") })
         {
             // A juror's message carries its send time; the other juror measures the fan-out.
             recorder.fanOut(sent: sent, latency: now > sent ? (now - sent) / 1000 : 0)
@@ -105,13 +105,14 @@ final class Client: Sendable {
                 state.connections += 1
                 state.connectedAt = now
             case .room(let line) where line.verb == "EVENT":
-                if let seq = Int(line.parameters[1]) { state.received(seq) }
-                if line.parameters.count > 4, line.parameters[3] == "joined", line.parameters[4] == user {
+                guard let event = EventLine(line) else { break }
+                state.received(event.seq)
+                if event.type == "joined", event.arguments.first == user {
                     state.rejoins += 1
                     state.rejoinedAt = now
                 }
             case .room(let line) where line.verb == "SNAPSHOT":
-                if let seq = Int(line.parameters[1]) { state.received(seq) }
+                if line.parameters.count > 1, let seq = Int(line.parameters[1]) { state.received(seq) }
             default:
                 break
             }

@@ -226,11 +226,19 @@ public struct RoomStore: Sendable {
     /// lines were kept (the caller then rebuilds the lines from the events).
     ///
     /// - Parameter juryOnly: whether to include the events only the jury sees. Without them (a candidate's
-    ///   `RESUME`), the events are found through the index of the others (`room_event_public`): a candidate who saw
-    ///   nothing of an hour of jury messages and marks reads the few events it missed, not the whole hour.
+    ///   `RESUME`), `seq` is in the candidates' own numbering (the `seq`-th event they may see, PROTOCOL.md §4.3),
+    ///   and the events are found through the index of the others (`room_event_public`): a candidate who saw
+    ///   nothing of an hour of jury messages and marks reads the few events it missed, not the whole hour. The
+    ///   lines returned are as the jury received them: the caller numbers them for candidates.
     public func replay(of room: String, after seq: Int, juryOnly: Bool = true) async throws -> [ReplayedEvent]? {
         try await database.pool.read { db in
             var events: [ReplayedEvent] = []
+            if !juryOnly {
+                // The candidates' numbering counts the events the fold says they may see. A row stored before
+                // `jury_only` was kept (NULL) is in the index either way: such a room is numbered by the fold.
+                let legacy = try Bool.fetchOne(db.cachedStatement(sql: Self.legacyRowSQL), arguments: [room]) ?? true
+                if legacy { return nil }
+            }
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: juryOnly ? Self.replaySQL : Self.publicReplaySQL),
                 arguments: [room, seq]
@@ -254,12 +262,17 @@ public struct RoomStore: Sendable {
         """
     /// A room's events after a sequence number, as `RESUME` replays them.
     static let replaySQL = "SELECT \(replayColumns) FROM room_event e WHERE e.room_id = ? AND e.seq > ? ORDER BY e.seq"
-    /// The same without the events only the jury sees, found through their index. `jury_only IS NOT 1` (not
-    /// `= 0`) keeps the events stored before the column was filled (NULL), whose missing line sends the caller to
-    /// the fold.
+    /// The events candidates may see after the given number of them (their own numbering: the offset in this
+    /// list), found through their index. `jury_only IS NOT 1` (not `= 0`) keeps the events stored before the
+    /// column was filled (NULL), whose missing line sends the caller to the fold.
+    static let legacyRowSQL = """
+        SELECT EXISTS (
+            SELECT 1 FROM room_event INDEXED BY room_event_public WHERE room_id = ? AND jury_only IS NOT 1 AND jury_only IS NULL
+        )
+        """
     static let publicReplaySQL = """
         SELECT \(replayColumns) FROM room_event e INDEXED BY room_event_public
-        WHERE e.room_id = ? AND e.seq > ? AND e.jury_only IS NOT 1 ORDER BY e.seq
+        WHERE e.room_id = ? AND e.jury_only IS NOT 1 ORDER BY e.seq LIMIT -1 OFFSET ?
         """
 
     /// A room's events up to and including `seq`, and the fingerprint of the log at that event (its link of the

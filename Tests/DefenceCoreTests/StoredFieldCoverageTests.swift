@@ -48,7 +48,7 @@ import Testing
             decisions: [competence: Assessment(value: .acquis, comment: "à l'unanimité", by: "camille", at: t0)],
             signatures: ["camille": signature], signatureHistory: [signature],
             reopenings: [Reopening(by: "admin", reason: "erreur de saisie", at: t0)], endedAt: t0.addingTimeInterval(1900),
-            lastSeq: 42, lastEventAt: t0.addingTimeInterval(2000)
+            lastSeq: 42, publicSeq: 30, lastEventAt: t0.addingTimeInterval(2000)
         )
     }()
 

@@ -43,7 +43,10 @@ import Testing
         let jury = try #require(try await store.replay(of: "r1", after: 1))
         #expect(jury.map(\.seq) == Array(2...10))
         #expect(jury.filter(\.juryOnly).map(\.seq) == [3, 4, 5, 6, 7, 8, 10])
-        #expect(try await store.replay(of: "r1", after: 9, juryOnly: false) == [])
+        // A candidate's `after` is in its own numbering: after its second event (Léa's arrival), its third is the
+        // room's event 9.
+        #expect(try await store.replay(of: "r1", after: 2, juryOnly: false)?.map(\.seq) == [9])
+        #expect(try await store.replay(of: "r1", after: 3, juryOnly: false) == [])
     }
 
     /// A jury message whose `jury_only` was set to 7 is in the candidates' index (`IS NOT 1`) but is never replayed
@@ -79,6 +82,7 @@ import Testing
         try await store.resealForTests()
         #expect(try await store.replay(of: "r1", after: 1, juryOnly: false) == nil)
         #expect(try await store.replay(of: "r1", after: 1) == nil)
-        #expect(try await store.replay(of: "r1", after: 5, juryOnly: false)?.map(\.seq) == [9])
+        // The candidates' numbering cannot be read from the index while such a row is there: the fold numbers it.
+        #expect(try await store.replay(of: "r1", after: 3, juryOnly: false) == nil)
     }
 }

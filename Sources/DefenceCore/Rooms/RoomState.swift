@@ -130,6 +130,10 @@ public struct RoomState: Codable, Hashable, Sendable {
     public private(set) var endedAt: Date?
     /// The last event's sequence number.
     public private(set) var lastSeq = 0
+    /// The number of the last event candidates may see, in their own numbering: candidates' events are numbered
+    /// 1, 2, 3… without the jury's in between, so that nothing they receive counts or times the jury's work
+    /// (PROTOCOL.md §4.3). The `scheduled` event is 1 in both.
+    public private(set) var publicSeq = 0
     /// The last event's time.
     public private(set) var lastEventAt: Date
 
@@ -144,6 +148,7 @@ public struct RoomState: Codable, Hashable, Sendable {
         self.remainingWhenStopped = Double(plan.durationSeconds)
         self.lastEventAt = at
         self.lastSeq = 1
+        self.publicSeq = 1
     }
 
     /// A state from its stored fields, for the snapshot's reader (``RoomStateJSON``): the fields as the
@@ -153,7 +158,7 @@ public struct RoomState: Codable, Hashable, Sendable {
         isOvertime: Bool, present: Set<String>, outages: [Outage], startedAt: Date?,
         marks: [String: [GridKey: Assessment<Mark>]], proposals: [String: [GridKey: Assessment<Decision>]], submitted: Set<String>,
         decisions: [GridKey: Assessment<Decision>], signatures: [String: Signature], signatureHistory: [Signature],
-        reopenings: [Reopening], endedAt: Date?, lastSeq: Int, lastEventAt: Date
+        reopenings: [Reopening], endedAt: Date?, lastSeq: Int, publicSeq: Int, lastEventAt: Date
     ) {
         self.plan = plan
         self.lifecycle = lifecycle
@@ -174,6 +179,7 @@ public struct RoomState: Codable, Hashable, Sendable {
         self.reopenings = reopenings
         self.endedAt = endedAt
         self.lastSeq = lastSeq
+        self.publicSeq = publicSeq
         self.lastEventAt = lastEventAt
     }
 
@@ -210,6 +216,14 @@ public struct RoomState: Codable, Hashable, Sendable {
     public func role(of actor: RoomActor) -> RoomRole? {
         if let role = plan.role(of: actor.user) { return role }
         return actor.role == .admin ? .observer : nil
+    }
+
+    /// What a participant in `role` is told of the room's numbering and life (PROTOCOL.md §4.3, §12): the jury and
+    /// admins the room's sequence number and state; candidates their own numbering, and `deliberation` for a signed
+    /// room, since signing, locking and reopening are the jury's events.
+    public func view(for role: RoomRole?) -> (seq: Int, lifecycle: RoomLifecycle) {
+        guard role == .candidate else { return (lastSeq, lifecycle) }
+        return (publicSeq, lifecycle == .signed ? .deliberation : lifecycle)
     }
 
     /// The moment the next phase change, warning or overtime is due, while the clock runs.
@@ -500,6 +514,7 @@ public struct RoomState: Codable, Hashable, Sendable {
     /// Applies a persisted event.
     public mutating func apply(_ event: RoomEvent) {
         lastSeq = event.seq
+        if !event.kind.isJuryOnly { publicSeq += 1 }
         lastEventAt = event.at
         let now = event.at
         switch event.kind {

@@ -37,13 +37,15 @@ public enum RoomStateJSON {
             let reopenings = f.array("reopenings", reopening),
             let endedAt = f.optional("endedAt", { $0.date }),
             let lastSeq = f.int("lastSeq"),
+            let publicSeq = f.int("publicSeq"),
             let lastEventAt = f.date("lastEventAt"), f.complete
         else { return nil }
         return RoomState(
             plan: plan, lifecycle: lifecycle, endsAt: endsAt, remainingWhenStopped: remainingWhenStopped, phaseIndex: phaseIndex,
             warned: Set(warned), isOvertime: isOvertime, present: Set(present), outages: outages, startedAt: startedAt,
             marks: marks, proposals: proposals, submitted: Set(submitted), decisions: decisions, signatures: signatures,
-            signatureHistory: signatureHistory, reopenings: reopenings, endedAt: endedAt, lastSeq: lastSeq, lastEventAt: lastEventAt
+            signatureHistory: signatureHistory, reopenings: reopenings, endedAt: endedAt, lastSeq: lastSeq, publicSeq: publicSeq,
+            lastEventAt: lastEventAt
         )
     }
 

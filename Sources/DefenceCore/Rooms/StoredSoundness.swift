@@ -60,6 +60,7 @@ extension RoomState {
     /// sound plan, a phase of it, a sequence number, outage ids, times and durations in range.
     public var isSound: Bool {
         plan.isSound && (0..<plan.phases.count).contains(phaseIndex) && lastSeq >= 1 && RoomEvent.soundNumbers.contains(lastSeq)
+            && (1...lastSeq).contains(publicSeq)
             && isSoundTime(endsAt) && isSoundTime(startedAt) && isSoundTime(endedAt) && isSoundTime(lastEventAt)
             && soundSeconds.contains(remainingWhenStopped)
             && outages.allSatisfy { outage in

@@ -321,12 +321,13 @@ actor RoomHub {
         await acquire(id)
         defer { release(id) }
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
-        subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now()).serialized)
+        subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now(), for: state.role(of: subscriber.actor)).serialized)
         try await attach(id, subscriber)
         return state
     }
 
     /// Resubscribes a connection and delivers what it missed after `lastSeq`, or a snapshot when the gap is too old.
+    /// A candidate's `lastSeq` is in the candidates' own numbering, and so are the events replayed to it.
     func resume(_ id: String, after lastSeq: Int, subscriber: RoomSubscriber) async throws -> ResumeResult {
         _ = try room(id, visibleTo: subscriber.actor)
         await acquire(id)
@@ -335,19 +336,27 @@ actor RoomHub {
         let result: ResumeResult
         let window = configuration.resumeWindow
         let role = state.role(of: subscriber.actor)
-        if lastSeq > state.lastSeq || state.lastSeq - lastSeq > window {
-            subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now()).serialized)
+        let forCandidates = role == .candidate
+        let current = state.view(for: role).seq
+        if lastSeq > current || current - lastSeq > window {
+            subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now(), for: role).serialized)
             result = .snapshot
-        } else if let replay = try await store.replay(
-            of: id, after: lastSeq, juryOnly: Self.visible(juryOnly: true, gridOwner: nil, to: subscriber, role: role, gridOpen: true)
-        ) {
+        } else if let replay = try await store.replay(of: id, after: lastSeq, juryOnly: !forCandidates) {
             // Each event with the line it was delivered as: replayed exactly as live subscribers saw it, without
             // reading the events themselves. A candidate, usually far behind (it sees none of the jury's messages and
-            // marks), reads only the events it may see.
+            // marks), reads only the events it may see, numbered as it knows them.
             var count = 0
             for event in replay
             where Self.visible(juryOnly: event.juryOnly, gridOwner: event.gridOwner, to: subscriber, role: role, gridOpen: event.gridOpen) {
-                guard subscriber.deliverBeforeReplyOrOverflow(event.line) else { break }
+                var line = event.line
+                if forCandidates {
+                    guard let message = try? LineParser().parse(line), var numbered = EventLine(message) else {
+                        throw DomainError(.internal, "room \(id): event \(event.seq) was stored with a line that is not an event")
+                    }
+                    numbered.seq = lastSeq + count + 1
+                    line = numbered.message.serialized
+                }
+                guard subscriber.deliverBeforeReplyOrOverflow(line) else { break }
                 count += 1
             }
             result = .replayed(count: count)
@@ -363,8 +372,9 @@ actor RoomHub {
                 } else {
                     folded = try RoomState.fold([event])
                 }
-                if event.seq > lastSeq, let after = folded, Self.visible(event, to: subscriber, in: after) {
-                    guard subscriber.deliverBeforeReplyOrOverflow(RoomWire.event(event, state: after).serialized) else { break }
+                if let after = folded, (forCandidates ? after.publicSeq : event.seq) > lastSeq, Self.visible(event, to: subscriber, in: after) {
+                    let line = RoomWire.event(event, state: after, seq: forCandidates ? after.publicSeq : nil)
+                    guard subscriber.deliverBeforeReplyOrOverflow(line.serialized) else { break }
                     count += 1
                 }
             }
@@ -474,28 +484,31 @@ actor RoomHub {
         guard !kinds.isEmpty else { return [] }
         var events: [RoomEvent] = []
         var deliveries: [RoomStore.Delivered] = []
+        // The line candidates receive: the same event under their own number (§4.3); nil for the jury's events.
+        var candidateLines: [String?] = []
         for kind in kinds {
             let event = RoomEvent(room: id, seq: state.lastSeq + 1, at: now, kind: kind)
             state.apply(event)
             events.append(event)
             deliveries.append(Self.delivery(of: event, state: state))
+            candidateLines.append(kind.isJuryOnly ? nil : RoomWire.event(event, state: state, seq: state.publicSeq).serialized)
         }
         try await store.append(events, state: state, delivered: deliveries)
         metrics.recordEvents(events.count)
         keep(state)
-        for (event, delivery) in zip(events, deliveries) { deliver(event, delivery) }
+        for index in events.indices { deliver(events[index], deliveries[index], toCandidates: candidateLines[index]) }
         scheduleTimer(id)
         return events
     }
 
-    private func deliver(_ event: RoomEvent, _ delivery: RoomStore.Delivered) {
+    private func deliver(_ event: RoomEvent, _ delivery: RoomStore.Delivered, toCandidates candidateLine: String?) {
         guard let audience = subscribers[event.room], !audience.isEmpty, let state = rooms[event.room] else { return }
-        for subscriber in audience.values
-        where Self.visible(
-            juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: state.role(of: subscriber.actor),
-            gridOpen: delivery.gridOpen
-        ) {
-            if !subscriber.deliver(delivery.line) { subscriber.overflow() }
+        for subscriber in audience.values {
+            let role = state.role(of: subscriber.actor)
+            guard Self.visible(juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: role, gridOpen: delivery.gridOpen)
+            else { continue }
+            let line = role == .candidate ? (candidateLine ?? delivery.line) : delivery.line
+            if !subscriber.deliver(line) { subscriber.overflow() }
         }
     }
 

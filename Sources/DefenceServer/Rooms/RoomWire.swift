@@ -4,8 +4,9 @@ import Foundation
 
 /// How rooms and their events are written on the wire (PROTOCOL.md §11).
 enum RoomWire {
-    /// `EVENT <room> <seq> <time> <type> [parameters…] [:text]`. `state` is the room right after the event.
-    static func event(_ event: RoomEvent, state: RoomState) -> Message {
+    /// `EVENT <room> <seq> <time> <type> [parameters…] [:text]`. `state` is the room right after the event; `seq`
+    /// is the number the recipients know it by (the candidates' own numbering, §4.3), the room's by default.
+    static func event(_ event: RoomEvent, state: RoomState, seq: Int? = nil) -> Message {
         var parameters: [String] = []
         var text: String?
         switch event.kind {
@@ -70,7 +71,7 @@ enum RoomWire {
         return Message(
             id: nil,
             verb: "EVENT",
-            [event.room, String(event.seq), WireTime.format(event.at), event.kind.name] + parameters,
+            [event.room, String(seq ?? event.seq), WireTime.format(event.at), event.kind.name] + parameters,
             text: text
         )
     }
@@ -86,9 +87,11 @@ enum RoomWire {
     }
 
     /// `SNAPSHOT <room> <seq> <time> <state> phase=<i> phase-name=<name> remaining-ms=<n> [ends-at=<t>] overtime=<yes|no> present=<a,b|-> [:title]`.
-    static func snapshot(_ state: RoomState, at now: Date) -> Message {
+    /// As `role` is told of the room: a candidate's numbering and state (``RoomState/view(for:)``).
+    static func snapshot(_ state: RoomState, at now: Date, for role: RoomRole?) -> Message {
+        let view = state.view(for: role)
         var parameters = [
-            state.plan.id, String(state.lastSeq), WireTime.format(now), state.lifecycle.rawValue,
+            state.plan.id, String(view.seq), WireTime.format(now), view.lifecycle.rawValue,
             "phase=\(state.phaseIndex)", "phase-name=\(state.phase.name)",
             "remaining-ms=\(milliseconds(state.remaining(at: now)))",
         ]
@@ -99,10 +102,12 @@ enum RoomWire {
     }
 
     /// `ROOM <id> <state> <kind> <start> <end> candidates=… jurors=… president=… [details] [:title]`.
-    static func room(_ state: RoomState, detailed: Bool, id: String?) -> Message {
+    /// As `role` is told of the room: a candidate's numbering and state (``RoomState/view(for:)``).
+    static func room(_ state: RoomState, detailed: Bool, id: String?, for role: RoomRole?) -> Message {
         let plan = state.plan
+        let view = state.view(for: role)
         var parameters = [
-            plan.id, state.lifecycle.rawValue, plan.kind.rawValue, WireTime.format(plan.start), WireTime.format(plan.end),
+            plan.id, view.lifecycle.rawValue, plan.kind.rawValue, WireTime.format(plan.start), WireTime.format(plan.end),
             "candidates=\(plan.candidates.joined(separator: ","))", "jurors=\(plan.jurors.joined(separator: ","))",
             "president=\(plan.president)",
         ]
@@ -114,7 +119,7 @@ enum RoomWire {
                 "warnings=\(plan.warnings.map(String.init).joined(separator: ","))",
                 "visibility=\(plan.visibility.rawValue)",
                 "referential=\(plan.referentialHash)",
-                "seq=\(state.lastSeq)",
+                "seq=\(view.seq)",
             ]
         }
         return Message(id: id, verb: "ROOM", parameters, text: plan.title)

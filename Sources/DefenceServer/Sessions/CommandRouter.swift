@@ -246,13 +246,13 @@ struct CommandRouter: Sendable {
         case .roomCreate(let room, let kind, let options, let title):
             let request = try RoomOptions.request(room: room, kind: kind, options: options, title: title)
             let state = try await rooms.create(request, by: actor)
-            return [RoomWire.room(state, detailed: true, id: id), .ok(verb: "ROOM-CREATE", [state.plan.id, String(state.lastSeq)], id: id)]
+            return [RoomWire.room(state, detailed: true, id: id, for: .observer), .ok(verb: "ROOM-CREATE", [state.plan.id, String(state.lastSeq)], id: id)]
 
         case .roomUpdate(let room, let options, let title):
             let state = try await rooms.update(room, by: actor) { plan in
                 try RoomOptions.request(updating: plan, options: options, title: title)
             }
-            return [RoomWire.room(state, detailed: true, id: id), .ok(verb: "ROOM-UPDATE", [room, String(state.lastSeq)], id: id)]
+            return [RoomWire.room(state, detailed: true, id: id, for: .observer), .ok(verb: "ROOM-UPDATE", [room, String(state.lastSeq)], id: id)]
 
         case .roomCancel(let room, let reason):
             if let reason { try RoomState.validateReason(reason) }
@@ -272,13 +272,15 @@ struct CommandRouter: Sendable {
                 guard let lifecycle = RoomLifecycle(rawValue: stateName.lowercased()) else {
                     throw DomainError(.invalid, "state is one of \(RoomLifecycle.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-                states = states.filter { $0.lifecycle == lifecycle }
+                // By the state each is told of: a candidate's signed room is in deliberation (§12).
+                states = states.filter { $0.view(for: $0.role(of: actor)).lifecycle == lifecycle }
             }
-            return states.map { RoomWire.room($0, detailed: false, id: id) } + [.ok(verb: "ROOM-LIST", [String(states.count)], id: id)]
+            return states.map { RoomWire.room($0, detailed: false, id: id, for: $0.role(of: actor)) }
+                + [.ok(verb: "ROOM-LIST", [String(states.count)], id: id)]
 
         case .roomShow(let room):
             let state = try await rooms.room(room, visibleTo: actor)
-            return [RoomWire.room(state, detailed: true, id: id), .ok(verb: "ROOM-SHOW", [room], id: id)]
+            return [RoomWire.room(state, detailed: true, id: id, for: state.role(of: actor)), .ok(verb: "ROOM-SHOW", [room], id: id)]
 
         default:
             throw DomainError(.internal, "\(command.verb.rawValue) is not routed to schedulingCommand")
@@ -297,7 +299,7 @@ struct CommandRouter: Sendable {
             }
             _ = try await rooms.join(room, subscriber: session.subscriber(actor))
             let state = try await rooms.room(room, visibleTo: actor)
-            return [.ok(verb: "JOIN", [room, String(state.lastSeq)], id: id)]
+            return [.ok(verb: "JOIN", [room, String(state.view(for: state.role(of: actor)).seq)], id: id)]
 
         case .resume(let room, let lastSeq):
             if await rooms.isSubscribed(room, sessionID: session.id) {
@@ -305,11 +307,12 @@ struct CommandRouter: Sendable {
             }
             let result = try await rooms.resume(room, after: lastSeq, subscriber: session.subscriber(actor))
             let state = try await rooms.room(room, visibleTo: actor)
+            let seq = String(state.view(for: state.role(of: actor)).seq)
             switch result {
             case .replayed(let count):
-                return [.ok(verb: "RESUME", [room, String(state.lastSeq), "replayed=\(count)"], id: id)]
+                return [.ok(verb: "RESUME", [room, seq, "replayed=\(count)"], id: id)]
             case .snapshot:
-                return [.ok(verb: "RESUME", [room, String(state.lastSeq), "snapshot"], id: id)]
+                return [.ok(verb: "RESUME", [room, seq, "snapshot"], id: id)]
             }
 
         case .leave(let room):
@@ -319,7 +322,7 @@ struct CommandRouter: Sendable {
         case .time(let room):
             let state = try await rooms.room(room, visibleTo: actor)
             let now = await rooms.now()
-            var parameters = [room, state.lifecycle.rawValue, String(state.phaseIndex), state.phase.name]
+            var parameters = [room, state.view(for: state.role(of: actor)).lifecycle.rawValue, String(state.phaseIndex), state.phase.name]
             parameters.append("remaining-ms=\(RoomWire.milliseconds(state.remaining(at: now)))")
             parameters.append("ends-at=\(state.endsAt.map(WireTime.format) ?? "-")")
             parameters.append("overtime=\(state.isOvertime ? "yes" : "no")")
@@ -530,7 +533,8 @@ struct CommandRouter: Sendable {
     private func roomCommand(_ room: String, _ command: RoomCommand, _ actor: RoomActor, _ verb: String, _ id: String?) async throws -> [Message] {
         let (state, changed) = try await rooms.perform(room, command, by: actor)
         // A command that changed nothing (a mark repeated with its value, a second SUBMIT) says so (PROTOCOL.md §4.1).
-        return [.ok(verb: verb, [room, String(state.lastSeq)] + (changed ? [] : ["unchanged"]), id: id)]
+        let seq = state.view(for: state.role(of: actor)).seq
+        return [.ok(verb: verb, [room, String(seq)] + (changed ? [] : ["unchanged"]), id: id)]
     }
 
     /// Validates and runs a CSV day import.
