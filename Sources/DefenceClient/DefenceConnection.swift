@@ -71,16 +71,15 @@ public final class DefenceConnection: Sendable {
                 case "OK", "PONG":
                     return Reply(data: data, terminal: message)
                 case "FAIL":
-                    let code = message.parameters.count > 1 ? message.parameters[1] : "?"
-                    throw ClientError.failed(code: code, text: message.parameters.last ?? "", line: line)
+                    let failure = FailureLine(message)
+                    throw ClientError.failed(code: failure?.code ?? "?", text: failure?.text ?? "", line: line)
                 default:
                     data.append(message)
                 }
             } else if message.verb == "PING", message.id == nil, let token = message.parameters.first {
                 try await lines.send(Command.pong(token: token).message().serialized)
-            } else if message.verb == "FAIL", message.parameters.first == "*" {
-                let code = message.parameters.count > 1 ? message.parameters[1] : "?"
-                throw ClientError.failed(code: code, text: message.parameters.last ?? "", line: line)
+            } else if let failure = FailureLine(message), failure.verb == "*" {
+                throw ClientError.failed(code: failure.code, text: failure.text, line: line)
             }
         }
     }

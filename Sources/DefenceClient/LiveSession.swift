@@ -218,8 +218,10 @@ public actor LiveSession {
             case "PING":
                 if let token = message.parameters.first { try? await lines.send("PONG \(token)") }
             case "EVENT":
-                let room = message.parameters.first ?? ""
-                let seq = Int(message.parameters.count > 1 ? message.parameters[1] : "") ?? 0
+                // A line that is not an event as §4.3 writes it is not one: it is neither counted nor shown.
+                guard let event = EventLine(message) else { continue }
+                let room = event.room
+                let seq = event.seq
                 if let last = lastSeq[room], seq <= last {
                     duplicatesDropped += 1
                     continue
@@ -227,13 +229,13 @@ public actor LiveSession {
                 lastSeq[room] = seq
                 continuation.yield(.room(message))
             case "SNAPSHOT":
-                let room = message.parameters.first ?? ""
-                lastSeq[room] = Int(message.parameters.count > 1 ? message.parameters[1] : "") ?? 0
+                guard let snapshot = SnapshotLine(message) else { continue }
+                lastSeq[snapshot.room] = snapshot.seq
                 continuation.yield(.room(message))
             case "FAIL":
-                endReason = message.parameters.last ?? endReason
-                let code = message.parameters.count > 1 ? message.parameters[1] : ""
-                fatal = code == ErrorCode.revoked.rawValue
+                guard let failure = FailureLine(message) else { continue }
+                endReason = failure.text.isEmpty ? endReason : failure.text
+                fatal = failure.knownCode == .revoked
             default:
                 continue
             }

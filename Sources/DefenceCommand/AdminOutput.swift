@@ -97,8 +97,8 @@ enum AdminOutput {
         var terminal = reply.terminal
         terminal.tags = []
         Swift.print(terminal.serialized)
-        if terminal.verb == "FAIL", terminal.parameters.count > 1 {
-            Swift.print(ErrorText.refusal(code: terminal.parameters[1], serverText: terminal.parameters.last ?? "", language: commandLanguage))
+        if let failure = FailureLine(terminal) {
+            Swift.print(ErrorText.refusal(code: failure.code, serverText: failure.text, language: commandLanguage))
         }
     }
 

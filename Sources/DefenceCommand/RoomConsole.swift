@@ -70,9 +70,8 @@ actor RoomConsole {
     private func send(_ command: Command) async -> (summary: String, data: [Message]) {
         do {
             let reply = try await session.request(command)
-            if reply.terminal.verb == "FAIL" {
-                let code = reply.terminal.parameters.count > 1 ? reply.terminal.parameters[1] : "?"
-                return (ErrorText.refusal(code: code, serverText: reply.terminal.parameters.last ?? "", language: language), reply.data)
+            if let failure = FailureLine(reply.terminal) {
+                return (ErrorText.refusal(code: failure.code, serverText: failure.text, language: language), reply.data)
             }
             return ("OK", reply.data)
         } catch {

@@ -118,28 +118,28 @@ public struct RoomView: Sendable, Equatable {
 
     /// Applies one `SNAPSHOT` or `EVENT` line of this room.
     public mutating func apply(_ line: Message) {
-        let p = line.parameters
-        guard p.first == room, p.count >= 3 else { return }
-        func option(_ key: String) -> String? {
-            p.first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
-        }
-        if line.verb == "SNAPSHOT" {
-            lastSeq = Int(p[1]) ?? lastSeq
-            state = p.count > 3 ? p[3] : state
+        if let snapshot = SnapshotLine(line) {
+            guard snapshot.room == room else { return }
+            let option = { (key: String) in snapshot.items[key] }
+            lastSeq = snapshot.seq
+            state = snapshot.state
             phaseIndex = option("phase").flatMap(Int.init) ?? 0
             phaseName = option("phase-name") ?? ""
             endsAt = option("ends-at").flatMap(WireTime.parse)
             remainingMs = endsAt == nil ? option("remaining-ms").flatMap { Int64($0) } : nil
             overtime = option("overtime") == "yes"
             present = Set((option("present") ?? "-").split(separator: ",").map(String.init).filter { $0 != "-" })
-            if line.hasText { title = p.last }
+            if let title = snapshot.title { self.title = title }
             return
         }
-        guard line.verb == "EVENT", p.count >= 4 else { return }
-        lastSeq = Int(p[1]) ?? lastSeq
-        let at = WireTime.parse(p[2]) ?? Date()
-        let type = p[3]
-        let args = Array(p.dropFirst(4))
+        guard let event = EventLine(line), event.room == room else { return }
+        func option(_ key: String) -> String? {
+            event.arguments.first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+        }
+        lastSeq = event.seq
+        let at = WireTime.parse(event.time) ?? Date()
+        let type = event.type
+        let args = event.arguments
         switch type {
         case "opened": state = "open"
         case "cancelled": state = "cancelled"

@@ -85,6 +85,32 @@ func line(_ text: String) -> Message {
     }
 }
 
+/// Lines from a server are untrusted: an event or a snapshot short of its arguments, of an unknown type or with a
+/// head that is not room, number, time and type is shown with "?" or ignored, never a crash of the console.
+@Suite struct ServerLineFuzzTests {
+    @Test func shortOrOddLinesNeverCrashTheConsole() throws {
+        let types = ["scheduled", "joined", "left", "message", "signal", "mark", "proposal", "decision", "signed", "phase",
+                     "warning", "outage-started", "outage-ended", "outage-compensated", "downtime", "time-adjusted", "odd"]
+        let words = ["r1", "lea", "jury", "room", "met", "x=y", "ends-at=2026-12-01T08:00:00.000Z", "7", "-1", "", "é"]
+        var random = SystemRandomNumberGenerator()
+        var view = RoomView(room: "r1")
+        for language in [Language.fr, .en] {
+            let narrator = Narrator(language: language)
+            for _ in 0..<3_000 {
+                let head = ["r1", ["1", "9", "x", "-2"].randomElement(using: &random) ?? "1",
+                            ["2026-12-01T08:00:00.000Z", "yesterday"].randomElement(using: &random) ?? "", types.randomElement(using: &random) ?? ""]
+                let cut = Int.random(in: 0...head.count, using: &random)
+                let arguments = (0..<Int.random(in: 0...4, using: &random)).map { _ in words.randomElement(using: &random) ?? "" }
+                let verb = ["EVENT", "SNAPSHOT"].randomElement(using: &random) ?? "EVENT"
+                let message = Message(verb: verb, parameters: Array(head.prefix(cut)) + arguments, hasText: Bool.random(using: &random))
+                view.apply(message)
+                _ = narrator.sentence(message)
+            }
+        }
+        #expect(Narrator(language: .en).sentence(Message(verb: "EVENT", parameters: ["r1", "4", "2026-12-01T08:00:00.000Z", "joined"])) == "[08:00:00] #4 ? joined (candidate).")
+    }
+}
+
 @Suite struct RoomScreenTests {
     func view() -> RoomView {
         var view = RoomView(room: "r1")
