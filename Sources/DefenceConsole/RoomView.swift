@@ -133,68 +133,57 @@ public struct RoomView: Sendable, Equatable {
             return
         }
         guard let event = EventLine(line), event.room == room else { return }
-        func option(_ key: String) -> String? {
-            event.arguments.first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
-        }
         lastSeq = event.seq
+        // An event of a later version, or one whose words are not its type's, is counted but changes nothing.
+        guard let body = event.body else { return }
         let at = WireTime.parse(event.time) ?? Date()
-        let type = event.type
-        let args = event.arguments
-        switch type {
-        case "opened": state = "open"
-        case "cancelled": state = "cancelled"
-        case "joined": if let user = args.first { present.insert(user) }
-        case "left", "connection-lost": if let user = args.first { present.remove(user) }
-        case "timer-started", "timer-resumed":
-            state = "running"
-            endsAt = option("ends-at").flatMap(WireTime.parse)
+        switch body {
+        case .opened: state = RoomLifecycle.open.rawValue
+        case .cancelled: state = RoomLifecycle.cancelled.rawValue
+        case .joined(let user, _): present.insert(user)
+        case .left(let user, _), .connectionLost(let user, _): present.remove(user)
+        case .timerStarted(_, let ends), .timerResumed(_, let ends):
+            state = RoomLifecycle.running.rawValue
+            endsAt = ends
             remainingMs = nil
-        case "timer-paused":
-            state = "paused"
+        case .timerPaused(_, let remaining, _):
+            state = RoomLifecycle.paused.rawValue
             endsAt = nil
-            remainingMs = option("remaining-ms").flatMap { Int64($0) }
-        case "time-adjusted":
-            if let value = option("ends-at").flatMap(WireTime.parse) { endsAt = value }
-            if let value = option("remaining-ms").flatMap({ Int64($0) }) { remainingMs = value }
+            remainingMs = remaining
+        case .timeAdjusted(_, _, let clock, _):
+            switch clock {
+            case .endsAt(let ends): endsAt = ends
+            case .remainingMs(let remaining): remainingMs = remaining
+            }
             if (remaining(serverNow: at) ?? 0) > 0 { overtime = false }
-        case "phase":
-            phaseIndex = args.first.flatMap(Int.init) ?? phaseIndex
-            phaseName = args.count > 1 ? args[1] : phaseName
-        case "warning": lastWarning = args.first.flatMap(Int.init)
-        case "overtime": overtime = true
-        case "message":
-            if args.count >= 3 {
-                notes.append(Note(at: at, from: args[0], audience: args[1], text: args[2]))
-                if notes.count > Self.keptNotes { notes.removeFirst(notes.count - Self.keptNotes) }
-            }
-        case "signal": if args.count >= 2 { signals.append((args[0], args[1])) }
-        case "downtime":
-            present.removeAll()
-        case "deliberation":
-            state = "deliberation"
+        case .phase(let index, let name, _):
+            phaseIndex = index
+            phaseName = name
+        case .warning(let seconds): lastWarning = seconds
+        case .overtime: overtime = true
+        case .message(let from, let audience, let text):
+            notes.append(Note(at: at, from: from, audience: audience.rawValue, text: text))
+            if notes.count > Self.keptNotes { notes.removeFirst(notes.count - Self.keptNotes) }
+        case .signal(let from, let kind): signals.append((from, kind.rawValue))
+        case .downtime: present.removeAll()
+        case .deliberation:
+            state = RoomLifecycle.deliberation.rawValue
             endsAt = nil
-        case "mark":
-            if args.count >= 4 {
-                let key = "\(args[1]) \(args[2])"
-                marks[args[0], default: [:]][key] = args[3] == "cleared" ? nil : args[3]
-            }
-        case "proposal":
-            if args.count >= 4 {
-                proposals[args[0], default: [:]]["\(args[1]) \(args[2])"] = args[3] == "withdrawn" ? nil : args[3]
-            }
-        case "decision":
-            if args.count >= 4 { decisions["\(args[1]) \(args[2])"] = args[3] }
-        case "signed": if let juror = args.first { signed.insert(juror) }
-        case "signature-withdrawn": if let juror = args.first { signed.remove(juror) }
-        case "locked": state = "signed"
-        case "reopened":
-            state = "deliberation"
+        case .mark(let juror, let candidate, let criterion, let mark, _):
+            marks[juror, default: [:]]["\(candidate) \(criterion)"] = mark?.rawValue
+        case .proposal(let juror, let candidate, let competence, let decision, _):
+            proposals[juror, default: [:]]["\(candidate) \(competence)"] = decision?.rawValue
+        case .decision(_, let candidate, let competence, let decision, _):
+            decisions["\(candidate) \(competence)"] = decision.rawValue
+        case .signed(let juror, _): signed.insert(juror)
+        case .signatureWithdrawn(let juror): signed.remove(juror)
+        case .locked: state = RoomLifecycle.signed.rawValue
+        case .reopened:
+            state = RoomLifecycle.deliberation.rawValue
             signed.removeAll()
-        case "outage-started":
-            if args.count >= 2, let id = Int(args[0]) { outages[id] = (args[1], nil) }
-        case "outage-ended":
-            if args.count >= 3, let id = Int(args[0]) { outages[id] = (args[1], Int(args[2])) }
-        default: break
+        case .outageStarted(let id, let user): outages[id] = (user, nil)
+        case .outageEnded(let id, let user, let seconds): outages[id] = (user, seconds)
+        case .scheduled, .updated, .outageCompensated, .gridSubmitted: break
         }
     }
 }

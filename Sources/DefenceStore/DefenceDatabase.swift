@@ -178,6 +178,12 @@ public final class DefenceDatabase: Sendable {
             // their next snapshot (at most 100 events later).
             try db.execute(sql: "ALTER TABLE room_snapshot ADD COLUMN hash TEXT")
         }
+        migrator.registerMigration("v10-snapshots-with-public-numbering") { db in
+            // Snapshots stored before the candidates' own numbering (PROTOCOL.md §4.3) lack it and cannot be read:
+            // they are dropped (a snapshot is a cache of the fold), so that neither the start nor the audit meets them.
+            // Their rooms are folded from their events, and snapshotted again as they move.
+            try db.execute(sql: "DELETE FROM room_snapshot WHERE instr(state, '\"publicSeq\"') = 0")
+        }
         return migrator
     }
 

@@ -1,6 +1,7 @@
 import DefenceCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// Room events in SQLite: an append-only log per room, plus a one-row-per-room projection for listing (plan and
 /// lifecycle), and the room's folded state every 100 events (`room_snapshot`) for a fast start.
@@ -10,6 +11,9 @@ import GRDB
 public struct RoomStore: Sendable {
     /// The database.
     public let database: DefenceDatabase
+    /// Rooms known to hold no row stored before `jury_only` was kept: no such row can be written any more, so the
+    /// answer never changes once known, and a reconnect storm of candidates asks it once per room.
+    private let numberedByIndex = NumberedRooms()
 
     /// Creates a store over `database`.
     public init(database: DefenceDatabase) {
@@ -236,8 +240,11 @@ public struct RoomStore: Sendable {
             if !juryOnly {
                 // The candidates' numbering counts the events the fold says they may see. A row stored before
                 // `jury_only` was kept (NULL) is in the index either way: such a room is numbered by the fold.
-                let legacy = try Bool.fetchOne(db.cachedStatement(sql: Self.legacyRowSQL), arguments: [room]) ?? true
-                if legacy { return nil }
+                if !numberedByIndex.contains(room) {
+                    let legacy = try Bool.fetchOne(db.cachedStatement(sql: Self.legacyRowSQL), arguments: [room]) ?? true
+                    if legacy { return nil }
+                    numberedByIndex.insert(room)
+                }
             }
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: juryOnly ? Self.replaySQL : Self.publicReplaySQL),
@@ -571,4 +578,12 @@ public struct RoomStore: Sendable {
         }
         return event
     }
+}
+
+/// The rooms whose candidates' numbering can be read from the index of their events (``RoomStore/replay(of:after:juryOnly:)``).
+private final class NumberedRooms: Sendable {
+    private let rooms = Mutex<Set<String>>([])
+
+    func contains(_ room: String) -> Bool { rooms.withLock { $0.contains(room) } }
+    func insert(_ room: String) { _ = rooms.withLock { $0.insert(room) } }
 }

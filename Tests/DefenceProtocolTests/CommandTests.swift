@@ -130,6 +130,7 @@ import Testing
         "COMPETENCE-LIST epreuve=0", "COMPETENCE-SHOW A1C1 A1C2", "COMPETENCE-SHOW A1C1 block=A1",
         "ROOM-CREATE r1 team colour=red", "ROOM-UPDATE r1", "ROOM-LIST r1", "DAY-IMPORT 0", "DAY-IMPORT 5001",
         "DAY-IMPORT many", "RESUME r1 -1", "RESUME r1 x", "TIMER-ADJUST r1 0", "TIMER-ADJUST r1 2min",
+        "TIMER-ADJUST r1 60", "TIMER-ADJUST r1 +-5", "TIMER-ADJUST r1 ++5", "TIMER-ADJUST r1 +0", "TIMER-ADJUST r1 -",
         "SAY r1 everyone :hello", "SIGNAL r1 wave", "OUTAGE-EXTEND r1 0", "JOIN r1 r2", "TIME r1 now",
         "MARK r1 lea A1C1.1 good", "DECIDE r1 lea A1C1 clear", "PROPOSE r1 lea A1C1 maybe", "PV r1 format=pdf",
         "RESULTS r1", "SIGN r1 now",
@@ -156,6 +157,10 @@ import Testing
         #expect(error("TIMER-PAUSE r1 a=b")?.code == .badArguments)
         #expect(try decode("TIMER-PAUSE r1 :") == .timerPause(room: "r1", reason: nil))
         #expect(error("REOPEN r1 :")?.text.contains("a reason is required") == true)
+        // Titles follow the same rule; a number of seconds too large for a clock is the room's to refuse (INVALID).
+        #expect(try decode("ROOM-UPDATE r1 Salle") == .roomUpdate(room: "r1", options: [:], title: "Salle"))
+        #expect(try decode("ROOM-UPDATE r1 warnings=60 :Salle B") == .roomUpdate(room: "r1", options: ["warnings": "60"], title: "Salle B"))
+        #expect(try decode("TIMER-ADJUST r1 +99999999999999999999") == .timerAdjust(room: "r1", seconds: Int.max, reason: nil))
     }
 
     @Test func textWithSpacesIsOneArgument() throws {

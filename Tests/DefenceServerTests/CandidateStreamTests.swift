@@ -74,6 +74,9 @@ import Testing
         try await candidate.ok("TIME \(cast.room)")
         try await candidate.ok("ROOM-SHOW \(cast.room)")
         try await candidate.ok("ROOM-LIST state=deliberation")
+        // Refused as in deliberation: a refusal does not tell the room is signed either.
+        let refused = try await candidate.request("SIGNAL \(cast.room) hand")
+        #expect(refused.serialized.contains("FAIL SIGNAL WRONG_STATE deliberation"), "\(refused.serialized)")
         let seqs = candidate.events.compactMap(\.eventSeq)
         let again = try await RoomClient.connect(server, name: "\(cast.candidate.id)-again", token: cast.candidate.token)
         try await again.ok("RESUME \(cast.room) \(seqs.first ?? 0)")
@@ -111,6 +114,51 @@ import Testing
                 #expect(!line.contains(" signed") && !line.contains("reopened") && !line.contains("locked"), "\(line)")
             }
             #expect(busy.lines.contains { $0.hasPrefix("@id=C-") && $0.contains("OK TIME ROOM deliberation") })
+        }
+    }
+
+    /// A room message of 1,000 four-byte scalars makes an event line longer than a request may be; a candidate's
+    /// resume still renumbers it (it read stored lines back with a request's limit, and failed).
+    @Test func aCandidatesResumeReplaysAnEventLongerThanARequest() async throws {
+        try await withServer { server in
+            let room = "salle-" + String(repeating: "a", count: 54)
+            let president = "president-" + String(repeating: "p", count: 30)
+            let lea = try await server.makeUser("lea", role: .candidate)
+            let jurors = try await server.makeUsers([president, "paul"], role: .juror)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE \(room) team start=2026-12-01T08:00:00Z candidates=lea jurors=\(president),paul president=\(president) competences=A1C1")
+            let juror = try await RoomClient.connect(server, name: "president", token: jurors[0])
+            try await juror.ok("JOIN \(room)")
+            try await juror.ok("SAY \(room) jury :avant")
+            let text = String(repeating: "😀", count: 1000)
+            try await juror.ok("SAY \(room) room :\(text)")
+            let candidate = try await RoomClient.connect(server, name: "lea", token: lea)
+            let resumed = try await candidate.ok("RESUME \(room) 1")
+            #expect(resumed.parameters.last == "replayed=3", "\(resumed.serialized)")
+            let message = try #require(candidate.events.first { $0.eventType == "message" })
+            // The candidates' numbering: opened 2, the president's arrival 3, the message 4 (the jury's note is not one).
+            #expect(message.serialized.utf8.count > 4096 && message.eventSeq == 4, "\(message.eventSeq ?? 0)")
+            for client in [admin, juror, candidate] { await client.close() }
+        }
+    }
+
+    /// Someone taken out of a room by a new plan receives nothing more of it, in either numbering.
+    @Test func aParticipantTakenOutOfTheRoomReceivesNothingMore() async throws {
+        try await withServer { server in
+            let candidates = try await server.makeUsers(["lea", "hugo"], role: .candidate)
+            let jurors = try await server.makeUsers(["camille", "paul"], role: .juror)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 team start=2026-12-01T08:00:00Z candidates=lea,hugo jurors=camille,paul president=camille competences=A1C1")
+            let hugo = try await RoomClient.connect(server, name: "hugo", token: candidates[1])
+            try await hugo.ok("JOIN r1")
+            try await admin.ok("ROOM-UPDATE r1 candidates=lea")
+            let camille = try await RoomClient.connect(server, name: "camille", token: jurors[0])
+            try await camille.ok("JOIN r1")
+            try await camille.ok("SAY r1 room :bonjour")
+            // hugo's next line is the answer to its own request: no event of the room came in between.
+            try await hugo.request("WHOAMI")
+            #expect(!hugo.events.contains { $0.eventType == "message" || $0.eventType == "joined" && $0.parameters.contains("camille") }, "\(hugo.lines)")
+            for client in [admin, hugo, camille] { await client.close() }
         }
     }
 }

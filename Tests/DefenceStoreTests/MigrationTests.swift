@@ -38,7 +38,7 @@ import Testing
             }
         }
         let database = try DefenceDatabase(path: path)
-        #expect(try database.appliedMigrations().last == "v9-sealed-snapshots")
+        #expect(try database.appliedMigrations().last == "v10-snapshots-with-public-numbering")
         let columns = try await database.pool.read { db in try db.columns(in: "room").map(\.name) }
         #expect(!columns.contains("last_seq"))
         // The room folds as before, and takes new events.
@@ -101,13 +101,30 @@ import Testing
         }
     }
 
+    /// v10 drops the snapshots stored before the candidates' own numbering (they cannot be read, and the audit
+    /// would report each as not the fold of its events), and keeps those that have it.
+    @Test func theUpgradeDropsSnapshotsWithoutThePublicNumbering() async throws {
+        let path = try TemporaryFolder.path("v9") + ".sqlite"
+        try await v7Database(path, breakIt: false)
+        let old = try DatabaseQueue(path: path)
+        try DefenceDatabase.migrator.migrate(old, upTo: "v9-sealed-snapshots")
+        try await old.write { db in
+            try db.execute(sql: "INSERT INTO room_snapshot (room_id, seq, state, hash) VALUES ('r1', 1, '{\"lastSeq\":1}', 'x')")
+            try db.execute(sql: "INSERT INTO room_snapshot (room_id, seq, state, hash) VALUES ('r2', 1, '{\"lastSeq\":1,\"publicSeq\":1}', 'y')")
+        }
+        try old.close()
+        let database = try DefenceDatabase(path: path)
+        let kept = try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT room_id FROM room_snapshot") }
+        #expect(kept == ["r2"])
+    }
+
     /// v8 chains every column: the links are computed again, as the server computes them, and each room's last
     /// event is marked; the audit then covers what v7 did not (the line RESUME replays, who may see an event).
     @Test func theUpgradeChainsEveryColumnOfTheEventsAlreadyStored() async throws {
         let path = try TemporaryFolder.path("v7") + ".sqlite"
         try await v7Database(path, breakIt: false)
         let database = try DefenceDatabase(path: path)
-        #expect(try database.appliedMigrations().last == "v9-sealed-snapshots")
+        #expect(try database.appliedMigrations().last == "v10-snapshots-with-public-numbering")
         let store = RoomStore(database: database)
         #expect(try await store.verifyChains().breaks.isEmpty)
         let tails = try await database.pool.read { db in try Int.fetchAll(db, sql: "SELECT seq FROM room_event WHERE tail = 1 ORDER BY room_id") }

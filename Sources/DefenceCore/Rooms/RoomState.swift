@@ -274,7 +274,9 @@ public struct RoomState: Codable, Hashable, Sendable {
         }
         func requireState(_ states: Set<RoomLifecycle>, _ what: String) throws(DomainError) {
             guard states.contains(lifecycle) else {
-                throw DomainError(.wrongState, context: [lifecycle.rawValue], "cannot \(what) while the room is \(lifecycle.rawValue)")
+                // The state as the actor is told it: a candidate's signed room is in deliberation (PROTOCOL.md §12).
+                let shown = view(for: role).lifecycle.rawValue
+                throw DomainError(.wrongState, context: [shown], "cannot \(what) while the room is \(shown)")
             }
         }
 

@@ -252,11 +252,11 @@ public enum Command: Hashable, Sendable {
         case .roomCreate:
             let room = try args.word("room")
             let kind = try args.word("kind")
-            let title = args.markedText()
+            let title = try args.remainingText("title")
             self = .roomCreate(room: room, kind: kind, options: try args.options(allowed: Self.roomOptions), title: title)
         case .roomUpdate:
             let room = try args.word("room")
-            let title = args.markedText()
+            let title = try args.remainingText("title")
             let options = try args.options(allowed: Self.roomOptions.union(["kind"]))
             guard !options.isEmpty || title != nil else { throw args.bad("nothing to change") }
             self = .roomUpdate(room: room, options: options, title: title)
@@ -295,9 +295,13 @@ public enum Command: Hashable, Sendable {
         case .timerAdjust:
             let room = try args.word("room")
             let text = try args.word("seconds")
-            guard let seconds = Int(text.hasPrefix("+") ? String(text.dropFirst()) : text), seconds != 0 else {
-                throw args.bad("seconds must be a whole number such as +120 or -60")
-            }
+            // A sign, then digits; a number too large for any clock is kept as such, for the room to refuse (INVALID).
+            guard let sign = text.unicodeScalars.first, sign == "+" || sign == "-", text.unicodeScalars.count > 1,
+                text.unicodeScalars.dropFirst().allSatisfy({ ("0"..."9").contains($0) })
+            else { throw args.bad("seconds must be a signed whole number such as +120 or -60") }
+            let magnitude = Int(text.dropFirst()) ?? Int.max
+            guard magnitude != 0 else { throw args.bad("seconds must not be zero") }
+            let seconds = sign == "-" ? -magnitude : magnitude
             self = .timerAdjust(room: room, seconds: seconds, reason: try args.remainingText())
         case .say:
             let room = try args.word("room")
@@ -515,13 +519,6 @@ struct ArgumentReader {
         }
         end -= 1
         return last
-    }
-
-    /// The final parameter when it was written as free text (after `:`), or `nil`.
-    mutating func markedText() -> String? {
-        guard message.hasText, index < end else { return nil }
-        end -= 1
-        return message.parameters[end]
     }
 
     /// The optional final free text (as ``finalText(_:)``), or `nil`; an empty `:` text is `nil`.

@@ -104,7 +104,7 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .hello: return "HELLO defence/<version>"
         case .auth: return "AUTH <token>"
         case .ping: return "PING [token]"
-        case .pong: return "PONG <token>"
+        case .pong: return "PONG [token]"
         case .quit: return "QUIT"
         case .whoami: return "WHOAMI"
         case .userCreate: return "USER-CREATE <user> <role> [email=<address>] :<display name>"

@@ -326,6 +326,9 @@ actor RoomHub {
         return state
     }
 
+    /// The limits for reading back a stored event line: the server's own lines, not a peer's.
+    static let storedLineLimits = Limits(maxLineBytes: 65_536)
+
     /// Resubscribes a connection and delivers what it missed after `lastSeq`, or a snapshot when the gap is too old.
     /// A candidate's `lastSeq` is in the candidates' own numbering, and so are the events replayed to it.
     func resume(_ id: String, after lastSeq: Int, subscriber: RoomSubscriber) async throws -> ResumeResult {
@@ -350,7 +353,9 @@ actor RoomHub {
             where Self.visible(juryOnly: event.juryOnly, gridOwner: event.gridOwner, to: subscriber, role: role, gridOpen: event.gridOpen) {
                 var line = event.line
                 if forCandidates {
-                    guard let message = try? LineParser().parse(line), var numbered = EventLine(message) else {
+                    // Read back with the room of the longest line the server writes (an event of a 1,000-scalar text
+                    // passes the 4,096 bytes of a request's line).
+                    guard let message = try? LineParser(limits: Self.storedLineLimits).parse(line), var numbered = EventLine(message) else {
                         throw DomainError(.internal, "room \(id): event \(event.seq) was stored with a line that is not an event")
                     }
                     numbered.seq = lastSeq + count + 1
@@ -504,8 +509,9 @@ actor RoomHub {
     private func deliver(_ event: RoomEvent, _ delivery: RoomStore.Delivered, toCandidates candidateLine: String?) {
         guard let audience = subscribers[event.room], !audience.isEmpty, let state = rooms[event.room] else { return }
         for subscriber in audience.values {
-            let role = state.role(of: subscriber.actor)
-            guard Self.visible(juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: role, gridOpen: delivery.gridOpen)
+            // Someone taken out of the room by a new plan receives nothing more of it (in either numbering).
+            guard let role = state.role(of: subscriber.actor),
+                Self.visible(juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: role, gridOpen: delivery.gridOpen)
             else { continue }
             let line = role == .candidate ? (candidateLine ?? delivery.line) : delivery.line
             if !subscriber.deliver(line) { subscriber.overflow() }
