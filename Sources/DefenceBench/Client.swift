@@ -112,7 +112,7 @@ final class Client: Sendable {
                     state.rejoinedAt = now
                 }
             case .room(let line) where line.verb == "SNAPSHOT":
-                if line.parameters.count > 1, let seq = Int(line.parameters[1]) { state.received(seq) }
+                if let snapshot = SnapshotLine(line) { state.received(snapshot.seq) }
             default:
                 break
             }

@@ -324,8 +324,8 @@ struct DefenceBench: AsyncParsableCommand {
         for room in 0..<rooms {
             for (id, isJuror) in (1...4).map({ ("c\(room)-\($0)", false) }) + (1...2).map({ ("j\(room)-\($0)", true) }) {
                 let reply = try await admin.request(.tokenIssue(user: id, expiry: nil, label: "bench"))
-                guard reply.terminal.verb == "OK" else { throw ValidationError("token for \(id): \(reply.terminal.serialized)") }
-                seats.append(Seat(user: id, token: reply.terminal.parameters[3], room: "b\(room)", isJuror: isJuror))
+                guard let issued = TokenIssuedReply(reply.terminal) else { throw ValidationError("token for \(id): \(reply.terminal.serialized)") }
+                seats.append(Seat(user: id, token: issued.token, room: "b\(room)", isJuror: isJuror))
             }
         }
         await admin.close()

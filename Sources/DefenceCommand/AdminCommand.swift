@@ -234,11 +234,10 @@ extension AdminCommand {
             let header = ["room", "candidate", "competence", "decision", "status", "comment"]
             // A line the server should never send is refused with its text, never indexed past its end.
             let rows = try reply.data.map { line -> [String] in
-                let p = line.parameters
-                guard line.verb == "RESULT", p.count >= 5 else {
+                guard let result = ResultLine(line) else {
                     throw ValidationError(L("ligne inattendue du serveur : \(line.serialized)", "unexpected line from the server: \(line.serialized)"))
                 }
-                return [p[0], p[1], p[2], p[3], p[4], p.count > 5 ? p[5] : ""]
+                return [result.room, result.candidate, result.competence, result.decision, result.status, result.comment ?? ""]
             }
             switch format {
             case "csv":
@@ -466,8 +465,9 @@ actor BoardState {
     }
 
     func applyProgress(_ room: String, _ data: [Message]) {
-        for line in data where line.verb == "MARK" && line.parameters.count >= 4 {
-            views[room]?.marks[line.parameters[0], default: [:]]["\(line.parameters[1]) \(line.parameters[2])"] = line.parameters[3]
+        for grid in data.compactMap(GridLine.init) {
+            guard case .mark(let mark) = grid.value else { continue }
+            views[room]?.marks[grid.juror, default: [:]]["\(grid.candidate) \(grid.item)"] = mark.rawValue
         }
     }
 }

@@ -34,8 +34,8 @@ struct Login: AsyncParsableCommand {
         let profile = Profile(
             server: "\(endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host):\(endpoint.port)",
             ca: ca, pin: endpoint.pin, token: token,
-            user: who.parameters.count > 1 ? who.parameters[1] : nil,
-            role: who.parameters.count > 2 ? who.parameters[2] : nil,
+            user: WhoamiReply(who)?.user,
+            role: WhoamiReply(who)?.role,
             identity: endpoint.identity.map {
                 ClientIdentity(
                     certificateFile: URL(fileURLWithPath: $0.certificateFile).standardizedFileURL.path,

@@ -49,8 +49,11 @@ struct RoomCommand: AsyncParsableCommand {
         let session = LiveSession(endpoint: try root.endpoint(), token: try root.readToken())
         try await session.start()
         let who = try await session.request(.whoami).terminal
-        let me = who.parameters.count > 1 ? who.parameters[1] : "?"
-        let role = who.parameters.count > 2 ? who.parameters[2] : "candidate"
+        guard let identity = WhoamiReply(who) else {
+            throw ValidationError(language.text("réponse inattendue du serveur : \(who.serialized)", "unexpected answer from the server: \(who.serialized)"))
+        }
+        let me = identity.user
+        let role = identity.role
         let roomID = try await chooseRoom(session, language: language)
         let console = RoomConsole(session: session, room: roomID, me: me, role: role, language: language)
         if plain {

@@ -58,11 +58,12 @@ actor RoomConsole {
         view.checklist = checklist
         // Marks and proposals made before we arrived.
         let progress = try await session.request(.progress(room: room))
-        for line in progress.data where line.verb == "MARK" && line.parameters.count >= 4 {
-            view.marks[line.parameters[0], default: [:]]["\(line.parameters[1]) \(line.parameters[2])"] = line.parameters[3]
-        }
-        for line in progress.data where line.verb == "PROPOSAL" && line.parameters.count >= 4 {
-            view.proposals[line.parameters[0], default: [:]]["\(line.parameters[1]) \(line.parameters[2])"] = line.parameters[3]
+        for grid in progress.data.compactMap(GridLine.init) {
+            let key = "\(grid.candidate) \(grid.item)"
+            switch grid.value {
+            case .mark(let mark): view.marks[grid.juror, default: [:]][key] = mark.rawValue
+            case .proposal(let decision): view.proposals[grid.juror, default: [:]][key] = decision.rawValue
+            }
         }
     }
 

@@ -36,58 +36,58 @@ public struct Narrator: Sendable {
         }
         guard let event = EventLine(line) else { return nil }
         let at = Self.hour(event.time)
-        let a = event.arguments
-        // A line short of the arguments its type has says "?" where they are missing, never traps.
-        func arg(_ index: Int) -> String { index < a.count ? a[index] : "?" }
-        func option(_ key: String) -> String? {
-            a.first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
-        }
-        let text = event.hasText ? a.last : nil
-        func by() -> String { option("by") ?? "?" }
+        // An event of a later version, or one whose words are not its type's, is named by its type only.
+        guard let typed = event.body else { return "[\(at)] #\(event.seq) \(event.type)" }
+        func reason(_ text: String?, _ french: Bool) -> String { text.map { french ? " : \($0)" : ": \($0)" } ?? "" }
         let body: String
-        switch event.type {
-        case "scheduled": body = l.text("Salle planifiée.", "Room scheduled.")
-        case "updated": body = l.text("Le planning de la salle a changé.", "The room's plan changed.")
-        case "cancelled": body = l.text("Salle annulée\(text.map { " : \($0)" } ?? "").", "Room cancelled\(text.map { ": \($0)" } ?? "").")
-        case "opened": body = l.text("La salle est ouverte.", "The room is open.")
-        case "joined": body = l.text("\(arg(0)) est arrivé·e (\(role(arg(1)))).", "\(arg(0)) joined (\(role(arg(1)))).")
-        case "left": body = l.text("\(arg(0)) est parti·e.", "\(arg(0)) left.")
-        case "connection-lost": body = l.text("\(arg(0)) a perdu la connexion.", "\(arg(0)) lost the connection.")
-        case "timer-started": body = l.text("Le chrono démarre (\(by())). Fin prévue à \(Self.hour(option("ends-at") ?? "")).", "The clock starts (\(by())). Planned end at \(Self.hour(option("ends-at") ?? "")).")
-        case "timer-paused": body = l.text("Chrono en pause (\(by()))\(text.map { " : \($0)" } ?? "").", "Clock paused (\(by()))\(text.map { ": \($0)" } ?? "").")
-        case "timer-resumed": body = l.text("Le chrono reprend (\(by())).", "The clock resumes (\(by())).")
-        case "time-adjusted":
-            let delta = option("delta") ?? "?"
-            body = l.text("Temps modifié de \(delta) s (\(by()))\(text.map { " : \($0)" } ?? "").", "Time changed by \(delta) s (\(by()))\(text.map { ": \($0)" } ?? "").")
-        case "phase": body = l.text("Phase : \(a.count > 1 ? arg(1) : "?").", "Phase: \(a.count > 1 ? arg(1) : "?").")
-        case "warning":
-            let minutes = (Int(a.first ?? "") ?? 0) / 60
+        switch typed {
+        case .scheduled: body = l.text("Salle planifiée.", "Room scheduled.")
+        case .updated: body = l.text("Le planning de la salle a changé.", "The room's plan changed.")
+        case .cancelled(_, let why): body = l.text("Salle annulée\(reason(why, true)).", "Room cancelled\(reason(why, false)).")
+        case .opened: body = l.text("La salle est ouverte.", "The room is open.")
+        case .joined(let user, let role): body = l.text("\(user) est arrivé·e (\(self.role(role))).", "\(user) joined (\(self.role(role))).")
+        case .left(let user, _): body = l.text("\(user) est parti·e.", "\(user) left.")
+        case .connectionLost(let user, _): body = l.text("\(user) a perdu la connexion.", "\(user) lost the connection.")
+        case .timerStarted(let by, let endsAt):
+            let end = Self.hour(WireTime.format(endsAt))
+            body = l.text("Le chrono démarre (\(by)). Fin prévue à \(end).", "The clock starts (\(by)). Planned end at \(end).")
+        case .timerPaused(let by, _, let why): body = l.text("Chrono en pause (\(by))\(reason(why, true)).", "Clock paused (\(by))\(reason(why, false)).")
+        case .timerResumed(let by, _): body = l.text("Le chrono reprend (\(by)).", "The clock resumes (\(by)).")
+        case .timeAdjusted(let by, let delta, _, let why):
+            let signed = delta > 0 ? "+\(delta)" : String(delta)
+            body = l.text("Temps modifié de \(signed) s (\(by))\(reason(why, true)).", "Time changed by \(signed) s (\(by))\(reason(why, false)).")
+        case .phase(_, let name, _): body = l.text("Phase : \(name).", "Phase: \(name).")
+        case .warning(let seconds):
+            let minutes = seconds / 60
             body = minutes > 0
                 ? l.text("Attention : plus que \(minutes) min.", "Warning: \(minutes) min left.")
-                : l.text("Attention : plus que \(a.first ?? "?") s.", "Warning: \(a.first ?? "?") s left.")
-        case "overtime": body = l.text("Temps écoulé : dépassement en cours.", "Time is up: overtime.")
-        case "message":
-            body = a.count > 1 && arg(1) == "jury"
-                ? l.text("\(arg(0)) au jury : \(text ?? "")", "\(arg(0)) to the jury: \(text ?? "")")
-                : l.text("\(arg(0)) : \(text ?? "")", "\(arg(0)): \(text ?? "")")
-        case "signal":
-            body = a.count > 1 && arg(1) == "ready"
-                ? l.text("\(arg(0)) est prêt·e.", "\(arg(0)) is ready.")
-                : l.text("\(arg(0)) lève la main.", "\(arg(0)) raises a hand.")
-        case "outage-started": body = l.text("Coupure n°\(arg(0)) : \(a.count > 1 ? arg(1) : "?").", "Outage #\(arg(0)): \(a.count > 1 ? arg(1) : "?").")
-        case "outage-ended": body = l.text("Fin de la coupure n°\(arg(0)) (\(a.count > 2 ? arg(2) : "?") s).", "Outage #\(arg(0)) ended (\(a.count > 2 ? arg(2) : "?") s).")
-        case "downtime": body = l.text("Le serveur a été indisponible \(a.count > 2 ? arg(2) : "?") s (coupure n°\(a.first ?? "?")).", "The server was down for \(a.count > 2 ? arg(2) : "?") s (outage #\(a.first ?? "?")).")
-        case "outage-compensated": body = l.text("Coupure n°\(arg(0)) compensée : \(a.count > 2 ? arg(2) : "?") s ajoutées.", "Outage #\(arg(0)) compensated: \(a.count > 2 ? arg(2) : "?") s added.")
-        case "deliberation": body = l.text("Le jury délibère.", "The jury is deliberating.")
-        case "mark": body = l.text("\(arg(0)) : \(arg(1)) \(arg(2)) → \(mark(arg(3))).", "\(arg(0)): \(arg(1)) \(arg(2)) → \(mark(arg(3))).")
-        case "proposal": body = l.text("\(arg(0)) propose \(arg(1)) \(arg(2)) : \(decision(arg(3))).", "\(arg(0)) proposes \(arg(1)) \(arg(2)): \(decision(arg(3))).")
-        case "grid-submitted": body = l.text("\(arg(0)) a soumis sa grille.", "\(arg(0)) submitted their grid.")
-        case "decision": body = l.text("Décision \(a.count > 2 ? arg(1) + " " + arg(2) : "") : \(decision(a.last ?? "")).", "Decision \(a.count > 2 ? arg(1) + " " + arg(2) : ""): \(decision(a.last ?? "")).")
-        case "signed": body = l.text("\(arg(0)) a signé.", "\(arg(0)) signed.")
-        case "signature-withdrawn": body = l.text("Signature de \(arg(0)) retirée (la grille a changé).", "\(arg(0))'s signature withdrawn (the grid changed).")
-        case "locked": body = l.text("Résultat signé et verrouillé.", "Result signed and locked.")
-        case "reopened": body = l.text("Salle rouverte par un administrateur : \(text ?? "").", "Room reopened by an admin: \(text ?? "").")
-        default: body = event.type
+                : l.text("Attention : plus que \(seconds) s.", "Warning: \(seconds) s left.")
+        case .overtime: body = l.text("Temps écoulé : dépassement en cours.", "Time is up: overtime.")
+        case .message(let from, let audience, let text):
+            body = audience == .jury ? l.text("\(from) au jury : \(text)", "\(from) to the jury: \(text)") : l.text("\(from) : \(text)", "\(from): \(text)")
+        case .signal(let from, let kind):
+            body = kind == .ready ? l.text("\(from) est prêt·e.", "\(from) is ready.") : l.text("\(from) lève la main.", "\(from) raises a hand.")
+        case .outageStarted(let id, let user): body = l.text("Coupure n°\(id) : \(user).", "Outage #\(id): \(user).")
+        case .outageEnded(let id, _, let seconds): body = l.text("Fin de la coupure n°\(id) (\(seconds) s).", "Outage #\(id) ended (\(seconds) s).")
+        case .downtime(let id, _, let seconds):
+            body = l.text("Le serveur a été indisponible \(seconds) s (coupure n°\(id)).", "The server was down for \(seconds) s (outage #\(id)).")
+        case .outageCompensated(let id, _, let seconds):
+            body = l.text("Coupure n°\(id) compensée : \(seconds) s ajoutées.", "Outage #\(id) compensated: \(seconds) s added.")
+        case .deliberation: body = l.text("Le jury délibère.", "The jury is deliberating.")
+        case .mark(let juror, let candidate, let criterion, let mark, _):
+            let value = self.mark(mark?.rawValue ?? EventBody.cleared)
+            body = l.text("\(juror) : \(candidate) \(criterion) → \(value).", "\(juror): \(candidate) \(criterion) → \(value).")
+        case .proposal(let juror, let candidate, let competence, let decision, _):
+            let value = self.decision(decision?.rawValue ?? EventBody.withdrawn)
+            body = l.text("\(juror) propose \(candidate) \(competence) : \(value).", "\(juror) proposes \(candidate) \(competence): \(value).")
+        case .gridSubmitted(let juror): body = l.text("\(juror) a soumis sa grille.", "\(juror) submitted their grid.")
+        case .decision(_, let candidate, let competence, let decision, _):
+            let value = self.decision(decision.rawValue)
+            body = l.text("Décision \(candidate) \(competence) : \(value).", "Decision \(candidate) \(competence): \(value).")
+        case .signed(let juror, _): body = l.text("\(juror) a signé.", "\(juror) signed.")
+        case .signatureWithdrawn(let juror): body = l.text("Signature de \(juror) retirée (la grille a changé).", "\(juror)'s signature withdrawn (the grid changed).")
+        case .locked: body = l.text("Résultat signé et verrouillé.", "Result signed and locked.")
+        case .reopened(_, let why): body = l.text("Salle rouverte par un administrateur : \(why).", "Room reopened by an admin: \(why).")
         }
         return "[\(at)] #\(event.seq) \(body)"
     }

@@ -107,7 +107,7 @@ func line(_ text: String) -> Message {
                 _ = narrator.sentence(message)
             }
         }
-        #expect(Narrator(language: .en).sentence(Message(verb: "EVENT", parameters: ["r1", "4", "2026-12-01T08:00:00.000Z", "joined"])) == "[08:00:00] #4 ? joined (candidate).")
+        #expect(Narrator(language: .en).sentence(Message(verb: "EVENT", parameters: ["r1", "4", "2026-12-01T08:00:00.000Z", "joined"])) == "[08:00:00] #4 joined")
     }
 }
 

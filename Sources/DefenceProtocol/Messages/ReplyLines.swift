@@ -1,0 +1,105 @@
+/// Replies and data lines the clients read, as values (PROTOCOL.md §9–§12): each reads its line by name, so that no
+/// other module reads a reply by position. Each `init?` is `nil` for a line that is not of its shape.
+
+/// The head words of a line and its free text, apart: `(words, text)`.
+private func split(_ message: Message) -> (words: [String], text: String?) {
+    message.hasText ? (Array(message.parameters.dropLast()), message.parameters.last) : (message.parameters, nil)
+}
+
+/// `OK WHOAMI <user> <role> :<display name>`.
+public struct WhoamiReply: Hashable, Sendable {
+    /// The user's id.
+    public var user: String
+    /// The user's role (`candidate`, `juror`, `admin`).
+    public var role: String
+    /// The display name.
+    public var displayName: String
+
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard message.verb == "OK", words.count == 3, words[0] == Verb.whoami.rawValue else { return nil }
+        user = words[1]
+        role = words[2]
+        displayName = text ?? ""
+    }
+}
+
+/// `OK TOKEN-ISSUE <token-id> <user> <token> [expires=<time>]`.
+public struct TokenIssuedReply: Hashable, Sendable {
+    /// The token's id.
+    public var id: Int
+    /// Whose token it is.
+    public var user: String
+    /// The token itself, shown once.
+    public var token: String
+
+    public init?(_ message: Message) {
+        let (words, _) = split(message)
+        guard message.verb == "OK", words.count >= 4, words[0] == Verb.tokenIssue.rawValue, let id = Int(words[1]) else { return nil }
+        self.id = id
+        user = words[2]
+        token = words[3]
+    }
+}
+
+/// A grid data line of `PROGRESS`: `MARK <juror> <candidate> <criterion> <mark> [:comment]` or
+/// `PROPOSAL <juror> <candidate> <competence> <decision> [:comment]` (§12.1).
+public struct GridLine: Hashable, Sendable {
+    /// A mark of a criterion, or a proposal for a competence.
+    public enum Value: Hashable, Sendable {
+        case mark(Mark)
+        case proposal(Decision)
+    }
+
+    /// The juror whose grid it is.
+    public var juror: String
+    /// The candidate.
+    public var candidate: String
+    /// The criterion (marks) or the competence (proposals).
+    public var item: String
+    /// The value.
+    public var value: Value
+    /// The comment, if any.
+    public var comment: String?
+
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard words.count == 4 else { return nil }
+        switch message.verb {
+        case "MARK": guard let mark = Mark(rawValue: words[3]) else { return nil }; value = .mark(mark)
+        case "PROPOSAL": guard let decision = Decision(rawValue: words[3]) else { return nil }; value = .proposal(decision)
+        default: return nil
+        }
+        juror = words[0]
+        candidate = words[1]
+        item = words[2]
+        comment = text
+    }
+}
+
+/// `RESULT <room> <candidate> <competence> <acquis|non-acquis|-> <signed|provisional> [:comment]` (§12.3).
+public struct ResultLine: Hashable, Sendable {
+    /// The room.
+    public var room: String
+    /// The candidate.
+    public var candidate: String
+    /// The competence.
+    public var competence: String
+    /// The decision as written (`-` when none yet).
+    public var decision: String
+    /// `signed` or `provisional`.
+    public var status: String
+    /// The jury's comment, if any.
+    public var comment: String?
+
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard message.verb == "RESULT", words.count == 5 else { return nil }
+        room = words[0]
+        candidate = words[1]
+        competence = words[2]
+        decision = words[3]
+        status = words[4]
+        comment = text
+    }
+}
