@@ -91,7 +91,8 @@ import Testing
             _ = try await exchange(admin, "@id=1 USER-CREATE ines juror :Inès Roche")
             let issued = try parsed(try await exchange(admin, "@id=2 TOKEN-ISSUE ines ttl=3600 label=day1").last!)
             #expect(issued.parameters.prefix(3) == ["TOKEN-ISSUE", "2", "ines"])
-            let secret = issued.parameters[3]
+            let token = try #require(TokenIssuedReply(issued))
+            let secret = token.token
             #expect(secret.hasPrefix("drt_") && secret.count == 47)
             #expect(issued.parameters.last?.hasPrefix("expires=") == true)
 
@@ -111,7 +112,7 @@ import Testing
             try await again.send("AUTH \(secret)")
             #expect(try await again.nextLine().hasPrefix("FAIL AUTH AUTH_FAILED"))
             let state = try parsed(try await exchange(admin, "@id=5 TOKEN-LIST ines")[0])
-            #expect(state.parameters[2] == "revoked")
+            #expect(state.parameters.prefix(3) == [String(token.id), "ines", "revoked"])
             await again.close()
             await admin.close()
         }
@@ -133,7 +134,8 @@ import Testing
         try await withServer { server in
             let admin = try await server.connect(token: server.adminToken)
             let issued = try parsed(try await exchange(admin, "@id=1 TOKEN-ISSUE admin ttl=3").last!)
-            let secret = issued.parameters[3]
+            let token = try #require(TokenIssuedReply(issued))
+            let secret = token.token
             let early = try await server.connect(token: secret)
             await early.close()
             try await Task.sleep(for: .milliseconds(3100))
@@ -141,7 +143,7 @@ import Testing
             try await late.send("AUTH \(secret)")
             #expect(try await late.nextLine().hasPrefix("FAIL AUTH AUTH_FAILED"))
             let row = try await exchange(admin, "@id=2 TOKEN-LIST admin")
-            #expect(try parsed(row[0]).parameters[2] == "expired")
+            #expect(try parsed(row[0]).parameters.prefix(3) == [String(token.id), "admin", "expired"], "the newest token first")
             await late.close()
             await admin.close()
         }

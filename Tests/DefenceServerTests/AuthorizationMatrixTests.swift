@@ -40,7 +40,7 @@ import Testing
     ]
 
     func outcome(_ reply: Message) -> String {
-        reply.verb == "OK" ? "OK" : (reply.parameters.count > 1 ? reply.parameters[1] : "?")
+        reply.verb == "OK" ? "OK" : (reply.failureCode ?? "?")
     }
 
     @Test func everyVerbRoleAndRoom() async throws {

@@ -41,7 +41,8 @@ import Testing
         let admin = try await Self.connect(server, identity: adminIdentity)
         #expect(await Self.authCode(admin, token: server.adminToken) == nil)
         _ = try await admin.request(.userCreate(user: "j1", role: "juror", email: nil, displayName: "Juror One"))
-        let jurorToken = try await admin.request(.tokenIssue(user: "j1", expiry: nil, label: nil)).terminal.parameters[3]
+        let issued = try await admin.request(.tokenIssue(user: "j1", expiry: nil, label: nil)).terminal
+        let jurorToken = try #require(TokenIssuedReply(issued)).token
         await admin.close()
 
         // The admin's token without a certificate: refused with its own code; the connection stays usable.

@@ -34,7 +34,7 @@ import Testing
             #expect(try await client.ok("ROOM-LIST day=2026-12-01").parameters == ["ROOM-LIST", "3"])
             let shown = try await client.ok("ROOM-SHOW dossier-zoe-1000")
             #expect(shown.parameters == ["ROOM-SHOW", "dossier-zoe-1000"])
-            let room = try #require(client.lines.compactMap { try? parsed($0) }.last { $0.verb == "ROOM" && $0.parameters[0] == "dossier-zoe-1000" })
+            let room = try #require(client.lines.compactMap { try? parsed($0) }.last { $0.verb == "ROOM" && $0.parameters.first == "dossier-zoe-1000" })
             #expect(room.parameters.contains("visibility=blind"))
             #expect(room.parameters.contains("competences=A1C4,A1C5,A4C6,A5C1,A5C2,A5C3,A5C5,A5C6,A5C7,A5C8"))
             #expect(room.parameters.last == "Soutenance finale")
@@ -72,10 +72,10 @@ import Testing
             let answer = try await upload(lines, on: admin)
             let errors = try answer.dropLast().map { try parsed($0) }
             #expect(errors.allSatisfy { $0.verb == "IMPORT-ERROR" })
-            #expect(errors.map { $0.parameters[0] } == ["5", "6", "8", "9", "10", "11", "12", "13"])
-            #expect(errors.map { $0.parameters[1] } == [
-                "INVALID", "ALREADY_EXISTS", "DOUBLE_BOOKED", "JURY_COMPOSITION", "WRONG_EPREUVE", "BAD_ARGUMENTS",
-                "BAD_ARGUMENTS", "UNKNOWN_USER",
+            #expect(errors.map { $0.parameters.first } == ["5", "6", "8", "9", "10", "11", "12", "13"])
+            #expect(errors.map { $0.parameters.dropLast() } == [
+                ["5", "INVALID"], ["6", "ALREADY_EXISTS"], ["8", "DOUBLE_BOOKED"], ["9", "JURY_COMPOSITION"], ["10", "WRONG_EPREUVE"],
+                ["11", "BAD_ARGUMENTS"], ["12", "BAD_ARGUMENTS"], ["13", "UNKNOWN_USER"],
             ])
             #expect(answer.last?.hasPrefix("@id=day FAIL DAY-IMPORT IMPORT_FAILED 8 :nothing was imported") == true)
             // Nothing was imported: not even the good lines.

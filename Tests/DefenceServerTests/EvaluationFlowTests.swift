@@ -18,7 +18,7 @@ import Testing
             let message = try parsed(line)
             if message.verb == "EVENT" {
                 #expect(!Self.juryOnlyEvents.contains(message.eventType ?? ""), "\(client.name) received \(line)")
-                #expect(!(message.eventType == "message" && message.parameters[5] == "jury"), "\(client.name) received \(line)")
+                #expect(!(message.eventType == "message" && EventLine(message)?.arguments[1] == "jury"), "\(client.name) received \(line)")
             }
             #expect(!["MARK", "PROPOSAL", "DECISION", "REMAINING", "SIGNATURE", "DISAGREEMENT", "RESULT", "PV"].contains(message.verb), "\(client.name) received \(line)")
         }
@@ -46,18 +46,22 @@ import Testing
                 for index in 1...5 { try await paul.ok("MARK r1 lea A1C1.\(index) \(index == 3 ? "partly-met" : "met")") }
             }()
             _ = try await (camilleMarks, paulMarks)
-            try await camille.waitFor("paul's last mark") { $0.eventType == "mark" && $0.parameters[4] == "paul" && $0.parameters[6] == "A1C1.5" }
-            try await admin.waitFor("camille's last mark") { $0.eventType == "mark" && $0.parameters[4] == "camille" && $0.parameters[6] == "A1C1.5" }
+            try await camille.waitFor("paul's last mark") {
+                if case .mark(juror: "paul", candidate: _, criterion: "A1C1.5", mark: _, comment: _)? = EventLine($0)?.body { true } else { false }
+            }
+            try await admin.waitFor("camille's last mark") {
+                if case .mark(juror: "camille", candidate: _, criterion: "A1C1.5", mark: _, comment: _)? = EventLine($0)?.body { true } else { false }
+            }
             try await camille.ok("MARK r1 lea A1C1.1 clear")
-            #expect(try await camille.request("MARK r1 lea A1C1.99 met").parameters[1] == "NOT_FOUND")
-            #expect(try await camille.request("MARK r1 lea A2C1.1 met").parameters[1] == "NOT_FOUND")
-            #expect(try await lea.request("MARK r1 lea A1C1.1 met").parameters[1] == "FORBIDDEN")
+            #expect(try await camille.request("MARK r1 lea A1C1.99 met").failureCode == "NOT_FOUND")
+            #expect(try await camille.request("MARK r1 lea A2C1.1 met").failureCode == "NOT_FOUND")
+            #expect(try await lea.request("MARK r1 lea A1C1.1 met").failureCode == "FORBIDDEN")
 
             // Progress shows what is left when a warning fires.
             let progress = try await camille.ok("PROGRESS r1")
-            #expect(progress.parameters[1...2] == ["r1", "running"])
-            let remaining = camille.messages.filter { $0.verb == "REMAINING" && $0.parameters[0] == "camille" && $0.parameters[1] == "lea" && $0.parameters[2] == "A1C1" }
-            #expect(remaining.last?.parameters[3...4] == ["1", "A1C1.1"])
+            #expect(progress.okArguments?.prefix(2) == ["r1", "running"])
+            let remaining = camille.messages.filter { $0.verb == "REMAINING" && $0.parameters.prefix(3) == ["camille", "lea", "A1C1"] }
+            #expect(remaining.last?.parameters == ["camille", "lea", "A1C1", "1", "A1C1.1"])
 
             // Proposals with a deliberate disagreement.
             for (candidate, competence) in [("lea", "A1C1"), ("lea", "A1C2"), ("hugo", "A1C1"), ("hugo", "A1C2")] {
@@ -72,7 +76,7 @@ import Testing
             #expect(disagreements.map(\.parameters) == [["hugo", "A1C2", "camille=acquis", "paul=non-acquis"]])
 
             // Decisions, a signature withdrawn by a change, both signatures, the lock.
-            #expect(try await camille.request("SIGN r1").parameters[1] == "INCOMPLETE")
+            #expect(try await camille.request("SIGN r1").failureCode == "INCOMPLETE")
             for candidate in ["lea", "hugo"] {
                 for competence in ["A1C1", "A1C2"] { try await camille.ok("DECIDE r1 \(candidate) \(competence) acquis") }
             }
@@ -82,11 +86,11 @@ import Testing
             try await paul.ok("SIGN r1")
             try await camille.ok("SIGN r1")
             try await admin.event("locked")
-            #expect(try await paul.request("MARK r1 hugo A1C2.1 met").parameters[1] == "LOCKED")
-            #expect(try await paul.request("DECIDE r1 hugo A1C2 acquis").parameters[1] == "LOCKED")
+            #expect(try await paul.request("MARK r1 hugo A1C2.1 met").failureCode == "LOCKED")
+            #expect(try await paul.request("DECIDE r1 hugo A1C2 acquis").failureCode == "LOCKED")
 
             // An admin reopens with a reason; the jury signs again.
-            #expect(try await camille.request("REOPEN r1 :erreur").parameters[1] == "FORBIDDEN")
+            #expect(try await camille.request("REOPEN r1 :erreur").failureCode == "FORBIDDEN")
             try await admin.ok("REOPEN r1 :erreur de saisie signalée par le président")
             try await camille.ok("DECIDE r1 lea A1C2 acquis :soutenance convaincante")
             try await camille.ok("SIGN r1")
@@ -95,9 +99,9 @@ import Testing
 
             // Results and the PV.
             try await admin.ok("RESULTS room=r1")
-            let results = admin.messages.filter { $0.verb == "RESULT" }.map(\.parameters)
+            let results = admin.messages.filter { $0.verb == "RESULT" }
             #expect(results.count == 4)
-            #expect(results.contains { $0[1] == "hugo" && $0[2] == "A1C2" && $0[3] == "non-acquis" && $0[4] == "signed" })
+            #expect(results.compactMap(ResultLine.init).contains { $0.candidate == "hugo" && $0.competence == "A1C2" && $0.decision == "non-acquis" && $0.status == "signed" })
             let pvReply = try await admin.ok("PV r1")
             let pv = admin.messages.filter { $0.verb == "PV" }.map { $0.parameters.last ?? "" }.joined(separator: "\n")
             for expected in [
@@ -138,7 +142,7 @@ import Testing
             try await paul.ok("PROGRESS r1")
             #expect(!paul.lines.contains { $0.contains("camille lea A1C4.1") || $0.contains("schéma clair") }, "paul saw camille's grid early")
             #expect(!camille.lines.contains { $0.contains("paul lea A1C4.1") }, "camille saw paul's grid early")
-            #expect(try await paul.request("DISAGREEMENTS r1").parameters[1] == "WRONG_STATE")
+            #expect(try await paul.request("DISAGREEMENTS r1").failureCode == "WRONG_STATE")
             try await camille.ok("SUBMIT r1")
             try await paul.ok("PROGRESS r1")
             #expect(paul.messages.contains { $0.verb == "MARK" && $0.parameters == ["camille", "lea", "A1C4.1", "met", "schéma clair"] })
@@ -164,8 +168,8 @@ import Testing
             let camille = try await RoomClient.connect(server, name: "camille", token: tokens[0])
             let paul = try await RoomClient.connect(server, name: "paul", token: tokens[1])
             for client in [lea, camille, paul] { try await client.ok("JOIN r1") }
-            let joinedAt = try #require(paul.lines.first { $0.hasPrefix("SNAPSHOT r1 ") }.flatMap { try? parsed($0) }?.parameters[1]).flatMap { Int($0) }
-            let from = try #require(joinedAt)
+            let joinedAt = paul.lines.first { $0.hasPrefix("SNAPSHOT r1 ") }.flatMap { try? parsed($0) }.flatMap(SnapshotLine.init)
+            let from = try #require(joinedAt).seq
             try await camille.ok("MARK r1 lea A1C4.1 met :schéma clair")
             try await camille.ok("SAY r1 jury :on en parle après")
             try await camille.ok("SAY r1 room :Merci, la parole est à vous")

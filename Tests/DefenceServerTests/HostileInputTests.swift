@@ -140,8 +140,8 @@ import Testing
         #expect(audit.verb == "OK" && audit.parameters.last != "broken=0", "the evidence is still there: \(audit)")
         // The other room runs on; its downtime starts at its last event, not in 2999.
         try await admin2.ok("OUTAGES r2")
-        let downtime = try #require(admin2.messages.last { $0.verb == "OUTAGE" && $0.parameters.count > 2 && $0.parameters[1] == "*server*" })
-        let from = try #require(WireTime.parse(downtime.parameters[2]))
+        let downtime = try #require(admin2.messages.compactMap(OutageLine.init).last { $0.user == nil })
+        let from = try #require(WireTime.parse(downtime.from))
         #expect(from < Date(), "\(downtime)")
         await admin2.close()
         await restarted.stop()

@@ -26,7 +26,7 @@ final class EventLog: Sendable {
 
     var roomSeqs: [Int] {
         all.compactMap { event in
-            if case .room(let message) = event, message.verb == "EVENT" { return Int(message.parameters[1]) }
+            if case .room(let message) = event { return message.eventSeq }
             return nil
         }
     }

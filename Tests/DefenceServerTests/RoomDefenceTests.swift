@@ -41,7 +41,9 @@ import Testing
                 let snapshot = try #require(client.lines.first { $0.hasPrefix("SNAPSHOT mspr-a ") })
                 let present = try parsed(snapshot).parameters.first { $0.hasPrefix("present=") }?.dropFirst(8)
                     .split(separator: ",").map(String.init).filter { $0 != "-" } ?? []
-                let arrivals = client.events.filter { $0.eventType == "joined" }.map { $0.parameters[4] }
+                let arrivals = client.events.compactMap { message -> String? in
+                    if case .joined(let user, _)? = EventLine(message)?.body { return user } else { return nil }
+                }
                 #expect(Set(present + arrivals) == Set(candidateIDs + ["camille", "paul"]), "\(client.name)")
             }
             #expect(candidates[0].lines.contains { $0.hasPrefix("SNAPSHOT mspr-a 1 ") && $0.contains(" scheduled ") })
@@ -49,7 +51,7 @@ import Testing
             // A candidate may not run the clock.
             let refused = try await candidates[1].request("TIMER-PAUSE mspr-a")
             #expect(refused.parameters.prefix(2) == ["TIMER-PAUSE", "FORBIDDEN"])
-            #expect(try await candidates[1].request("TIMER-START mspr-a").parameters[1] == "FORBIDDEN")
+            #expect(try await candidates[1].request("TIMER-START mspr-a").failureCode == "FORBIDDEN")
 
             // A juror starts the clock: 20 min presentation, 10 min questions, warnings at 5 and 1 minute.
             try await camille.ok("TIMER-START mspr-a")
@@ -58,7 +60,7 @@ import Testing
                 try await client.event("phase", "0")
             }
             let time = try await candidates[0].ok("TIME mspr-a")
-            #expect(time.parameters[1...4] == ["mspr-a", "running", "0", "presentation"])
+            #expect(time.okArguments?.prefix(4) == ["mspr-a", "running", "0", "presentation"])
             #expect(time.parameters.contains("remaining-ms=1800000"))
 
             // Pause, resume, add time.
@@ -124,7 +126,7 @@ import Testing
             let ledger = try await camille.request("OUTAGES mspr-a")
             #expect(ledger.parameters.prefix(3) == ["OUTAGES", "mspr-a", "1"])
             try await camille.ok("OUTAGE-EXTEND mspr-a 1")
-            #expect(try await paul.request("OUTAGE-EXTEND mspr-a 1").parameters[1] == "FORBIDDEN")
+            #expect(try await paul.request("OUTAGE-EXTEND mspr-a 1").failureCode == "FORBIDDEN")
             try await camille.ok("DELIBERATE mspr-a")
             try await candidates[0].event("deliberation")
 
@@ -134,7 +136,7 @@ import Testing
                     let message = try parsed(line)
                     guard message.verb == "EVENT" else { continue }
                     #expect(!["signal", "outage-started", "outage-ended", "outage-compensated"].contains(message.eventType ?? ""), "\(client.name): \(line)")
-                    #expect(!(message.eventType == "message" && message.parameters[5] == "jury"), "\(client.name): \(line)")
+                    #expect(!(message.eventType == "message" && EventLine(message)?.arguments[1] == "jury"), "\(client.name): \(line)")
                 }
             }
             for client in everyone + [admin, hugoAgain] { await client.close() }
@@ -151,7 +153,7 @@ import Testing
             for verb in ["JOIN r1", "TIME r1", "ROOM-SHOW r1", "RESUME r1 0"] {
                 let exists = try await zoe.request(verb)
                 let missing = try await zoe.request(verb.replacingOccurrences(of: "r1", with: "r404"))
-                #expect(exists.parameters[1] == "NOT_FOUND")
+                #expect(exists.failureCode == "NOT_FOUND")
                 #expect(exists.parameters.dropFirst(2).map { $0.replacingOccurrences(of: "r1", with: "r404") } == Array(missing.parameters.dropFirst(2)))
             }
             #expect(try await zoe.ok("ROOM-LIST").parameters == ["ROOM-LIST", "0"])
@@ -161,7 +163,7 @@ import Testing
             try await admin.ok("JOIN r1")
             try await lea.ok("JOIN r1")
             try await admin.event("joined", "lea")
-            #expect(!admin.events.contains { $0.eventType == "joined" && $0.parameters[4] == "admin" })
+            #expect(!admin.events.contains { $0.eventType == "joined" && EventLine($0)?.arguments.first == "admin" })
             for client in [admin, zoe, lea] { await client.close() }
         }
     }
@@ -180,24 +182,24 @@ import Testing
             for room in ["r1", "r2", "r3"] {
                 try await paul.ok("JOIN \(room)")
                 try await camille.ok("JOIN \(room)")
-                try await paul.waitFor("camille joined \(room)") { $0.eventType == "joined" && $0.parameters[0] == room }
+                try await paul.waitFor("camille joined \(room)") { $0.eventType == "joined" && EventLine($0)?.room == room }
             }
             try await camille.ok("LEAVE r2")
-            try await paul.waitFor("camille left r2") { $0.eventType == "left" && $0.parameters[0] == "r2" }
+            try await paul.waitFor("camille left r2") { $0.eventType == "left" && EventLine($0)?.room == "r2" }
             await camille.close()
             for room in ["r1", "r3"] {
-                try await paul.waitFor("camille lost in \(room)") { $0.eventType == "connection-lost" && $0.parameters[0] == room }
+                try await paul.waitFor("camille lost in \(room)") { $0.eventType == "connection-lost" && EventLine($0)?.room == room }
             }
             // A later event of r2 arrives after anything the close could have caused there.
             try await paul.ok("SAY r2 jury :encore là")
-            try await paul.waitFor("the message in r2") { $0.eventType == "message" && $0.parameters[0] == "r2" }
-            let lost = paul.events.filter { $0.eventType == "connection-lost" }.map { $0.parameters[0] }
+            try await paul.waitFor("the message in r2") { $0.eventType == "message" && EventLine($0)?.room == "r2" }
+            let lost = paul.events.filter { $0.eventType == "connection-lost" }.compactMap { EventLine($0)?.room }
             #expect(lost == ["r1", "r3"], "r2 was left before the close: \(lost)")
             // The room Camille left takes her back on a new connection, and she is lost there when it closes.
             let again = try await RoomClient.connect(server, name: "camille2", token: jurors[0])
             try await again.ok("JOIN r2")
             await again.close()
-            try await paul.waitFor("camille lost in r2") { $0.eventType == "connection-lost" && $0.parameters[0] == "r2" }
+            try await paul.waitFor("camille lost in r2") { $0.eventType == "connection-lost" && EventLine($0)?.room == "r2" }
             for client in [admin, paul] { await client.close() }
         }
     }
@@ -232,7 +234,7 @@ import Testing
             let camille = try await RoomClient.connect(server, name: "camille", token: tokens[0])
             let joined = try await camille.ok("JOIN r1")
             // `OK JOIN r1 <n>`: n is Camille's own arrival.
-            let from = try #require(Int(joined.parameters[2]))
+            let from = try #require(joined.okArguments.flatMap { Int($0[1]) })
             for index in 1...3 { try await camille.ok("SAY r1 jury :entre nous \(index)") }
             try await camille.ok("SAY r1 room :pour tous")
             try await camille.ok("SAY r1 jury :entre nous 4")
@@ -280,7 +282,7 @@ import Testing
                 try await camille.ok("SAY r1 room :\(text)")
                 sent += 1
             }
-            #expect(camille.events.contains { $0.eventType == "connection-lost" && $0.parameters[4] == "lea" }, "after \(sent) messages")
+            #expect(camille.events.contains { $0.eventType == "connection-lost" && EventLine($0)?.arguments.first == "lea" }, "after \(sent) messages")
             // The room went on: the sender got every acknowledgement, and another juror can still act at once.
             let paul = try await RoomClient.connect(server, name: "paul", token: tokens[1])
             try await paul.ok("JOIN r1")

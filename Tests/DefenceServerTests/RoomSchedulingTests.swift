@@ -34,7 +34,7 @@ import Testing
             let admin = try await setUp(server)
             try await admin.ok("ROOM-CREATE r1 team \(Self.base)")
             let reply = try await admin.request(line)
-            #expect(reply.verb == "FAIL" && reply.parameters[1] == code, "\(reply.serialized)")
+            #expect(reply.verb == "FAIL" && reply.failureCode == code, "\(reply.serialized)")
             #expect(try await admin.ok("ROOM-LIST").parameters == ["ROOM-LIST", "1"], "nothing was created")
             await admin.close()
         }
@@ -47,20 +47,20 @@ import Testing
             try await admin.ok("ROOM-CREATE r2 individual start=2026-12-02T08:00:00Z candidates=zoe jurors=remi,paul president=remi block=A1")
             try await admin.ok("ROOM-UPDATE r1 phases=demo:15,questions:15 warnings=120 visibility=blind :Salle B")
             try await admin.ok("ROOM-SHOW r1")
-            let room = try #require(admin.lines.compactMap { try? parsed($0) }.last { $0.verb == "ROOM" && $0.parameters[0] == "r1" })
+            let room = try #require(admin.lines.compactMap { try? parsed($0) }.last { $0.verb == "ROOM" && $0.parameters.first == "r1" })
             #expect(room.parameters.contains("phases=demo:900s,questions:900s"))
             #expect(room.parameters.contains("warnings=120"))
             #expect(room.parameters.contains("visibility=blind"))
             #expect(room.parameters.last == "Salle B")
-            #expect(try await admin.request("ROOM-UPDATE r1 candidates=lea,hugo,ines,malo,zoe").parameters[1] == "TEAM_SIZE")
+            #expect(try await admin.request("ROOM-UPDATE r1 candidates=lea,hugo,ines,malo,zoe").failureCode == "TEAM_SIZE")
             #expect(try await admin.ok("ROOM-LIST day=2026-12-01").parameters == ["ROOM-LIST", "1"])
             #expect(try await admin.ok("ROOM-LIST state=scheduled").parameters == ["ROOM-LIST", "2"])
             try await admin.ok("ROOM-CANCEL r2 :jury indisponible")
             #expect(try await admin.ok("ROOM-LIST state=cancelled").parameters == ["ROOM-LIST", "1"])
-            #expect(try await admin.request("ROOM-UPDATE r2 warnings=60").parameters[1] == "WRONG_STATE")
+            #expect(try await admin.request("ROOM-UPDATE r2 warnings=60").failureCode == "WRONG_STATE")
             // A cancelled room no longer books its people.
             try await admin.ok("ROOM-CREATE r3 individual start=2026-12-02T08:00:00Z candidates=zoe jurors=remi,paul president=remi block=A1")
-            #expect(try await admin.request("ROOM-LIST day=tomorrow").parameters[1] == "INVALID")
+            #expect(try await admin.request("ROOM-LIST day=tomorrow").failureCode == "INVALID")
             await admin.close()
         }
     }

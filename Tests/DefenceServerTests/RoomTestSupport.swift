@@ -57,8 +57,8 @@ final class RoomClient: Sendable {
     @discardableResult
     func event(_ type: String, _ first: String? = nil) async throws -> Message {
         try await waitFor("EVENT \(type) \(first ?? "")") {
-            $0.verb == "EVENT" && $0.parameters.count > 3 && $0.parameters[3] == type
-                && (first == nil || ($0.parameters.count > 4 && $0.parameters[4] == first))
+            guard let event = EventLine($0) else { return false }
+            return event.type == type && (first == nil || event.arguments.first == first)
         }
     }
 
@@ -88,9 +88,14 @@ final class RoomClient: Sendable {
 
 extension Message {
     /// For an EVENT line: its sequence number.
-    var eventSeq: Int? { verb == "EVENT" && parameters.count > 1 ? Int(parameters[1]) : nil }
+    var eventSeq: Int? { EventLine(self)?.seq }
     /// For an EVENT line: its type.
-    var eventType: String? { verb == "EVENT" && parameters.count > 3 ? parameters[3] : nil }
+    var eventType: String? { EventLine(self)?.type }
+    /// For an `OK <VERB> <args…>` line: the words after the verb, the free text last when there is one;
+    /// `nil` for any other line. `OK` replies have no typed value of their own.
+    var okArguments: [String]? { verb == "OK" && !parameters.isEmpty ? Array(parameters.dropFirst()) : nil }
+    /// For a FAIL line: its code; `nil` for any other line.
+    var failureCode: String? { FailureLine(self)?.code }
 }
 
 extension TestServer {

@@ -118,7 +118,7 @@ final class TestServer: Sendable {
         _ = try await admin.request(.userCreate(user: id, role: role.rawValue, email: nil, displayName: name))
         let reply = try await admin.request(.tokenIssue(user: id, expiry: nil, label: nil))
         await admin.close()
-        return reply.terminal.parameters[3]
+        return try #require(TokenIssuedReply(reply.terminal)).token
     }
 
     func stop() async {

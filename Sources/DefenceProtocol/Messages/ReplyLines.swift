@@ -6,20 +6,26 @@ private func split(_ message: Message) -> (words: [String], text: String?) {
     message.hasText ? (Array(message.parameters.dropLast()), message.parameters.last) : (message.parameters, nil)
 }
 
-/// `OK WHOAMI <user> <role> :<display name>`.
+/// `OK WHOAMI <user> <role> [email=<address>] :<display name>`.
 public struct WhoamiReply: Hashable, Sendable {
     /// The user's id.
     public var user: String
     /// The user's role (`candidate`, `juror`, `admin`).
     public var role: String
+    /// The e-mail address, if the account has one.
+    public var email: String?
     /// The display name.
     public var displayName: String
 
     public init?(_ message: Message) {
         let (words, text) = split(message)
-        guard message.verb == "OK", words.count == 3, words[0] == Verb.whoami.rawValue else { return nil }
+        guard message.verb == "OK", (3...4).contains(words.count), words[0] == Verb.whoami.rawValue else { return nil }
         user = words[1]
         role = words[2]
+        if words.count == 4 {
+            guard words[3].hasPrefix("email=") else { return nil }
+            email = String(words[3].dropFirst(6))
+        }
         displayName = text ?? ""
     }
 }
@@ -101,5 +107,32 @@ public struct ResultLine: Hashable, Sendable {
         decision = words[3]
         status = words[4]
         comment = text
+    }
+}
+
+/// `OUTAGE <id> <user|*server*> <from> <to|-> <seconds|-> <open|not-compensated|compensated=<s>>` (§11.3).
+public struct OutageLine: Hashable, Sendable {
+    /// The outage's number in the room.
+    public var id: Int
+    /// Who lost the connection, or `nil` for a server downtime (`*server*`).
+    public var user: String?
+    /// When it started, as written.
+    public var from: String
+    /// When it ended, or `nil` while open.
+    public var to: String?
+    /// How long it lasted, or `nil` while open.
+    public var seconds: Int?
+    /// `open`, `not-compensated` or `compensated=<s>`.
+    public var status: String
+
+    public init?(_ message: Message) {
+        let (words, _) = split(message)
+        guard message.verb == "OUTAGE", words.count == 6, let id = Int(words[0]) else { return nil }
+        self.id = id
+        user = words[1] == "*server*" ? nil : words[1]
+        from = words[2]
+        to = words[3] == "-" ? nil : words[3]
+        seconds = Int(words[4])
+        status = words[5]
     }
 }
