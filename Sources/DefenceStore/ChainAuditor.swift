@@ -74,10 +74,11 @@ struct ChainAuditor {
         room.lastSeq = seq
         let hash = try? row.decode(String.self, forColumn: "hash")
         room.lastLink = hash
-        room.lastIsTail = (try? row.decode(Int?.self, forColumn: "tail")) == 1
+        let mark = (try? row.decode(DatabaseValue.self, forColumn: "tail")) ?? .null
+        room.lastIsTail = mark == 1.databaseValue
         if room.lastIsTail { room.tails.append(seq) }
         // The mark is 1 or nothing: any other value was written by someone else than the server.
-        if let mark = try? row.decode(DatabaseValue.self, forColumn: "tail"), !mark.isNull, !room.lastIsTail {
+        if !mark.isNull, !room.lastIsTail {
             report.breaks.append(.init(room: room.room, seq: seq, problem: "its last-event mark holds \(mark), which the server never writes (1 or nothing)"))
         }
         if !room.broken {

@@ -226,6 +226,11 @@ public struct RoomState: Codable, Hashable, Sendable {
         return (publicSeq, lifecycle == .signed ? .deliberation : lifecycle)
     }
 
+    /// ``view(for:)`` for `actor`'s role in the room.
+    public func view(for actor: RoomActor) -> (seq: Int, lifecycle: RoomLifecycle) {
+        view(for: role(of: actor))
+    }
+
     /// The moment the next phase change, warning or overtime is due, while the clock runs.
     public func nextDue() -> Date? {
         guard let endsAt else { return nil }

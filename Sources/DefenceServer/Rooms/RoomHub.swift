@@ -495,8 +495,11 @@ actor RoomHub {
             let event = RoomEvent(room: id, seq: state.lastSeq + 1, at: now, kind: kind)
             state.apply(event)
             events.append(event)
-            deliveries.append(Self.delivery(of: event, state: state))
-            candidateLines.append(kind.isJuryOnly ? nil : RoomWire.event(event, state: state, seq: state.publicSeq).serialized)
+            // Encoded once; the candidates' line is the same event under their number.
+            var line = EventLine(room: id, seq: event.seq, at: event.at, body: event.body(in: state))
+            deliveries.append(RoomStore.Delivered(line: line.message.serialized, gridOpen: state.gridsOpen))
+            line.seq = state.publicSeq
+            candidateLines.append(kind.isJuryOnly ? nil : line.message.serialized)
         }
         try await store.append(events, state: state, delivered: deliveries)
         metrics.recordEvents(events.count)

@@ -273,7 +273,7 @@ struct CommandRouter: Sendable {
                     throw DomainError(.invalid, "state is one of \(RoomLifecycle.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 // By the state each is told of: a candidate's signed room is in deliberation (§12).
-                states = states.filter { $0.view(for: $0.role(of: actor)).lifecycle == lifecycle }
+                states = states.filter { $0.view(for: actor).lifecycle == lifecycle }
             }
             return states.map { RoomWire.room($0, detailed: false, id: id, for: $0.role(of: actor)) }
                 + [.ok(verb: "ROOM-LIST", [String(states.count)], id: id)]
@@ -299,7 +299,7 @@ struct CommandRouter: Sendable {
             }
             _ = try await rooms.join(room, subscriber: session.subscriber(actor))
             let state = try await rooms.room(room, visibleTo: actor)
-            return [.ok(verb: "JOIN", [room, String(state.view(for: state.role(of: actor)).seq)], id: id)]
+            return [.ok(verb: "JOIN", [room, String(state.view(for: actor).seq)], id: id)]
 
         case .resume(let room, let lastSeq):
             if await rooms.isSubscribed(room, sessionID: session.id) {
@@ -307,7 +307,7 @@ struct CommandRouter: Sendable {
             }
             let result = try await rooms.resume(room, after: lastSeq, subscriber: session.subscriber(actor))
             let state = try await rooms.room(room, visibleTo: actor)
-            let seq = String(state.view(for: state.role(of: actor)).seq)
+            let seq = String(state.view(for: actor).seq)
             switch result {
             case .replayed(let count):
                 return [.ok(verb: "RESUME", [room, seq, "replayed=\(count)"], id: id)]
@@ -322,7 +322,7 @@ struct CommandRouter: Sendable {
         case .time(let room):
             let state = try await rooms.room(room, visibleTo: actor)
             let now = await rooms.now()
-            var parameters = [room, state.view(for: state.role(of: actor)).lifecycle.rawValue, String(state.phaseIndex), state.phase.name]
+            var parameters = [room, state.view(for: actor).lifecycle.rawValue, String(state.phaseIndex), state.phase.name]
             parameters.append("remaining-ms=\(RoomWire.milliseconds(state.remaining(at: now)))")
             parameters.append("ends-at=\(state.endsAt.map(WireTime.format) ?? "-")")
             parameters.append("overtime=\(state.isOvertime ? "yes" : "no")")
@@ -533,7 +533,7 @@ struct CommandRouter: Sendable {
     private func roomCommand(_ room: String, _ command: RoomCommand, _ actor: RoomActor, _ verb: String, _ id: String?) async throws -> [Message] {
         let (state, changed) = try await rooms.perform(room, command, by: actor)
         // A command that changed nothing (a mark repeated with its value, a second SUBMIT) says so (PROTOCOL.md §4.1).
-        let seq = state.view(for: state.role(of: actor)).seq
+        let seq = state.view(for: actor).seq
         return [.ok(verb: verb, [room, String(seq)] + (changed ? [] : ["unchanged"]), id: id)]
     }
 
