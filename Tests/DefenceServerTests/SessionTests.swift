@@ -195,16 +195,6 @@ import Testing
         }
     }
 
-    @Test func authenticatedSessionsOutliveTheAuthDeadline() async throws {
-        try await withServer({ $0.authTimeout = 2 }) { server in
-            let connection = try await server.connect(token: server.adminToken)
-            try await Task.sleep(for: .milliseconds(2300))
-            try await connection.send("WHOAMI")
-            #expect(try await connection.nextLine().hasPrefix("OK WHOAMI"))
-            await connection.close()
-        }
-    }
-
     @Test func quitSaysByeAndCloses() async throws {
         try await withServer { server in
             let connection = try await server.connect()
@@ -312,18 +302,15 @@ import Testing
             #expect(replies.filter { $0.contains(" PONG ") }.count >= 19)
             #expect(limited.count >= 30, "\(limited.count) refused")
             #expect(Set(replies.compactMap { try? parsed($0).id }).count == 60, "one reply per request")
-            // Lines that cannot be read count too (§6.6): a burst of them empties the bucket for the next PING.
-            try await Task.sleep(for: .milliseconds(2500))
-            try await connection.sendBytes(Array((String(repeating: "@\n", count: 40) + "@id=late PING late\n").utf8))
-            var answers: [String] = []
-            for _ in 1...41 { answers.append(try await connection.nextLine()) }
-            #expect(answers.filter { $0.hasPrefix("FAIL * MALFORMED") }.count >= 10, "\(answers.prefix(3))")
-            #expect(answers.filter { $0.hasPrefix("FAIL * RATE_LIMITED") }.count >= 10, "\(answers.suffix(3))")
-            #expect(answers.last?.hasPrefix("@id=late FAIL PING RATE_LIMITED") == true, "\(answers.last ?? "")")
-            // After a pause, the connection is served again.
-            try await Task.sleep(for: .milliseconds(1200))
-            try await connection.send("@id=again PING ok")
-            #expect(try await connection.nextLine().hasPrefix("@id=again PONG "))
+            // The bucket's arithmetic, the unreadable lines that count and the refill are tested on the value
+            // (SessionMachineTests); here, that the connection is still served once the flood has passed.
+            var served = false
+            for attempt in 1...40 where !served {
+                try await Task.sleep(for: .milliseconds(100))
+                try await connection.send("@id=again\(attempt) PING ok")
+                served = try await connection.nextLine().hasPrefix("@id=again\(attempt) PONG ")
+            }
+            #expect(served)
             await connection.close()
         }
     }

@@ -11,12 +11,6 @@ struct SessionLink: Sendable {
     let subscriber: @Sendable (RoomActor) -> RoomSubscriber
 }
 
-/// Who a session is authenticated as.
-struct Principal: Sendable {
-    let user: User
-    let tokenID: Int64
-}
-
 /// Carries out the commands of authenticated sessions against the store and answers with protocol lines.
 struct CommandRouter: Sendable {
     let accounts: AccountStore
