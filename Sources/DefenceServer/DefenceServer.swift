@@ -93,7 +93,6 @@ public final class DefenceServer: Service, Sendable {
         let referentials = ReferentialCatalog(store: ReferentialStore(database: database))
         let rooms = RoomHub(
             store: RoomStore(database: database),
-            accounts: accounts,
             referentials: referentials,
             configuration: configuration,
             metrics: metrics,
@@ -109,6 +108,7 @@ public final class DefenceServer: Service, Sendable {
                 accounts: accounts,
                 referentials: referentials,
                 rooms: rooms,
+                planner: RoomPlanner(rooms: rooms, accounts: accounts, referentials: referentials, now: configuration.now),
                 registry: registry,
                 now: configuration.now
             ),

@@ -37,6 +37,17 @@ import Testing
         #expect(room.code(.mark(candidate: "zz", criterion: "A1C1.2", mark: .met, comment: nil), by: H.j1) == "NOT_FOUND")
         #expect(room.code(.mark(candidate: "c1", criterion: "A2C1.1", mark: .met, comment: nil), by: H.j1) == "NOT_FOUND")
         #expect(H().code(.mark(candidate: "c1", criterion: "A1C1.1", mark: .met, comment: nil), by: H.j1) == "WRONG_STATE", "not before the lobby opens")
+        // The room checks the criterion against its checklist itself: a sixth criterion of A1C1 does not exist.
+        #expect(H.checklist.criteria.count == 5)
+        #expect(room.code(.mark(candidate: "c1", criterion: "A1C1.6", mark: .met, comment: nil), by: H.j1) == "NOT_FOUND")
+        #expect(room.code(.mark(candidate: "c1", criterion: "A1C1.", mark: .met, comment: nil), by: H.j1) == "NOT_FOUND")
+        // Without its checklist a room refuses a mark rather than record it unchecked.
+        do {
+            _ = try room.state.decide(.mark(candidate: "c1", criterion: "A1C1.1", mark: .met, comment: nil), by: H.j1, at: room.now)
+            Issue.record("a mark was accepted without a checklist")
+        } catch {
+            #expect(error.code == .internal)
+        }
     }
 
     @Test func blindGridsOpenOnceBothAreSubmitted() throws {

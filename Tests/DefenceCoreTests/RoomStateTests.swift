@@ -16,6 +16,10 @@ struct RoomHarness {
         warnings: [300, 60], visibility: .live
     )
 
+    /// The checklist of the plan's competences in the bundled referential (A1C1: five criteria).
+    static let checklist = (try? ReferentialLoader.bundled().referential).map { RoomChecklist(plan: plan, referential: $0) }
+        ?? RoomChecklist(criteria: [])
+
     init(plan: RoomPlan = RoomHarness.plan) {
         now = Self.t0
         let first = RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan))
@@ -30,7 +34,7 @@ struct RoomHarness {
 
     @discardableResult
     mutating func run(_ command: RoomCommand, by actor: RoomActor) throws -> [RoomEventKind] {
-        let kinds = try state.decide(command, by: actor, at: now)
+        let kinds = try state.decide(command, by: actor, at: now, checklist: Self.checklist)
         for kind in kinds {
             let event = RoomEvent(room: state.plan.id, seq: state.lastSeq + 1, at: now, kind: kind)
             events.append(event)
@@ -46,7 +50,7 @@ struct RoomHarness {
 
     func code(_ command: RoomCommand, by actor: RoomActor) -> String? {
         do {
-            _ = try state.decide(command, by: actor, at: now)
+            _ = try state.decide(command, by: actor, at: now, checklist: Self.checklist)
             return nil
         } catch {
             return error.code.rawValue

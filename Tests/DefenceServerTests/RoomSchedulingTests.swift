@@ -64,4 +64,23 @@ import Testing
             await admin.close()
         }
     }
+
+    /// Scheduling changes run one at a time (RoomPlanner): two rooms created at once that book the same juror at
+    /// the same hour are never both accepted.
+    @Test func twoRoomsCreatedAtOnceNeverBookTheSamePerson() async throws {
+        try await withServer { server in
+            let first = try await setUp(server)
+            let second = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            for hour in 10...15 {
+                let start = "start=2026-12-01T\(hour):00:00Z jurors=camille,paul president=camille block=A1"
+                async let a = first.request("ROOM-CREATE a\(hour) individual \(start) candidates=lea")
+                async let b = second.request("ROOM-CREATE b\(hour) individual \(start) candidates=hugo")
+                let codes = [try await a, try await b].map { $0.verb == "OK" ? "OK" : $0.failureCode ?? $0.verb }
+                #expect(codes.sorted() == ["DOUBLE_BOOKED", "OK"], "\(hour): \(codes)")
+            }
+            #expect(try await first.ok("ROOM-LIST").parameters == ["ROOM-LIST", "6"])
+            await first.close()
+            await second.close()
+        }
+    }
 }

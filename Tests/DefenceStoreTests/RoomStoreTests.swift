@@ -19,6 +19,9 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
     })
 }
 
+/// The five criteria of A1C1, the competence of the plans above.
+let a1c1Checklist = RoomChecklist(criteria: Set((1...5).map { "A1C1.\($0)" }))
+
 @Suite(.temporaryFolder) struct RoomStoreTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000.123_456)
 
@@ -418,7 +421,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
             let command: RoomCommand = index == 1
                 ? .startTimer
                 : .mark(candidate: index % 2 == 0 ? "c1" : "c2", criterion: "A1C1.\(index % 5 + 1)", mark: index % 3 == 0 ? .met : .notMet, comment: "n\(index)")
-            let new = try state.decide(command, by: juror, at: now).enumerated().map { offset, kind in
+            let new = try state.decide(command, by: juror, at: now, checklist: a1c1Checklist).enumerated().map { offset, kind in
                 RoomEvent(room: "r1", seq: state.lastSeq + 1 + offset, at: now, kind: kind)
             }
             for event in new { state.apply(event) }
@@ -472,7 +475,7 @@ func roomStoreFixture(at t0: Date) async throws -> (database: DefenceDatabase, s
                 let now = t0.addingTimeInterval(Double(index))
                 let command: RoomCommand = index == 1
                     ? .startTimer : .mark(candidate: "c\(index % 2 + 1)", criterion: "A1C1.\(index % 5 + 1)", mark: (index / 10) % 2 == 0 ? .met : .notMet, comment: nil)
-                let new = try state.decide(command, by: juror, at: now).enumerated().map { offset, kind in
+                let new = try state.decide(command, by: juror, at: now, checklist: a1c1Checklist).enumerated().map { offset, kind in
                     RoomEvent(room: plan.id, seq: state.lastSeq + 1 + offset, at: now, kind: kind)
                 }
                 for event in new { state.apply(event) }

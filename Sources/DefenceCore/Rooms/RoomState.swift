@@ -71,8 +71,8 @@ public enum RoomCommand: Hashable, Sendable {
     case compensateOutage(id: Int)
     /// End the defence and start deliberating.
     case deliberate
-    /// Mark (or, with `nil`, clear) a criterion for a candidate. The criterion must belong to one of the room's
-    /// competences (checked against the referential by the caller).
+    /// Mark (or, with `nil`, clear) a criterion for a candidate. The criterion must be in the room's checklist, which
+    /// the caller of ``RoomState/decide(_:by:at:checklist:)`` passes.
     case mark(candidate: String, criterion: String, mark: Mark?, comment: String?)
     /// Propose (or, with `nil`, withdraw) a decision for a candidate and competence.
     case propose(candidate: String, competence: String, decision: Decision?, comment: String?)
@@ -268,10 +268,14 @@ public struct RoomState: Codable, Hashable, Sendable {
 
     /// Decides what `command` by `actor` produces at `now`, without changing the room.
     ///
+    /// - Parameter checklist: the criteria of the room's competences in its referential version; needed for `mark`
+    ///   only (a `mark` without it is refused with `INTERNAL`, never recorded unchecked).
     /// - Returns: the events to persist and then apply, in order (possibly none).
     /// - Throws: `FORBIDDEN` (the actor's role in the room may not), `WRONG_STATE`, `INVALID`, `TEXT_TOO_LONG`,
-    ///   `NOT_FOUND` (an outage).
-    public func decide(_ command: RoomCommand, by actor: RoomActor, at now: Date) throws(DomainError) -> [RoomEventKind] {
+    ///   `NOT_FOUND` (an outage, a candidate, a competence or a criterion not in the room).
+    public func decide(
+        _ command: RoomCommand, by actor: RoomActor, at now: Date, checklist: RoomChecklist? = nil
+    ) throws(DomainError) -> [RoomEventKind] {
         let role = self.role(of: actor)
         let isJury = role == .juror || role == .observer
         func require(_ allowed: Bool, _ what: String) throws(DomainError) {
@@ -404,8 +408,11 @@ public struct RoomState: Codable, Hashable, Sendable {
             try requireJuror(role, "marking")
             try requireEvaluable()
             try requireCandidate(candidate)
+            guard let checklist else {
+                throw DomainError(.internal, "the checklist of room \(plan.id) is not known; the mark was not recorded")
+            }
             let competence = criterion.split(separator: ".").first.map(String.init) ?? ""
-            guard plan.competences.contains(competence) else {
+            guard plan.competences.contains(competence), checklist.contains(criterion) else {
                 throw DomainError(.notFound, context: [criterion], "criterion \(criterion) is not in this room's checklist")
             }
             try Self.validateText(comment, allowEmpty: true)

@@ -43,7 +43,6 @@ enum ResumeResult: Sendable {
 /// persisted before they are delivered, timers that emit phase changes, warnings and overtime on time.
 actor RoomHub {
     private let store: RoomStore
-    private let accounts: AccountStore
     private let referentials: ReferentialCatalog
     private let configuration: ServerConfiguration
     private let logger: Logger
@@ -64,16 +63,14 @@ actor RoomHub {
     private var heartbeat: Task<Void, Never>?
     private var busy: Set<String> = []
     private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
-    private static let schedulingLock = "\u{0}scheduling"
     private static let system = RoomActor(user: "server", role: .admin)
 
     init(
-        store: RoomStore, accounts: AccountStore, referentials: ReferentialCatalog, configuration: ServerConfiguration, metrics: ServerMetrics,
+        store: RoomStore, referentials: ReferentialCatalog, configuration: ServerConfiguration, metrics: ServerMetrics,
         logger: Logger
     ) {
         self.store = store
         self.metrics = metrics
-        self.accounts = accounts
         self.referentials = referentials
         self.configuration = configuration
         self.logger = logger
@@ -194,17 +191,25 @@ actor RoomHub {
         return state
     }
 
-    /// The room's referential version.
-    func referential(of state: RoomState) async throws -> Referential {
-        try await referentials.referential(state.plan.referentialHash).referential
+    /// A room and its referential version, read together (PROGRESS), if `actor` may see it.
+    func evaluation(_ id: String, visibleTo actor: RoomActor) async throws -> (state: RoomState, referential: Referential) {
+        let state = try room(id, visibleTo: actor)
+        return (state, try await referentials.referential(state.plan.referentialHash).referential)
     }
 
-    /// A room's stored events as of `state` and the fingerprint of its log at the state's last event, read
-    /// together: events committed after the state was taken are in neither (a PV lists the events it counts and
-    /// prints the link of the last one).
-    func record(of state: RoomState) async throws -> (events: [RoomEvent], fingerprint: String) {
+    /// What a procès-verbal is made of, read together: the room, its referential version, its stored events as
+    /// of the state, the fingerprint of its log at the state's last event, and the time. Events committed after
+    /// the state was taken are in none of them (a PV lists the events it counts and prints the link of the last one).
+    func record(_ id: String, visibleTo actor: RoomActor) async throws -> RoomRecord {
+        let state = try room(id, visibleTo: actor)
+        let referential = try await referentials.referential(state.plan.referentialHash).referential
         let (events, fingerprint) = try await store.record(of: state.plan.id, through: state.lastSeq)
-        return (events, fingerprint ?? "")
+        return RoomRecord(state: state, referential: referential, events: events, fingerprint: fingerprint ?? "", at: clock.now())
+    }
+
+    /// A room and the time now, read together (TIME), if `actor` may see it.
+    func clockReading(_ id: String, visibleTo actor: RoomActor) throws(DomainError) -> (state: RoomState, now: Date) {
+        (try room(id, visibleTo: actor), clock.now())
     }
 
     /// Recomputes the event hash chains.
@@ -212,19 +217,21 @@ actor RoomHub {
         try await store.verifyChains(room: room)
     }
 
-    /// The current time on the domain clock.
-    func now() -> Date { clock.now() }
+    // MARK: Scheduling (for RoomPlanner)
 
-    // MARK: Scheduling
+    /// The plans of every room that is not cancelled, but `excluding`'s, and every room id that is taken (unreadable
+    /// rooms' too): what a new or changed plan is checked against.
+    func schedule(excluding: String? = nil) -> (plans: [RoomPlan], taken: Set<String>) {
+        let plans = rooms.values.filter { $0.lifecycle != .cancelled && $0.plan.id != excluding }.map(\.plan)
+        return (plans, Set(rooms.keys).union(unreadable.keys))
+    }
 
-    /// Validates and schedules a new room.
-    func create(_ request: RoomRequest, by actor: RoomActor) async throws -> RoomState {
-        await acquire(Self.schedulingLock)
-        defer { release(Self.schedulingLock) }
-        guard rooms[request.id] == nil, unreadable[request.id] == nil else {
-            throw DomainError(.alreadyExists, context: [request.id], "room \(request.id) already exists")
+    /// Opens a new room with a validated plan: its first event is stored and it is kept.
+    /// - Throws: `ALREADY_EXISTS` when the id is taken.
+    func open(_ plan: RoomPlan, by actor: RoomActor) async throws -> RoomState {
+        guard rooms[plan.id] == nil, unreadable[plan.id] == nil else {
+            throw DomainError(.alreadyExists, context: [plan.id], "room \(plan.id) already exists")
         }
-        let plan = try await makePlan(request)
         let now = clock.now()
         let state = RoomState(scheduled: plan, at: now)
         let event = RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan))
@@ -235,95 +242,41 @@ actor RoomHub {
         return state
     }
 
-    /// Changes a room's plan: `change` turns the current plan into the new request.
-    func update(_ id: String, by actor: RoomActor, change: @Sendable (RoomPlan) throws -> RoomRequest) async throws -> RoomState {
-        await acquire(Self.schedulingLock)
-        defer { release(Self.schedulingLock) }
-        let current = try room(id, visibleTo: actor)
-        let plan = try await makePlan(try change(current.plan), referentialHash: current.plan.referentialHash)
-        return try await perform(id, .update(plan), by: actor).state
-    }
-
-    /// Cancels a room.
-    func cancel(_ id: String, reason: String?, by actor: RoomActor) async throws -> RoomState {
-        await acquire(Self.schedulingLock)
-        defer { release(Self.schedulingLock) }
-        return try await perform(id, .cancel(reason: reason), by: actor).state
-    }
-
-    /// Validates a whole day and writes it in one transaction, or nothing.
-    ///
-    /// - Returns: the faults by CSV line; empty when the day was imported.
-    func importDay(_ day: DayImport, by actor: RoomActor) async throws -> [DayImport.Fault] {
-        await acquire(Self.schedulingLock)
-        defer { release(Self.schedulingLock) }
-        var faults = day.faults
-        var newUsers: [String: User] = [:]
+    /// Creates a day's new users and opens its rooms in one transaction: all of them, or none.
+    /// - Throws: `ALREADY_EXISTS` when a room id was taken meanwhile.
+    func open(day plans: [RoomPlan], users: [User], by actor: RoomActor) async throws {
         let now = clock.now()
-        for row in day.users {
-            if try await accounts.user(row.user.id) != nil || newUsers[row.user.id] != nil {
-                faults.append(.init(line: row.line, code: .alreadyExists, text: "user \(row.user.id) already exists"))
-                continue
-            }
-            var user = row.user
-            user.createdAt = now
-            newUsers[user.id] = user
+        for plan in plans where rooms[plan.id] != nil || unreadable[plan.id] != nil {
+            throw DomainError(.alreadyExists, context: [plan.id], "room \(plan.id) already exists")
         }
-        let referential = try await referentials.referential(nil)
-        var existing: [String: User] = [:]
-        for row in day.rooms {
-            for person in row.request.candidates + row.request.jurors where newUsers[person] == nil && existing[person] == nil {
-                existing[person] = try await accounts.user(person)
-            }
-        }
-        var planned: [RoomPlan] = rooms.values.filter { $0.lifecycle != .cancelled }.map(\.plan)
-        var newRooms: [(event: RoomEvent, state: RoomState)] = []
-        for row in day.rooms {
-            if rooms[row.request.id] != nil || unreadable[row.request.id] != nil || newRooms.contains(where: { $0.state.plan.id == row.request.id }) {
-                faults.append(.init(line: row.line, code: .alreadyExists, text: "room \(row.request.id) already exists"))
-                continue
-            }
-            do {
-                let plan = try RoomScheduler.plan(
-                    row.request,
-                    referential: referential,
-                    users: { newUsers[$0] ?? existing[$0] ?? nil },
-                    otherRooms: planned
-                )
-                planned.append(plan)
-                newRooms.append((RoomEvent(room: plan.id, seq: 1, at: now, kind: .scheduled(plan)), RoomState(scheduled: plan, at: now)))
-            } catch {
-                faults.append(.init(line: row.line, code: error.code, text: error.text))
-            }
-        }
-        guard faults.isEmpty else { return faults.sorted { $0.line < $1.line } }
-        try await store.importDay(users: Array(newUsers.values).sorted { $0.id < $1.id }, rooms: newRooms)
-        metrics.recordEvents(newRooms.count)
-        for room in newRooms { keep(room.state) }
-        logger.info("day imported", metadata: ["users": "\(newUsers.count)", "rooms": "\(newRooms.count)", "by": "\(actor.user)"])
-        return []
-    }
-
-    private func makePlan(_ request: RoomRequest, referentialHash: String? = nil) async throws -> RoomPlan {
-        let referential = try await referentials.referential(referentialHash)
-        var people: [String: User] = [:]
-        for id in request.candidates + request.jurors { people[id] = try await accounts.user(id) }
-        let others = rooms.values.filter { $0.lifecycle != .cancelled && $0.plan.id != request.id }.map(\.plan)
-        return try RoomScheduler.plan(request, referential: referential, users: { people[$0] }, otherRooms: others)
+        let opened = plans.map { (event: RoomEvent(room: $0.id, seq: 1, at: now, kind: .scheduled($0)), state: RoomState(scheduled: $0, at: now)) }
+        try await store.importDay(users: users, rooms: opened)
+        metrics.recordEvents(opened.count)
+        for room in opened { keep(room.state) }
+        logger.info("day imported", metadata: ["users": "\(users.count)", "rooms": "\(opened.count)", "by": "\(actor.user)"])
     }
 
     // MARK: Participation
 
     /// Subscribes a connection to a room and marks its participant present.
-    /// - Returns: the room before the join; its `SNAPSHOT` was delivered first, then the join's events.
+    /// - Returns: the room after the join; its `SNAPSHOT` was delivered first, then the join's events.
+    /// - Throws: `WRONG_STATE` when the connection has already joined the room.
     func join(_ id: String, subscriber: RoomSubscriber) async throws -> RoomState {
         _ = try room(id, visibleTo: subscriber.actor)
+        try refuseSecondJoin(id, subscriber)
         await acquire(id)
         defer { release(id) }
+        try refuseSecondJoin(id, subscriber)
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
         subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now(), for: state.role(of: subscriber.actor)).serialized)
         try await attach(id, subscriber)
-        return state
+        return try room(id, visibleTo: subscriber.actor)
+    }
+
+    private func refuseSecondJoin(_ id: String, _ subscriber: RoomSubscriber) throws(DomainError) {
+        if subscribers[id]?[subscriber.sessionID] != nil {
+            throw DomainError(.wrongState, context: [id], "this connection has already joined room \(id)")
+        }
     }
 
     /// The limits for reading back a stored event line: the server's own lines, not a peer's.
@@ -331,10 +284,14 @@ actor RoomHub {
 
     /// Resubscribes a connection and delivers what it missed after `lastSeq`, or a snapshot when the gap is too old.
     /// A candidate's `lastSeq` is in the candidates' own numbering, and so are the events replayed to it.
-    func resume(_ id: String, after lastSeq: Int, subscriber: RoomSubscriber) async throws -> ResumeResult {
+    /// - Returns: what was delivered, and the room after the resumption.
+    /// - Throws: `WRONG_STATE` when the connection has already joined the room.
+    func resume(_ id: String, after lastSeq: Int, subscriber: RoomSubscriber) async throws -> (result: ResumeResult, state: RoomState) {
         _ = try room(id, visibleTo: subscriber.actor)
+        try refuseSecondJoin(id, subscriber)
         await acquire(id)
         defer { release(id) }
+        try refuseSecondJoin(id, subscriber)
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
         let result: ResumeResult
         let window = configuration.resumeWindow
@@ -386,7 +343,7 @@ actor RoomHub {
             result = .replayed(count: count)
         }
         try await attach(id, subscriber)
-        return result
+        return (result, try room(id, visibleTo: subscriber.actor))
     }
 
     private func attach(_ id: String, _ subscriber: RoomSubscriber) async throws {
@@ -454,11 +411,6 @@ actor RoomHub {
         return false
     }
 
-    /// Whether the connection has joined the room.
-    func isSubscribed(_ id: String, sessionID: UInt64) -> Bool {
-        subscribers[id]?[sessionID] != nil
-    }
-
     // MARK: Commands
 
     /// Runs a room command for `actor` (membership checked), then emits whatever became due. Returns the room's
@@ -475,6 +427,23 @@ actor RoomHub {
         return (state, !events.isEmpty)
     }
 
+    /// The checklist of a plan's competences in its referential version, computed once per version and set of
+    /// competences.
+    private func checklist(of plan: RoomPlan) async throws -> RoomChecklist {
+        let key = ChecklistKey(referentialHash: plan.referentialHash, competences: plan.competences)
+        if let known = checklists[key] { return known }
+        let checklist = RoomChecklist(plan: plan, referential: try await referentials.referential(plan.referentialHash).referential)
+        checklists[key] = checklist
+        return checklist
+    }
+
+    private struct ChecklistKey: Hashable {
+        let referentialHash: String
+        let competences: [String]
+    }
+
+    private var checklists: [ChecklistKey: RoomChecklist] = [:]
+
     /// Keeps a room's new state, and counts it in its lifecycle state's gauge.
     private func keep(_ state: RoomState) {
         let id = state.plan.id
@@ -484,8 +453,12 @@ actor RoomHub {
 
     /// Decides, persists, applies and delivers. The caller holds the room's lock.
     private func execute(_ id: String, _ command: RoomCommand, by actor: RoomActor, at now: Date) async throws -> [RoomEvent] {
+        // A mark is checked against the room's checklist by the room itself; the checklist is read first, as the
+        // referential may have to be loaded.
+        var checklist: RoomChecklist?
+        if case .mark = command, let plan = rooms[id]?.plan { checklist = try await self.checklist(of: plan) }
         guard var state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
-        let kinds = try state.decide(command, by: actor, at: now)
+        let kinds = try state.decide(command, by: actor, at: now, checklist: checklist)
         guard !kinds.isEmpty else { return [] }
         var events: [RoomEvent] = []
         var deliveries: [RoomStore.Delivered] = []

@@ -16,6 +16,7 @@ struct CommandRouter: Sendable {
     let accounts: AccountStore
     let referentials: ReferentialCatalog
     let rooms: RoomHub
+    let planner: RoomPlanner
     let registry: SessionRegistry
     let now: @Sendable () -> Date
 
@@ -239,18 +240,18 @@ struct CommandRouter: Sendable {
         switch command {
         case .roomCreate(let room, let kind, let options, let title):
             let request = try RoomOptions.request(room: room, kind: kind, options: options, title: title)
-            let state = try await rooms.create(request, by: actor)
+            let state = try await planner.create(request, by: actor)
             return [RoomWire.room(state, detailed: true, id: id, for: .observer), .ok(verb: "ROOM-CREATE", [state.plan.id, String(state.lastSeq)], id: id)]
 
         case .roomUpdate(let room, let options, let title):
-            let state = try await rooms.update(room, by: actor) { plan in
+            let state = try await planner.update(room, by: actor) { plan in
                 try RoomOptions.request(updating: plan, options: options, title: title)
             }
             return [RoomWire.room(state, detailed: true, id: id, for: .observer), .ok(verb: "ROOM-UPDATE", [room, String(state.lastSeq)], id: id)]
 
         case .roomCancel(let room, let reason):
             if let reason { try RoomState.validateReason(reason) }
-            let state = try await rooms.cancel(room, reason: reason, by: actor)
+            let state = try await planner.cancel(room, reason: reason, by: actor)
             return [.ok(verb: "ROOM-CANCEL", [room, String(state.lastSeq)], id: id)]
 
         case .roomList(let day, let stateName):
@@ -288,19 +289,11 @@ struct CommandRouter: Sendable {
     ) async throws -> [Message] {
         switch command {
         case .join(let room):
-            if await rooms.isSubscribed(room, sessionID: session.id) {
-                throw DomainError(.wrongState, context: [room], "this connection has already joined room \(room)")
-            }
-            _ = try await rooms.join(room, subscriber: session.subscriber(actor))
-            let state = try await rooms.room(room, visibleTo: actor)
+            let state = try await rooms.join(room, subscriber: session.subscriber(actor))
             return [.ok(verb: "JOIN", [room, String(state.view(for: actor).seq)], id: id)]
 
         case .resume(let room, let lastSeq):
-            if await rooms.isSubscribed(room, sessionID: session.id) {
-                throw DomainError(.wrongState, context: [room], "this connection has already joined room \(room)")
-            }
-            let result = try await rooms.resume(room, after: lastSeq, subscriber: session.subscriber(actor))
-            let state = try await rooms.room(room, visibleTo: actor)
+            let (result, state) = try await rooms.resume(room, after: lastSeq, subscriber: session.subscriber(actor))
             let seq = String(state.view(for: actor).seq)
             switch result {
             case .replayed(let count):
@@ -314,8 +307,7 @@ struct CommandRouter: Sendable {
             return [.ok(verb: "LEAVE", [room], id: id)]
 
         case .time(let room):
-            let state = try await rooms.room(room, visibleTo: actor)
-            let now = await rooms.now()
+            let (state, now) = try await rooms.clockReading(room, visibleTo: actor)
             var parameters = [room, state.view(for: actor).lifecycle.rawValue, String(state.phaseIndex), state.phase.name]
             parameters.append("remaining-ms=\(RoomWire.milliseconds(state.remaining(at: now)))")
             parameters.append("ends-at=\(state.endsAt.map(WireTime.format) ?? "-")")
@@ -352,14 +344,7 @@ struct CommandRouter: Sendable {
             return try await roomCommand(room, .deliberate, actor, "DELIBERATE", id)
 
         case .mark(let room, let candidate, let criterion, let mark, let comment):
-            let state = try await rooms.room(room, visibleTo: actor)
-            let referential = try await rooms.referential(of: state)
-            let competence = criterion.split(separator: ".").first.map(String.init) ?? ""
-            guard state.plan.competences.contains(competence),
-                referential.competence(competence)?.criteria.contains(where: { $0.id == criterion }) == true
-            else {
-                throw DomainError(.notFound, context: [criterion], "criterion \(criterion) is not in this room's checklist")
-            }
+            // The room checks the criterion against its own checklist (RoomState.decide).
             return try await roomCommand(room, .mark(candidate: candidate, criterion: criterion, mark: mark, comment: comment), actor, "MARK", id)
 
         case .propose(let room, let candidate, let competence, let decision, let comment):
@@ -407,11 +392,10 @@ struct CommandRouter: Sendable {
             return lines + [.ok(verb: "OUTAGES", [room, String(lines.count)], id: id)]
 
         case .progress(let room):
-            let state = try await rooms.room(room, visibleTo: actor)
+            let (state, referential) = try await rooms.evaluation(room, visibleTo: actor)
             guard state.role(of: actor) != .candidate else {
                 throw DomainError(.forbidden, "grids are for the room's jurors and admins")
             }
-            let referential = try await rooms.referential(of: state)
             var lines: [Message] = []
             for juror in state.plan.jurors where state.gridVisible(of: juror, to: actor) {
                 for (key, mark) in (state.marks[juror] ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -448,7 +432,7 @@ struct CommandRouter: Sendable {
             guard state.role(of: actor) != .candidate else {
                 throw DomainError(.forbidden, "proposals are for the room's jurors and admins")
             }
-            guard state.gridVisible(of: state.plan.jurors[0], to: actor), state.gridVisible(of: state.plan.jurors[1], to: actor) else {
+            guard state.plan.jurors.allSatisfy({ state.gridVisible(of: $0, to: actor) }) else {
                 throw DomainError(.wrongState, context: ["blind"], "in a blind room the proposals are compared once both grids are submitted")
             }
             let lines = state.disagreements.map { disagreement in
@@ -463,10 +447,7 @@ struct CommandRouter: Sendable {
             return lines + [.ok(verb: "DISAGREEMENTS", [room, String(lines.count)], id: id)]
 
         case .results(let roomFilter, let day):
-            var states = await rooms.rooms(visibleTo: actor)
-            if let roomFilter {
-                states = [try await rooms.room(roomFilter, visibleTo: actor)]
-            }
+            var states = if let roomFilter { [try await rooms.room(roomFilter, visibleTo: actor)] } else { await rooms.rooms(visibleTo: actor) }
             if let day {
                 guard let start = WireTime.parseDay(day) else {
                     throw DomainError(.invalid, "day is a date such as 2026-12-01 (UTC)")
@@ -490,16 +471,15 @@ struct CommandRouter: Sendable {
             return lines + [.ok(verb: "RESULTS", [String(lines.count)], id: id)]
 
         case .pv(let room, let format):
-            let state = try await rooms.room(room, visibleTo: actor)
-            let referential = try await rooms.referential(of: state)
-            let (events, fingerprint) = try await rooms.record(of: state)
+            let record = try await rooms.record(room, visibleTo: actor)
+            let (state, fingerprint) = (record.state, record.fingerprint)
             var names: [String: String] = [:]
             for person in state.plan.participants + state.reopenings.map(\.by) where names[person] == nil {
                 names[person] = try await accounts.user(person)?.displayName
             }
             let document = ProcesVerbal(
-                state: state, events: events, referential: referential, names: names, fingerprint: fingerprint,
-                generatedAt: await rooms.now()
+                state: state, events: record.events, referential: record.referential, names: names, fingerprint: fingerprint,
+                generatedAt: record.at
             )
             let text = format == "html" ? document.html : document.markdown
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Message(id: id, verb: "PV", [], text: String($0)) }
@@ -534,7 +514,7 @@ struct CommandRouter: Sendable {
     /// Validates and runs a CSV day import.
     func importDay(_ lines: [String], for principal: Principal, id: String?) async throws -> [Message] {
         let day = DayImport(lines: lines)
-        let faults = try await rooms.importDay(day, by: RoomActor(user: principal.user.id, role: principal.user.role))
+        let faults = try await planner.importDay(day, by: RoomActor(user: principal.user.id, role: principal.user.role))
         guard faults.isEmpty else {
             let lines = faults.map { fault in
                 Message(id: id, verb: "IMPORT-ERROR", [String(fault.line), fault.code.rawValue], text: fault.text)
