@@ -2,14 +2,6 @@ import DefenceProtocol
 import NIOSSL
 import Synchronization
 
-/// The answer to one request: its data lines, then its terminal line.
-public struct Reply: Sendable, Hashable {
-    /// Data lines carrying the request's id, in order.
-    public var data: [Message]
-    /// The terminal line: `OK …` (or `PONG …` for `PING`).
-    public var terminal: Message
-}
-
 /// A protocol session: reads the greeting, authenticates, and correlates requests and replies by id.
 ///
 /// Server `PING`s met while waiting are answered. (Room events arrive with the rooms issue.)
@@ -36,9 +28,7 @@ public final class DefenceConnection: Sendable {
             await lines.close()
             throw ClientError.tls("\(error)")
         }
-        guard let greeting = try? LineParser().parse(first), greeting.verb == "HELLO",
-            greeting.parameters.first == ProtocolVersion.current
-        else {
+        guard let greeting = ReplyCorrelator.greeting(first) else {
             await lines.close()
             throw ClientError.unexpected(first)
         }
@@ -54,34 +44,14 @@ public final class DefenceConnection: Sendable {
     }
 
     /// Sends a command and waits for its terminal reply.
-    /// - Throws: ``ClientError/failed(code:text:line:)`` for a `FAIL` reply, ``ClientError/timeout``,
-    ///   ``ClientError/closed``.
+    /// - Throws: ``ClientError/failed(code:text:line:)`` for a `FAIL` reply or a `FAIL *` that ends the session,
+    ///   ``ClientError/timeout``, ``ClientError/closed``.
     public func request(_ command: Command, timeout: Duration = .seconds(30)) async throws -> Reply {
-        let id = counter.withLock { value in
-            value += 1
-            return "c\(value)"
+        let reply = try await exchange(command, timeout: timeout, failOnSessionEnd: true)
+        if let failure = reply.failure {
+            throw ClientError.failed(code: failure.code, text: failure.text, line: reply.terminal.serialized)
         }
-        try await lines.send(command.message(id: id).serialized)
-        var data: [Message] = []
-        while true {
-            let line = try await lines.nextLine(timeout: timeout)
-            guard let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(line) else { continue }
-            if message.id == id {
-                switch message.verb {
-                case "OK", "PONG":
-                    return Reply(data: data, terminal: message)
-                case "FAIL":
-                    let failure = FailureLine(message)
-                    throw ClientError.failed(code: failure?.code ?? "?", text: failure?.text ?? "", line: line)
-                default:
-                    data.append(message)
-                }
-            } else if message.verb == "PING", message.id == nil, let token = message.parameters.first {
-                try await lines.send(Command.pong(token: token).message().serialized)
-            } else if let failure = FailureLine(message), failure.verb == "*" {
-                throw ClientError.failed(code: failure.code, text: failure.text, line: line)
-            }
-        }
+        return reply
     }
 
     /// Sends a command and returns the data lines and the terminal line, whether it is `OK` or `FAIL`. With
@@ -89,24 +59,30 @@ public final class DefenceConnection: Sendable {
     /// each behind `|`; a refused request sends none of them.
     /// - Throws: ``ClientError/timeout``, ``ClientError/closed``.
     public func exchange(_ command: Command, payload: [String] = [], timeout: Duration = .seconds(60)) async throws -> Reply {
+        try await exchange(command, payload: payload, timeout: timeout, failOnSessionEnd: false)
+    }
+
+    private func exchange(_ command: Command, payload: [String] = [], timeout: Duration, failOnSessionEnd: Bool) async throws -> Reply {
         let id = counter.withLock { value in
             value += 1
             return "c\(value)"
         }
+        var correlator = ReplyCorrelator()
+        correlator.expect(id)
         try await lines.send(command.message(id: id).serialized)
-        var data: [Message] = []
         while true {
             let line = try await lines.nextLine(timeout: timeout)
-            guard let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(line) else { continue }
-            if message.id == id {
-                if ["OK", "FAIL", "PONG"].contains(message.verb) { return Reply(data: data, terminal: message) }
-                if message.verb == "CONTINUE" {
-                    for line in payload { try await lines.send("|" + line) }
-                    continue
-                }
-                data.append(message)
-            } else if message.verb == "PING", message.id == nil, let token = message.parameters.first {
+            switch correlator.read(line) {
+            case .reply(_, let reply):
+                return reply
+            case .payloadWanted:
+                for line in payload { try await lines.send("|" + line) }
+            case .ping(let token):
                 try await lines.send(Command.pong(token: token).message().serialized)
+            case .sessionFailure(let failure) where failOnSessionEnd:
+                throw ClientError.failed(code: failure.code, text: failure.text, line: line)
+            case .data, .event, .snapshot, .sessionFailure, .other:
+                continue
             }
         }
     }

@@ -33,7 +33,7 @@ public final class LineConnection: Sendable {
         host: String,
         port: Int,
         tls: TLSConfiguration,
-        maxLineBytes: Int = 65_536,
+        maxLineBytes: Int = Limits.serverLines.maxLineBytes,
         receiveBufferBytes: Int? = nil,
         pinnedSHA256: String? = nil
     ) async throws -> LineConnection {
@@ -49,7 +49,7 @@ public final class LineConnection: Sendable {
         host: String,
         port: Int,
         context: NIOSSLContext,
-        maxLineBytes: Int = 65_536,
+        maxLineBytes: Int = Limits.serverLines.maxLineBytes,
         receiveBufferBytes: Int? = nil,
         pinnedSHA256: String? = nil
     ) async throws -> LineConnection {

@@ -65,6 +65,8 @@ public actor LiveSession {
     private var pinger: Task<Void, Never>?
     /// Requests waiting for their terminal reply, by id.
     private var pending: [String: Pending] = [:]
+    /// Sorts the lines of the current connection; knows the ids of ``pending``.
+    private var correlator = ReplyCorrelator()
     /// The earliest time a deadline sweep is armed for (nil: none armed).
     private var sweepAt: NIODeadline?
     /// The deadline sweeps armed so far (for tests).
@@ -127,7 +129,8 @@ public actor LiveSession {
         let text = command.message(id: id).serialized
         return try await withCheckedThrowingContinuation { continuation in
             let deadline = NIODeadline.now() + TimeAmount(timeout)
-            pending[id] = Pending(data: [], continuation: continuation, deadline: deadline, payload: payload)
+            pending[id] = Pending(continuation: continuation, deadline: deadline, payload: payload)
+            correlator.expect(id)
             armSweep(at: deadline, on: connection)
             // Queued from here, in request order, without a task per request.
             connection.enqueue(text) { error in
@@ -168,17 +171,25 @@ public actor LiveSession {
             await lines.close()
             throw ClientError.tls("\(error)")
         }
-        guard greeting.hasPrefix("HELLO \(ProtocolVersion.current)") else {
+        guard ReplyCorrelator.greeting(greeting) != nil else {
             await lines.close()
             throw ClientError.unexpected(greeting)
         }
-        try await lines.send("@id=auth AUTH \(token)")
+        var correlator = ReplyCorrelator()
+        correlator.expect("auth")
+        try await lines.send(Command.auth(token: token).message(id: "auth").serialized)
         let reply = try await lines.nextLine(timeout: .seconds(30))
-        guard reply.hasPrefix("@id=auth OK AUTH ") else {
+        let answer = correlator.read(reply)
+        guard case .reply(_, let authenticated) = answer, authenticated.failure == nil else {
             await lines.close()
-            let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(reply)
-            throw ClientError.failed(code: message?.parameters.dropFirst().first ?? "?", text: message?.parameters.last ?? reply, line: reply)
+            let failure: FailureLine? = switch answer {
+            case .reply(_, let refused): refused.failure
+            case .sessionFailure(let failure): failure
+            default: nil
+            }
+            throw ClientError.failed(code: failure?.code ?? "?", text: failure?.text ?? reply, line: reply)
         }
+        self.correlator = ReplyCorrelator()
         connection = lines
         reader = Task { await self.read(lines) }
         pinger = Task { await self.pingLoop() }
@@ -198,45 +209,33 @@ public actor LiveSession {
             } catch {
                 break
             }
-            guard let message = try? LineParser(limits: Limits(maxLineBytes: 65_536)).parse(line) else { continue }
-            if let id = message.id, var entry = pending[id] {
-                if ["OK", "FAIL", "PONG"].contains(message.verb) {
-                    pending[id] = nil
-                    entry.continuation.resume(returning: Reply(data: entry.data, terminal: message))
-                } else if message.verb == "CONTINUE" {
-                    if !entry.payload.isEmpty, let connection {
-                        // A failed write ends the connection, which fails the request.
-                        connection.enqueue(entry.payload.map { "|" + $0 }.joined(separator: "\n")) { _ in }
-                    }
-                } else {
-                    entry.data.append(message)
-                    pending[id] = entry
+            switch self.correlator.read(line) {
+            case .reply(let id, let reply):
+                pending.removeValue(forKey: id)?.continuation.resume(returning: reply)
+            case .payloadWanted(let id):
+                if let payload = pending[id]?.payload, !payload.isEmpty, let connection {
+                    // A failed write ends the connection, which fails the request.
+                    connection.enqueue(payload.map { "|" + $0 }.joined(separator: "\n")) { _ in }
                 }
+            case .data:
                 continue
-            }
-            switch message.verb {
-            case "PING":
-                if let token = message.parameters.first { try? await lines.send("PONG \(token)") }
-            case "EVENT":
-                // A line that is not an event as §4.3 writes it is not one: it is neither counted nor shown.
-                guard let event = EventLine(message) else { continue }
-                let room = event.room
-                let seq = event.seq
-                if let last = lastSeq[room], seq <= last {
+            case .ping(let token):
+                try? await lines.send(Command.pong(token: token).message().serialized)
+            case .event(let event, let message):
+                // A line that is not an event as §4.3 writes it is not one (.other): it is neither counted nor shown.
+                if let last = lastSeq[event.room], event.seq <= last {
                     duplicatesDropped += 1
                     continue
                 }
-                lastSeq[room] = seq
+                lastSeq[event.room] = event.seq
                 continuation.yield(.room(message))
-            case "SNAPSHOT":
-                guard let snapshot = SnapshotLine(message) else { continue }
+            case .snapshot(let snapshot, let message):
                 lastSeq[snapshot.room] = snapshot.seq
                 continuation.yield(.room(message))
-            case "FAIL":
-                guard let failure = FailureLine(message) else { continue }
+            case .sessionFailure(let failure):
                 endReason = failure.text.isEmpty ? endReason : failure.text
                 fatal = failure.knownCode == .revoked
-            default:
+            case .other:
                 continue
             }
         }
@@ -244,6 +243,7 @@ public actor LiveSession {
         pinger?.cancel()
         for (id, entry) in pending {
             pending[id] = nil
+            correlator.forget(id)
             entry.continuation.resume(throwing: ClientError.closed)
         }
         guard !closed else { return }
@@ -296,7 +296,7 @@ public actor LiveSession {
         while !Task.isCancelled {
             let sent = Date()
             if let reply = try? await request(.ping(token: "clock"), timeout: .seconds(10)),
-                let serverTime = reply.terminal.parameters.first.flatMap(WireTime.parse)
+                let serverTime = PongReply(reply.terminal)?.serverTime
             {
                 let received = Date()
                 let roundTrip = received.timeIntervalSince(sent)
@@ -311,6 +311,7 @@ public actor LiveSession {
 
     private func fail(_ id: String, _ error: Error) {
         guard let entry = pending.removeValue(forKey: id) else { return }
+        correlator.forget(id)
         entry.continuation.resume(throwing: error)
     }
 
@@ -346,9 +347,9 @@ public actor LiveSession {
         }
     }
 
-    /// A request waiting for its terminal reply: the data lines so far, who waits, and its deadline.
+    /// A request waiting for its terminal reply: who waits, and its deadline (its data lines so far are in the
+    /// correlator).
     private struct Pending {
-        var data: [Message]
         let continuation: CheckedContinuation<Reply, Error>
         let deadline: NIODeadline
         /// The lines sent when the server asks for them (`CONTINUE`).

@@ -282,11 +282,11 @@ extension AdminCommand {
                     await connection.close()
                     throw ExitCode(1)
                 }
-                let text = reply.data.map { $0.parameters.last ?? "" }.joined(separator: "\n") + "\n"
+                let text = reply.data.compactMap { DocumentLine($0)?.text }.joined(separator: "\n") + "\n"
                 let path = base + (format == "html" ? ".html" : ".md")
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
                 print(L("écrit : ", "written ") + path)
-                if format == "html", let fingerprint = reply.terminal.parameters.last { print(fingerprint) }
+                if format == "html", let fingerprint = DocumentReply(reply.terminal)?.fingerprint { print("fingerprint=\(fingerprint)") }
             }
             await connection.close()
         }
@@ -418,8 +418,8 @@ extension AdminCommand {
             let rooms = try await session.request(.roomList(day: day, state: nil)).data
             var views: [String: RoomView] = [:]
             var order: [String] = []
-            for line in rooms {
-                guard let id = line.parameters.first else { continue }
+            for line in rooms.compactMap(RoomLine.init) {
+                let id = line.room
                 var view = RoomView(room: id)
                 view.applyPlan(line)
                 views[id] = view
@@ -460,7 +460,7 @@ actor BoardState {
     }
 
     func apply(_ line: Message) {
-        guard let room = line.parameters.first else { return }
+        guard let room = EventLine(line)?.room ?? SnapshotLine(line)?.room else { return }
         views[room]?.apply(line)
     }
 

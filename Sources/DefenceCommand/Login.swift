@@ -45,6 +45,6 @@ struct Login: AsyncParsableCommand {
             postQuantum: endpoint.postQuantum ? true : nil
         )
         try profile.save(to: path)
-        print("\(who.parameters.last ?? "") (\(profile.user ?? "?"), \(profile.role ?? "?")) — " + L("profil enregistré dans ", "profile saved to ") + path)
+        print("\(WhoamiReply(who)?.displayName ?? "") (\(profile.user ?? "?"), \(profile.role ?? "?")) — " + L("profil enregistré dans ", "profile saved to ") + path)
     }
 }

@@ -69,7 +69,7 @@ struct RoomCommand: AsyncParsableCommand {
 
     private func chooseRoom(_ session: LiveSession, language: Language) async throws -> String {
         if let room { return room }
-        let rooms = try await session.request(.roomList(day: nil, state: nil)).data.compactMap { $0.parameters.first }
+        let rooms = try await session.request(.roomList(day: nil, state: nil)).data.compactMap { RoomLine($0)?.room }
         guard rooms.count == 1, let only = rooms.first else {
             throw ValidationError(language.text(
                 "précisez la salle : defence room <salle> (vos salles : \(rooms.joined(separator: ", ")))",

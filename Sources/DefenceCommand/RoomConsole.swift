@@ -39,20 +39,19 @@ actor RoomConsole {
     /// Joins the room and loads its plan and, for jurors and admins, its checklist.
     private func prepare() async throws {
         let joined = try await session.join(room)
-        guard joined.terminal.verb == "OK" else { throw ConsoleError(joined.terminal.parameters.last ?? "refused") }
+        if let failure = joined.failure { throw ConsoleError(failure.text.isEmpty ? failure.code : failure.text) }
         let shown = try await session.request(.roomShow(room: room))
-        guard let plan = shown.data.first else { return }
+        guard let plan = shown.data.lazy.compactMap(RoomLine.init).first(where: { $0.room == room }) else {
+            throw ConsoleError("the server described no room \(room)")
+        }
         view.applyPlan(plan)
         guard role != "candidate" else { return }
-        let competences = plan.parameters.first { $0.hasPrefix("competences=") }?.dropFirst(12).split(separator: ",").map(String.init) ?? []
-        let ref = plan.parameters.first { $0.hasPrefix("referential=") }.map { String($0.dropFirst(12)) }
+        guard let details = plan.details else { throw ConsoleError("the server did not give the checklist of room \(room)") }
         var checklist: [RoomView.ChecklistItem] = []
-        for code in competences {
-            let reply = try await session.request(.competenceShow(code: code, ref: ref))
-            let title = reply.data.first { $0.verb == "COMPETENCE" }?.parameters.last ?? ""
-            let criteria = reply.data.filter { $0.verb == "CRITERION" }.compactMap { line in
-                line.parameters.first.map { (id: $0, text: line.parameters.last ?? "") }
-            }
+        for code in details.competences {
+            let reply = try await session.request(.competenceShow(code: code, ref: details.referential))
+            let title = reply.data.lazy.compactMap(CompetenceLine.init).first?.title ?? ""
+            let criteria = reply.data.compactMap(CriterionLine.init).map { (id: $0.id, text: $0.text) }
             checklist.append(RoomView.ChecklistItem(competence: code, title: title, criteria: criteria))
         }
         view.checklist = checklist

@@ -102,18 +102,12 @@ public struct RoomView: Sendable, Equatable {
         return remainingMs.map { Double($0) / 1000 }
     }
 
-    /// Applies the plan details of a `ROOM` line.
-    public mutating func applyPlan(_ line: Message) {
-        for parameter in line.parameters {
-            if parameter.hasPrefix("candidates=") { candidates = list(parameter) }
-            if parameter.hasPrefix("jurors=") { jurors = list(parameter) }
-            if parameter.hasPrefix("president=") { president = String(parameter.dropFirst(10)) }
-        }
-        if line.hasText { title = line.parameters.last }
-    }
-
-    private func list(_ parameter: String) -> [String] {
-        parameter.split(separator: "=", maxSplits: 1).last.map { $0.split(separator: ",").map(String.init) } ?? []
+    /// Applies the plan of a `ROOM` line (its people and title).
+    public mutating func applyPlan(_ line: RoomLine) {
+        candidates = line.candidates
+        jurors = line.jurors
+        president = line.president
+        title = line.title
     }
 
     /// Applies one `SNAPSHOT` or `EVENT` line of this room.

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 func line(_ text: String) -> Message {
-    try! LineParser(limits: Limits(maxLineBytes: 65_536)).parse(text)!
+    try! LineParser(limits: .serverLines).parse(text)!
 }
 
 @Suite struct RoomViewTests {
@@ -177,9 +177,9 @@ func line(_ text: String) -> Message {
 }
 
 @Suite struct RoomBoardTests {
-    @Test func oneRowPerRoom() {
+    @Test func oneRowPerRoom() throws {
         var running = RoomView(room: "mspr-a1")
-        running.applyPlan(line("ROOM mspr-a1 scheduled team 2026-12-01T08:00:00.000Z 2026-12-01T08:30:00.000Z candidates=lea,hugo jurors=camille,paul president=camille"))
+        running.applyPlan(try #require(RoomLine(line("ROOM mspr-a1 scheduled team 2026-12-01T08:00:00.000Z 2026-12-01T08:30:00.000Z candidates=lea,hugo jurors=camille,paul president=camille"))))
         running.apply(line("SNAPSHOT mspr-a1 9 2026-12-01T08:10:00.000Z running phase=0 phase-name=presentation remaining-ms=1200000 ends-at=2026-12-01T08:30:00.000Z overtime=no present=lea,camille"))
         running.apply(line("EVENT mspr-a1 10 2026-12-01T08:10:01.000Z mark camille lea A1C1.1 met"))
         let idle = RoomView(room: "r2")

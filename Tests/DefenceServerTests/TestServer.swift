@@ -145,5 +145,5 @@ func withServer(
 
 /// Parses a server line for assertions.
 func parsed(_ line: String) throws -> Message {
-    try #require(try LineParser(limits: Limits(maxLineBytes: 65_536)).parse(line))
+    try #require(try LineParser(limits: .serverLines).parse(line))
 }

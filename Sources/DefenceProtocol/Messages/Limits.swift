@@ -16,6 +16,10 @@ public struct Limits: Hashable, Sendable {
 
     /// The limits of version 1.
     public static let standard = Limits()
+
+    /// The limits a client (or the server, reading back its stored lines) reads the server's lines with. The
+    /// server's own lines pass a request's 4,096 bytes: a PV line, an event of a 1,000-scalar text, a SNAPSHOT.
+    public static let serverLines = Limits(maxLineBytes: 65_536)
 }
 
 /// Constants of the protocol itself.

@@ -280,7 +280,7 @@ actor RoomHub {
     }
 
     /// The limits for reading back a stored event line: the server's own lines, not a peer's.
-    static let storedLineLimits = Limits(maxLineBytes: 65_536)
+    static let storedLineLimits = Limits.serverLines
 
     /// Resubscribes a connection and delivers what it missed after `lastSeq`, or a snapshot when the gap is too old.
     /// A candidate's `lastSeq` is in the candidates' own numbering, and so are the events replayed to it.

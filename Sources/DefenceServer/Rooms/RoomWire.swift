@@ -14,8 +14,6 @@ enum RoomWire {
         String(RoomEvent.milliseconds(seconds))
     }
 
-
-
     /// `SNAPSHOT <room> <seq> <time> <state> phase=<i> phase-name=<name> remaining-ms=<n> [ends-at=<t>] overtime=<yes|no> present=<a,b|-> [:title]`.
     /// As `role` is told of the room: a candidate's numbering and state (``RoomState/view(for:)``).
     static func snapshot(_ state: RoomState, at now: Date, for role: RoomRole?) -> Message {
@@ -36,22 +34,13 @@ enum RoomWire {
     static func room(_ state: RoomState, detailed: Bool, id: String?, for role: RoomRole?) -> Message {
         let plan = state.plan
         let view = state.view(for: role)
-        var parameters = [
-            plan.id, view.lifecycle.rawValue, plan.kind.rawValue, WireTime.format(plan.start), WireTime.format(plan.end),
-            "candidates=\(plan.candidates.joined(separator: ","))", "jurors=\(plan.jurors.joined(separator: ","))",
-            "president=\(plan.president)",
-        ]
-        if detailed {
-            parameters += [
-                "epreuve=\(plan.epreuve)",
-                "competences=\(plan.competences.joined(separator: ","))",
-                "phases=\(plan.phases.map { "\($0.name):\($0.seconds)s" }.joined(separator: ","))",
-                "warnings=\(plan.warnings.map(String.init).joined(separator: ","))",
-                "visibility=\(plan.visibility.rawValue)",
-                "referential=\(plan.referentialHash)",
-                "seq=\(view.seq)",
-            ]
-        }
-        return Message(id: id, verb: "ROOM", parameters, text: plan.title)
+        let details = RoomLine.Details(
+            epreuve: plan.epreuve, competences: plan.competences, phases: plan.phases.map { .init(name: $0.name, seconds: $0.seconds) },
+            warnings: plan.warnings, visibility: plan.visibility.rawValue, referential: plan.referentialHash, seq: view.seq
+        )
+        return RoomLine(
+            room: plan.id, state: view.lifecycle, kind: plan.kind.rawValue, start: plan.start, end: plan.end, candidates: plan.candidates,
+            jurors: plan.jurors, president: plan.president, details: detailed ? details : nil, title: plan.title
+        ).message(id: id)
     }
 }

@@ -206,7 +206,7 @@ struct CommandRouter: Sendable {
                 throw DomainError(.notFound, context: [String(epreuve)], "no épreuve \(epreuve)")
             }
             let lines = referential.competences(block: block, epreuve: epreuve).map { competence in
-                Message(id: id, verb: "COMPETENCE", Self.competenceParameters(competence, detailed: false), text: competence.title)
+                Self.competenceLine(competence, detailed: false).message(id: id)
             }
             return lines + [.ok(verb: "COMPETENCE-LIST", [String(lines.count)], id: id)]
 
@@ -215,14 +215,14 @@ struct CommandRouter: Sendable {
             guard let competence = referential.competence(code) else {
                 throw DomainError(.notFound, context: [code], "no competence \(code)")
             }
-            var lines = [Message(id: id, verb: "COMPETENCE", Self.competenceParameters(competence, detailed: true), text: competence.title)]
+            var lines = [Self.competenceLine(competence, detailed: true).message(id: id)]
             for (index, group) in competence.criteriaGroups.enumerated() {
                 let number = String(index + 1)
                 if let leadIn = group.leadIn {
                     lines.append(Message(id: id, verb: "CRITERIA", [number], text: leadIn))
                 }
                 for criterion in group.criteria {
-                    lines.append(Message(id: id, verb: "CRITERION", [criterion.id, number], text: criterion.text))
+                    lines.append(CriterionLine(id: criterion.id, group: index + 1, text: criterion.text).message(id: id))
                 }
             }
             return lines + [.ok(verb: "COMPETENCE-SHOW", [competence.code, String(competence.criteria.count)], id: id)]
@@ -524,18 +524,13 @@ struct CommandRouter: Sendable {
         return [.ok(verb: "DAY-IMPORT", ["users=\(day.users.count)", "rooms=\(day.rooms.count)"], id: id)]
     }
 
-    /// `<code> <block> <épreuve> <stated|implied> [task= subtask= hours=] criteria=<n>`.
-    static func competenceParameters(_ competence: Referential.Competence, detailed: Bool) -> [String] {
-        var parameters = [
-            competence.code, competence.block, String(competence.epreuve), competence.epreuveStated ? "stated" : "implied",
-        ]
-        if detailed {
-            parameters.append("task=\(competence.task)")
-            if let subtask = competence.subtask { parameters.append("subtask=\(subtask)") }
-            if let hours = competence.preparationHours { parameters.append("hours=\(hours)") }
-        }
-        parameters.append("criteria=\(competence.criteria.count)")
-        return parameters
+    /// A competence as `COMPETENCE-LIST` (`detailed: false`) and `COMPETENCE-SHOW` write it.
+    static func competenceLine(_ competence: Referential.Competence, detailed: Bool) -> CompetenceLine {
+        CompetenceLine(
+            code: competence.code, block: competence.block, epreuve: competence.epreuve, epreuveStated: competence.epreuveStated,
+            task: detailed ? competence.task : nil, subtask: detailed ? competence.subtask : nil,
+            hours: detailed ? competence.preparationHours.map { "\($0)" } : nil, criteria: competence.criteria.count, title: competence.title
+        )
     }
 
     private func emailOption(_ user: User) -> [String] {
