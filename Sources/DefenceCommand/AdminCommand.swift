@@ -29,9 +29,9 @@ struct AdminCommand: AsyncParsableCommand {
             """
         ),
         subcommands: [
-            Users.self, CreateUser.self, DisableUser.self, EnableUser.self, Tokens.self, IssueToken.self, RevokeToken.self,
+            Users.self, CreateUser.self, UpdateUser.self, DisableUser.self, EnableUser.self, Tokens.self, IssueToken.self, RevokeToken.self,
             Rooms.self, Room.self, CreateRoom.self, UpdateRoom.self, CancelRoom.self, ImportDay.self, Results.self, PV.self,
-            Reopen.self, Audit.self, Watch.self,
+            Reopen.self, Audit.self, Watch.self, Outcomes.self, Outcome.self,
         ]
     )
 
@@ -128,7 +128,7 @@ struct AdminCommand: AsyncParsableCommand {
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
         @Argument(help: H("L’identifiant de la salle.", "The room id.")) var room: String
-        @Option(help: H("team ou individual.", "team or individual.")) var kind: String?
+        @Option(help: H("team, individual ou final.", "team, individual or final.")) var kind: String?
         @OptionGroup var plan: RoomOptionsGroup
 
         func run() async throws {
@@ -332,8 +332,46 @@ extension AdminCommand {
         @Option(help: H("candidate, juror ou admin.", "candidate, juror or admin.")) var role: String
         @Option(help: H("Le nom montré aux autres.", "The name shown to others.")) var name: String
         @Option(help: H("Une adresse e-mail.", "An e-mail address.")) var email: String?
+        @OptionGroup var certification: CertificationFields
         func run() async throws {
-            try await send(root, .userCreate(user: user, role: role, email: email, displayName: name), json: output.json)
+            let fields = AccountFields(track: certification.track, number: certification.number, legalName: certification.legalName, capacity: certification.capacity)
+            try await send(root, .userCreate(user: user, role: role, email: email, fields: fields, displayName: name), json: output.json)
+        }
+    }
+
+    /// A candidate's track, number and legal name, a juror's capacity.
+    struct CertificationFields: ParsableArguments {
+        @Option(help: H("Candidats : la filière, dev (A1–A4 + A5) ou infra (A1–A4 + A6 + A7).", "Candidates: the track, dev (A1–A4 + A5) or infra (A1–A4 + A6 + A7)."))
+        var track: String?
+        @Option(help: H("Candidats : le numéro de candidat.", "Candidates: the candidate number."))
+        var number: String?
+        @Option(name: .customLong("legal-name"), help: H("Candidats : le nom à l’état civil, imprimé sur les PV et relevés.", "Candidates: the legal name, printed on PVs and transcripts."))
+        var legalName: String?
+        @Option(help: H("Jurés : la qualité imprimée au PV (p. ex. « Architecte SI, société X »).", "Jurors: the capacity printed on the PV (e.g. \"Architecte SI, société X\")."))
+        var capacity: String?
+    }
+
+    struct UpdateUser: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "update-user",
+            abstract: L("Modifier la filière, le numéro, le nom, l’e-mail ou la qualité d’un utilisateur.", "Change a user's track, number, names, e-mail or capacity."),
+            discussion: L("Seul ce qui est donné change ; « - » efface un champ (--email -).", "Only what is given changes; '-' clears a field (--email -).")
+        )
+        @ParentCommand var root: DefenceCommand
+        @OptionGroup var output: OutputOptions
+        @Argument(help: H("L’identifiant.", "The user id.")) var user: String
+        @Option(help: H("Le nom montré aux autres.", "The name shown to others.")) var name: String?
+        @Option(help: H("Une adresse e-mail, ou - pour l’effacer.", "An e-mail address, or - to clear it.")) var email: String?
+        @OptionGroup var certification: CertificationFields
+
+        func run() async throws {
+            func change(_ value: String?) -> FieldChange? { value.map { $0 == "-" ? .clear : .set($0) } }
+            let changes = AccountChanges(
+                track: change(certification.track), number: change(certification.number), legalName: change(certification.legalName),
+                email: change(email), capacity: change(certification.capacity), displayName: name
+            )
+            guard !changes.isEmpty else { throw ValidationError(L("rien à modifier", "nothing to change")) }
+            try await send(root, .userUpdate(user: user, changes: changes), json: output.json)
         }
     }
 

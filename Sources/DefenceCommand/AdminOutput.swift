@@ -14,7 +14,8 @@ struct OutputOptions: ParsableArguments {
 enum AdminOutput {
     /// Column names of the data lines each verb produces.
     static let columns: [String: [String]] = [
-        "USER": ["user", "role", "state", "email", "name"],
+        "USER": ["user", "role", "state", "email", "track", "number", "legal-name", "capacity", "name"],
+        "OUTCOME": ["candidate", "state", "track", "blocks", "needed", "number", "name"],
         "TOKEN": ["id", "user", "state", "created", "expires", "last-used", "label"],
         "ROOM": ["room", "state", "kind", "start", "end", "candidates", "jurors", "president", "epreuve", "competences", "phases", "warnings", "visibility", "referential", "seq", "title"],
         "IMPORT-ERROR": ["line", "code", "problem"],
@@ -30,7 +31,10 @@ enum AdminOutput {
         for (index, parameter) in line.parameters.enumerated() {
             let isText = line.hasText && index == line.parameters.count - 1
             if !isText, let equals = parameter.firstIndex(of: "="), names.contains(String(parameter[..<equals])) {
-                named[String(parameter[..<equals])] = String(parameter[parameter.index(after: equals)...])
+                let key = String(parameter[..<equals])
+                let value = String(parameter[parameter.index(after: equals)...])
+                // Text values of the certification fields travel escaped (PROTOCOL.md §9 USER-CREATE).
+                named[key] = ["legal-name", "capacity"].contains(key) ? TagEscaping.unescape(value) : value
             } else if !isText {
                 positional.append(parameter)
             }
@@ -111,6 +115,8 @@ enum AdminOutput {
             "problem": "problème", "candidate": "candidat", "competence": "compétence", "decision": "décision",
             "status": "statut", "comment": "commentaire", "event": "événement", "id": "n°", "competences": "compétences",
             "visibility": "visibilité", "referential": "référentiel", "warnings": "alertes", "epreuve": "épreuve",
+            "track": "filière", "number": "numéro", "legal-name": "nom légal", "capacity": "qualité", "blocks": "blocs",
+            "needed": "requis", "item": "élément", "result": "résultat", "at": "signé le", "earlier": "antérieures",
         ]
         return commandLanguage == .fr ? (french[key] ?? key) : key
     }

@@ -1,4 +1,5 @@
 import DefenceCore
+import DefenceProtocol
 import Foundation
 import GRDB
 
@@ -38,7 +39,43 @@ public struct AccountStore: Sendable {
             if try Self.fetchUser(user.id, db) != nil {
                 throw DomainError(.alreadyExists, context: [user.id], "user \(user.id) already exists")
             }
+            try Self.refuseTakenNumber(user, db)
             try Self.insert(user, db)
+        }
+    }
+
+    /// Changes a user: `change` turns the stored account into the new one (and may refuse it); the result is
+    /// stored, in one transaction.
+    /// - Throws: `NOT_FOUND`; `ALREADY_EXISTS` when the new candidate number is another candidate's; what `change`
+    ///   throws.
+    public func updateUser(_ id: String, _ change: @escaping @Sendable (User) throws -> User) async throws -> User {
+        try await database.pool.write { db in
+            guard let current = try Self.fetchUser(id, db) else {
+                throw DomainError(.notFound, context: [id], "no user \(id)")
+            }
+            let user = try change(current)
+            try Self.refuseTakenNumber(user, db)
+            try db.execute(
+                sql: "UPDATE user SET display_name = ?, email = ?, track = ?, number = ?, legal_name = ?, capacity = ? WHERE id = ?",
+                arguments: [
+                    user.displayName, user.email, user.fields.track, user.fields.number, user.fields.legalName, user.fields.capacity, id,
+                ]
+            )
+            return user
+        }
+    }
+
+    /// The user whose candidate number this is, if any.
+    public func user(number: String) async throws -> User? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM user WHERE number = ?", arguments: [number]).map(Self.user(from:))
+        }
+    }
+
+    private static func refuseTakenNumber(_ user: User, _ db: Database) throws {
+        guard let number = user.fields.number else { return }
+        if let holder = try String.fetchOne(db, sql: "SELECT id FROM user WHERE number = ? AND id != ?", arguments: [number, user.id]) {
+            throw DomainError(.alreadyExists, context: [number], "candidate number \(number) is already \(holder)'s")
         }
     }
 
@@ -175,8 +212,14 @@ public struct AccountStore: Sendable {
 
     static func insert(_ user: User, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO user (id, role, display_name, email, created_at, disabled_at) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [user.id, user.role.rawValue, user.displayName, user.email, user.createdAt, user.disabledAt]
+            sql: """
+                INSERT INTO user (id, role, display_name, email, created_at, disabled_at, track, number, legal_name, capacity)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                user.id, user.role.rawValue, user.displayName, user.email, user.createdAt, user.disabledAt, user.fields.track,
+                user.fields.number, user.fields.legalName, user.fields.capacity,
+            ]
         )
     }
 
@@ -216,7 +259,13 @@ public struct AccountStore: Sendable {
             displayName: try row.value("display_name", in: "user", keys: keys),
             email: try row.value("email", in: "user", keys: keys),
             createdAt: try row.value("created_at", in: "user", keys: keys),
-            disabledAt: try row.value("disabled_at", in: "user", keys: keys)
+            disabledAt: try row.value("disabled_at", in: "user", keys: keys),
+            fields: AccountFields(
+                track: try row.value("track", in: "user", keys: keys),
+                number: try row.value("number", in: "user", keys: keys),
+                legalName: try row.value("legal_name", in: "user", keys: keys),
+                capacity: try row.value("capacity", in: "user", keys: keys)
+            )
         )
     }
 

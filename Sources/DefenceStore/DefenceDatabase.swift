@@ -184,6 +184,15 @@ public final class DefenceDatabase: Sendable {
             // Their rooms are folded from their events, and snapshotted again as they move.
             try db.execute(sql: "DELETE FROM room_snapshot WHERE instr(state, '\"publicSeq\"') = 0")
         }
+        migrator.registerMigration("v11-certification-fields") { db in
+            // A candidate's track, number and legal name, a juror's capacity (PROTOCOL.md §9 USER-CREATE). A number
+            // names one candidate only.
+            try db.execute(sql: "ALTER TABLE user ADD COLUMN track TEXT")
+            try db.execute(sql: "ALTER TABLE user ADD COLUMN number TEXT")
+            try db.execute(sql: "ALTER TABLE user ADD COLUMN legal_name TEXT")
+            try db.execute(sql: "ALTER TABLE user ADD COLUMN capacity TEXT")
+            try db.execute(sql: "CREATE UNIQUE INDEX user_number ON user(number) WHERE number IS NOT NULL")
+        }
         return migrator
     }
 

@@ -1,4 +1,5 @@
 import DefenceCore
+import DefenceProtocol
 import Foundation
 import GRDB
 import Synchronization
@@ -86,7 +87,8 @@ final class TokenLookups: Sendable {
 
     private static let sql = """
         SELECT t.id, t.user_id, t.label, t.created_at, t.expires_at, t.revoked_at, t.last_used_at,
-               u.role, u.display_name, u.email, u.created_at AS user_created_at, u.disabled_at
+               u.role, u.display_name, u.email, u.created_at AS user_created_at, u.disabled_at,
+               u.track, u.number, u.legal_name, u.capacity
         FROM access_token t JOIN user u ON u.id = t.user_id
         WHERE t.hash = ?
         """
@@ -101,7 +103,13 @@ final class TokenLookups: Sendable {
             displayName: try row.value("display_name", in: "user", keys: keys),
             email: try row.value("email", in: "user", keys: keys),
             createdAt: try row.value("user_created_at", in: "user", keys: keys),
-            disabledAt: try row.value("disabled_at", in: "user", keys: keys)
+            disabledAt: try row.value("disabled_at", in: "user", keys: keys),
+            fields: AccountFields(
+                track: try row.value("track", in: "user", keys: keys),
+                number: try row.value("number", in: "user", keys: keys),
+                legalName: try row.value("legal_name", in: "user", keys: keys),
+                capacity: try row.value("capacity", in: "user", keys: keys)
+            )
         )
         return (user, token)
     }

@@ -27,6 +27,11 @@ import Testing
         .whoami,
         .userCreate(user: "camille", role: "juror", email: nil, displayName: "Camille Martin"),
         .userCreate(user: "camille", role: "juror", email: "c@example.org", displayName: "Camille"),
+        .userCreate(user: "lea", role: "candidate", email: nil, fields: AccountFields(track: "dev", number: "2026-0042", legalName: "DUPONT Léa Marie"), displayName: "Léa"),
+        .userCreate(user: "paul", role: "juror", email: nil, fields: AccountFields(capacity: "Architecte SI, société X"), displayName: "Paul"),
+        .userUpdate(user: "lea", changes: AccountChanges(track: .set("infra"), number: .clear, legalName: .set("DUPONT Léa"), email: .clear)),
+        .userUpdate(user: "lea", changes: AccountChanges(displayName: "Léa D.")),
+        .userUpdate(user: "paul", changes: AccountChanges(capacity: .set("Back\\slash; and space"))),
         .userList(role: nil, state: nil),
         .userList(role: "juror", state: "active"),
         .userDisable(user: "bob", reason: nil),
@@ -89,6 +94,9 @@ import Testing
         .pv(room: "r1", format: nil),
         .pv(room: "r1", format: "html"),
         .audit(room: nil),
+        .outcome(candidate: "lea"),
+        .outcomes(day: nil, track: nil, state: nil),
+        .outcomes(day: "2026-12-01", track: "dev", state: "certified"),
         .audit(room: "r1"),
     ]
 
@@ -137,6 +145,17 @@ import Testing
     ])
     func extraOrUnknownArguments(_ line: String) {
         #expect(error(line)?.code == .badArguments, "\(line)")
+    }
+
+    /// Text values of the certification fields travel escaped as tag values (§3), and `-` clears a field.
+    @Test func certificationFieldsTravelAsEscapedOptions() throws {
+        let created = try decode("USER-CREATE lea candidate track=dev number=2026-0042 legal-name=DUPONT\\sLéa :Léa Dupont")
+        #expect(created == .userCreate(user: "lea", role: "candidate", email: nil, fields: AccountFields(track: "dev", number: "2026-0042", legalName: "DUPONT Léa"), displayName: "Léa Dupont"))
+        #expect(Command.userCreate(user: "lea", role: "candidate", email: nil, fields: AccountFields(legalName: "A B"), displayName: "x").message().serialized
+            == "USER-CREATE lea candidate legal-name=A\\sB :x")
+        #expect(try decode("USER-UPDATE lea email=- number=7") == .userUpdate(user: "lea", changes: AccountChanges(number: .set("7"), email: .clear)))
+        #expect(error("USER-UPDATE lea")?.text.contains("nothing to change") == true)
+        #expect(error("USER-UPDATE lea colour=blue")?.code == .badArguments)
     }
 
     @Test(arguments: ["TOKEN-REVOKE x", "TOKEN-REVOKE -1", "TOKEN-REVOKE 0", "TOKEN-ISSUE bob ttl=0", "TOKEN-ISSUE bob ttl=ten", "TOKEN-ISSUE bob label="])

@@ -8,7 +8,7 @@ public enum AccessPolicy {
         case .hello, .auth, .ping, .pong, .quit, .whoami, .referential, .blockList, .competenceList, .competenceShow,
             .roomList, .roomShow, .join, .leave, .resume, .time:
             return Set(Role.allCases)
-        case .userCreate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke,
+        case .userCreate, .userUpdate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke,
             .roomCreate, .roomUpdate, .roomCancel, .dayImport, .reopen, .results, .pv, .audit:
             return [.admin]
         case .mark, .propose, .submit, .decide, .sign:
@@ -22,6 +22,11 @@ public enum AccessPolicy {
             return [.juror]
         case .signal:
             return [.candidate]
+        case .outcome:
+            // A candidate reads their own only (CommandRouter).
+            return [.candidate, .admin]
+        case .outcomes:
+            return [.admin]
         }
     }
 

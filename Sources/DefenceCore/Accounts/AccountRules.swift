@@ -50,6 +50,54 @@ public enum AccountRules {
         }
     }
 
+    /// The most characters in a juror's capacity.
+    public static let maxCapacityLength = 200
+
+    /// The certification fields of an account of `role`: a track, number and legal name for candidates only, a
+    /// capacity for jurors only. A track must be one of `referential`'s (by its short id or its specialisation id)
+    /// and is returned as its short id.
+    /// - Throws: `INVALID` naming the field and the rule.
+    public static func validate(_ fields: AccountFields, role: Role, referential: Referential) throws(DomainError) -> AccountFields {
+        var valid = fields
+        if role != .candidate {
+            for (name, value) in [("track", fields.track), ("number", fields.number), ("legal-name", fields.legalName)] where value != nil {
+                throw DomainError(.invalid, "\(name) is for candidates, not a \(role.rawValue) account")
+            }
+        }
+        if role != .juror, fields.capacity != nil {
+            throw DomainError(.invalid, "capacity is for jurors, not a \(role.rawValue) account")
+        }
+        if let track = fields.track {
+            guard let specialisation = referential.specialisation(track: track) else {
+                let known = referential.specialisations.map { $0.trackID }.joined(separator: ", ")
+                throw DomainError(.invalid, context: [track], "unknown track '\(track.prefix(64))'; tracks are \(known)")
+            }
+            valid.track = specialisation.trackID
+        }
+        if let number = fields.number {
+            guard !number.isEmpty, number.unicodeScalars.count <= 32,
+                number.unicodeScalars.allSatisfy({ isLowerAlnum($0) || ("A"..."Z").contains($0) || "._-/".unicodeScalars.contains($0) })
+            else {
+                throw DomainError(.invalid, "a candidate number is 1 to 32 characters among A-Z a-z 0-9 . _ - /")
+            }
+        }
+        if let legalName = fields.legalName {
+            do {
+                try validateDisplayName(legalName)
+            } catch {
+                throw DomainError(.invalid, error.text.replacingOccurrences(of: "display name", with: "legal name"))
+            }
+        }
+        if let capacity = fields.capacity {
+            guard !capacity.allSatisfy({ $0 == " " }), capacity.count <= maxCapacityLength,
+                !capacity.unicodeScalars.contains(where: LineParser.isControl)
+            else {
+                throw DomainError(.invalid, "capacity is 1 to \(maxCapacityLength) characters, without control characters")
+            }
+        }
+        return valid
+    }
+
     /// A token label: 1 to 64 characters among `A-Z a-z 0-9 . _ -`.
     public static func validateTokenLabel(_ label: String) throws(DomainError) {
         guard !label.isEmpty, label.unicodeScalars.count <= 64,

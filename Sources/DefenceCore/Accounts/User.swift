@@ -1,3 +1,4 @@
+import DefenceProtocol
 import Foundation
 
 /// A person with an account.
@@ -14,6 +15,11 @@ public struct User: Hashable, Sendable {
     public var createdAt: Date
     /// When the account was disabled, if it is.
     public var disabledAt: Date?
+    /// A candidate's certification fields (track, number, legal name), a juror's capacity.
+    public var fields: AccountFields
+
+    /// The name printed on records: the legal name when set, else the display name.
+    public var recordName: String { fields.legalName ?? displayName }
 
     /// Creates a user value.
     public init(
@@ -22,7 +28,8 @@ public struct User: Hashable, Sendable {
         displayName: String,
         email: String? = nil,
         createdAt: Date,
-        disabledAt: Date? = nil
+        disabledAt: Date? = nil,
+        fields: AccountFields = AccountFields()
     ) {
         self.id = id
         self.role = role
@@ -30,6 +37,7 @@ public struct User: Hashable, Sendable {
         self.email = email
         self.createdAt = createdAt
         self.disabledAt = disabledAt
+        self.fields = fields
     }
 
     /// Whether the account may authenticate.

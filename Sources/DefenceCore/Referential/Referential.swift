@@ -24,6 +24,65 @@ public struct Referential: Codable, Hashable, Sendable {
     public var blocks: [Block]
     /// Every competence with its criteria.
     public var competences: [Competence]
+    /// How blocks are validated and the certification awarded; the standard rule when the file gives none.
+    public var outcomeRule: OutcomeRule?
+
+    /// The rule outcomes follow (``OutcomeRule/standard`` when the file gives none).
+    public var rule: OutcomeRule { outcomeRule ?? .standard }
+
+    /// How many of something are needed: all of them, or at least a number. JSON: `"all"` or a positive integer.
+    public enum Threshold: Codable, Hashable, Sendable {
+        /// Every one.
+        case all
+        /// At least this many (never more than there are).
+        case atLeast(Int)
+
+        /// How many of `count` are needed.
+        public func needed(of count: Int) -> Int {
+            switch self {
+            case .all: count
+            case .atLeast(let number): min(number, count)
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int.self) {
+                self = .atLeast(number)
+            } else if try container.decode(String.self) == "all" {
+                self = .all
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "a threshold is \"all\" or a positive integer")
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .all: try container.encode("all")
+            case .atLeast(let number): try container.encode(number)
+            }
+        }
+    }
+
+    /// How signed decisions become validated blocks and an awarded certification (PROTOCOL.md §12.5): a block is
+    /// validated when enough of its competences are acquis; the certification is awarded when enough blocks of the
+    /// candidate's track are validated.
+    public struct OutcomeRule: Codable, Hashable, Sendable {
+        /// How many of a block's competences must be acquis.
+        public var competencesPerBlock: Threshold
+        /// How many of the track's blocks must be validated.
+        public var blocksPerTrack: Threshold
+
+        /// Creates a rule.
+        public init(competencesPerBlock: Threshold, blocksPerTrack: Threshold) {
+            self.competencesPerBlock = competencesPerBlock
+            self.blocksPerTrack = blocksPerTrack
+        }
+
+        /// Every competence of a block, every block of the track.
+        public static let standard = OutcomeRule(competencesPerBlock: .all, blocksPerTrack: .all)
+    }
 
     /// An assessment modality.
     public struct Epreuve: Codable, Hashable, Sendable {
@@ -72,6 +131,11 @@ public struct Referential: Codable, Hashable, Sendable {
     public struct Specialisation: Codable, Hashable, Sendable {
         /// A stable identifier, e.g. `etudes-developpement`.
         public var id: String
+        /// The short name a candidate's track goes by, e.g. `dev` (the id when the file gives none).
+        public var track: String?
+
+        /// The track's short name.
+        public var trackID: String { track ?? id }
         /// Its title.
         public var title: String
         /// The core blocks, common to every specialisation.
@@ -151,6 +215,11 @@ public struct Referential: Codable, Hashable, Sendable {
         public var id: String
         /// Its text, verbatim.
         public var text: String
+    }
+
+    /// The specialisation a track names, by its short name or its id.
+    public func specialisation(track: String) -> Specialisation? {
+        specialisations.first { $0.trackID == track } ?? specialisations.first { $0.id == track }
     }
 
     /// The competence with this code.

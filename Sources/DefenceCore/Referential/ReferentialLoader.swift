@@ -159,13 +159,21 @@ public enum ReferentialLoader {
         check(!referential.competences.isEmpty, "file", "no competence")
 
         var specialisationIDs: Set<String> = []
+        var trackIDs: Set<String> = []
         for specialisation in referential.specialisations {
             let entry = "specialisation \(specialisation.id)"
             check(specialisationIDs.insert(specialisation.id).inserted, entry, "id is used twice")
+            check(isIdentifier(specialisation.trackID), entry, "track must be 1 to 64 of A-Z a-z 0-9 . _ -")
+            check(trackIDs.insert(specialisation.trackID).inserted, entry, "track \(specialisation.trackID) is used twice")
             checkText(specialisation.title, entry, "title")
             check(!specialisation.option.isEmpty, entry, "option has no block")
             for block in specialisation.blocks {
                 check(referential.block(block) != nil, entry, "block '\(block)' does not exist")
+            }
+        }
+        if let rule = referential.outcomeRule {
+            for (name, threshold) in [("competencesPerBlock", rule.competencesPerBlock), ("blocksPerTrack", rule.blocksPerTrack)] {
+                if case .atLeast(let number) = threshold { check(number >= 1, "outcomeRule", "\(name) must be \"all\" or at least 1") }
             }
         }
         return issues

@@ -65,8 +65,9 @@ public struct DayImport: Sendable {
             faults.append(Fault(line: 1, code: .badArguments, text: problem.text))
             return
         }
-        guard names == Self.columns else {
-            faults.append(Fault(line: 1, code: .badArguments, text: "the header must be: \(Self.columns.joined(separator: ","))"))
+        guard DayFile.headers.contains(names) else {
+            let optional = DayFile.optionalColumns.joined(separator: ",")
+            faults.append(Fault(line: 1, code: .badArguments, text: "the header must be: \(Self.columns.joined(separator: ",")), optionally followed by \(optional) in that order"))
             return
         }
         var seenUsers: Set<String> = []
@@ -81,12 +82,12 @@ public struct DayImport: Sendable {
                 faults.append(Fault(line: line, code: .badArguments, text: problem.text))
                 continue
             }
-            guard fields.count == Self.columns.count else {
-                faults.append(Fault(line: line, code: .badArguments, text: "\(fields.count) fields; every line has \(Self.columns.count)"))
+            guard fields.count == names.count else {
+                faults.append(Fault(line: line, code: .badArguments, text: "\(fields.count) fields; every line has \(names.count)"))
                 continue
             }
             var row: [String: String] = [:]
-            for (name, value) in zip(Self.columns, fields) {
+            for (name, value) in zip(names, fields) {
                 let trimmed = value.trimmingCharacters(in: .whitespaces)
                 if !trimmed.isEmpty { row[name] = trimmed }
             }
@@ -120,13 +121,15 @@ public struct DayImport: Sendable {
         guard let name = row["name"] else { throw DomainError(.badArguments, "user \(id) needs a name") }
         try AccountRules.validateDisplayName(name)
         if let email = row["email"] { try AccountRules.validateEmail(email) }
-        return User(id: id, role: role, displayName: name, email: row["email"], createdAt: Date(timeIntervalSince1970: 0))
+        // Checked against the referential's tracks, and the numbers against the accounts, when the day is validated.
+        let fields = AccountFields(track: row["track"], number: row["number"], legalName: row["legal-name"])
+        return User(id: id, role: role, displayName: name, email: row["email"], createdAt: Date(timeIntervalSince1970: 0), fields: fields)
     }
 
     static func room(_ row: [String: String]) throws(DomainError) -> RoomRequest {
         guard let id = row["id"] else { throw DomainError(.badArguments, "a room needs an id") }
         guard let kindText = row["kind"], let kind = RoomKind(rawValue: kindText.lowercased()) else {
-            throw DomainError(.badArguments, "room \(id): kind must be team or individual")
+            throw DomainError(.badArguments, "room \(id): kind must be team, individual or final")
         }
         guard let startText = row["start"], let start = WireTime.parse(startText) else {
             throw DomainError(.badArguments, "room \(id): start must be an RFC 3339 time such as 2026-12-01T09:00:00Z")

@@ -6,12 +6,16 @@ public enum RoomKind: String, Codable, Hashable, Sendable, CaseIterable {
     case team
     /// An individual defence of the professional dossier (épreuve of kind `dossier`): 1 candidate, 45 minutes.
     case individual
+    /// The final individual defence of the referential's closing section: 1 candidate, 45 minutes, any competence
+    /// of the candidate's track whatever its épreuve (PROTOCOL.md §11.1).
+    case final
 
-    /// The referential épreuve kind this room kind assesses.
+    /// The referential épreuve kind this room kind assesses (its team size and jury); a final defence is held as
+    /// the individual one is, and takes its length from the closing section.
     public var epreuveKind: String {
         switch self {
         case .team: return "mspr"
-        case .individual: return "dossier"
+        case .individual, .final: return "dossier"
         }
     }
 }

@@ -93,6 +93,10 @@ public enum RoomScheduler {
         guard let epreuve = ref.epreuves.first(where: { $0.kind == request.kind.epreuveKind }) else {
             throw DomainError(.invalid, "the referential has no épreuve of kind \(request.kind.epreuveKind)")
         }
+        let isFinal = request.kind == .final
+        // A final defence lasts what the closing section says (45 minutes), and may assess any épreuve's competence.
+        let oralMinutes = isFinal ? (ref.finalAssessment?.oralMinutes ?? epreuve.oralMinutes) : epreuve.oralMinutes
+        func assessable(_ competence: Referential.Competence) -> Bool { isFinal || competence.epreuve == epreuve.number }
 
         // People: existence and account roles.
         for id in request.candidates + request.jurors {
@@ -134,7 +138,7 @@ public enum RoomScheduler {
                 guard let competence = ref.competence(code) else {
                     throw DomainError(.unknownCompetence, context: [code], "no competence \(code) in the referential")
                 }
-                guard competence.epreuve == epreuve.number else {
+                guard assessable(competence) else {
                     throw DomainError(
                         .wrongEpreuve,
                         context: [code],
@@ -153,24 +157,33 @@ public enum RoomScheduler {
                 guard ref.block(block) != nil else { throw DomainError(.notFound, context: [block], "no block \(block)") }
                 blocks = [block]
             } else if let id = request.specialisation {
-                guard let specialisation = ref.specialisations.first(where: { $0.id == id }) else {
+                guard let specialisation = ref.specialisations.first(where: { $0.id == id }) ?? ref.specialisation(track: id) else {
                     throw DomainError(.notFound, context: [id], "no specialisation \(id)")
                 }
                 blocks = specialisation.blocks
+            } else if isFinal, let track = candidates.first.flatMap(users)?.fields.track, let specialisation = ref.specialisation(track: track) {
+                // A final defence assesses the candidate's whole track unless told otherwise.
+                blocks = specialisation.blocks
             } else {
-                throw DomainError(.badArguments, "give competences=, block= or specialisation=")
+                throw DomainError(.badArguments, isFinal ? "give competences=, block= or specialisation=, or give the candidate a track" : "give competences=, block= or specialisation=")
             }
-            competences = ref.competences.filter { blocks.contains($0.block) && $0.epreuve == epreuve.number }.map(\.code)
+            competences = ref.competences.filter { blocks.contains($0.block) && assessable($0) }.map(\.code)
             guard !competences.isEmpty else {
                 throw DomainError(.wrongEpreuve, "no competence of \(blocks.joined(separator: ", ")) is assessed through épreuve \(epreuve.number)")
             }
         }
 
+        // Tracks: a candidate is assessed only on the competences of their track.
+        for candidate in candidates {
+            guard let track = users(candidate)?.fields.track else { continue }
+            try checkTrack(track, of: candidate, competences: competences, referential: ref)
+        }
+
         // Time.
-        let phases = request.phases ?? RoomPlan.defaultPhases(for: request.kind, oralMinutes: epreuve.oralMinutes)
-        try validatePhases(phases, totalMinutes: epreuve.oralMinutes)
+        let phases = request.phases ?? RoomPlan.defaultPhases(for: request.kind, oralMinutes: oralMinutes)
+        try validatePhases(phases, totalMinutes: oralMinutes)
         let warnings = (request.warnings ?? RoomPlan.defaultWarnings).sorted(by: >)
-        guard warnings.allSatisfy({ $0 > 0 && $0 < epreuve.oralMinutes * 60 }), Set(warnings).count == warnings.count,
+        guard warnings.allSatisfy({ $0 > 0 && $0 < oralMinutes * 60 }), Set(warnings).count == warnings.count,
             warnings.count <= 5
         else {
             throw DomainError(.invalid, "warnings are up to 5 distinct thresholds in seconds, each shorter than the defence")
@@ -201,6 +214,23 @@ public enum RoomScheduler {
             }
         }
         return plan
+    }
+
+    /// Refuses competences outside a candidate's track.
+    /// - Throws: `WRONG_TRACK` naming the candidate and the first competence that is not of the track.
+    public static func checkTrack(_ track: String, of candidate: String, competences: [String], referential: Referential) throws(DomainError) {
+        guard let specialisation = referential.specialisation(track: track) else {
+            throw DomainError(.wrongTrack, context: [candidate, track], "\(candidate)'s track \(track) is not in the referential")
+        }
+        let blocks = Set(specialisation.blocks)
+        for code in competences {
+            guard let block = referential.competence(code)?.block, blocks.contains(block) else {
+                throw DomainError(
+                    .wrongTrack, context: [candidate, code],
+                    "\(code) is not of \(candidate)'s track \(specialisation.trackID) (\(specialisation.title): \(specialisation.blocks.joined(separator: ", ")))"
+                )
+            }
+        }
     }
 
     /// A room id: 1 to 64 of `a-z 0-9 . _ -`, starting with a letter or digit.

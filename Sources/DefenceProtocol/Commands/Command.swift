@@ -15,8 +15,11 @@ public enum Command: Hashable, Sendable {
     case quit
     /// `WHOAMI`.
     case whoami
-    /// `USER-CREATE <user> <role> [email=<address>] :<display name>`.
-    case userCreate(user: String, role: String, email: String?, displayName: String)
+    /// `USER-CREATE <user> <role> [email=<address>] [track=<id>] [number=<text>] [legal-name=<text>]
+    /// [capacity=<text>] :<display name>`.
+    case userCreate(user: String, role: String, email: String?, fields: AccountFields = AccountFields(), displayName: String)
+    /// `USER-UPDATE <user> [track=] [number=] [legal-name=] [email=] [capacity=] [:display name]`; `-` clears a field.
+    case userUpdate(user: String, changes: AccountChanges)
     /// `USER-LIST [role=<role>] [state=active|disabled]`.
     case userList(role: String?, state: String?)
     /// `USER-DISABLE <user> [:reason]`.
@@ -98,6 +101,10 @@ public enum Command: Hashable, Sendable {
     case pv(room: String, format: String?)
     /// `AUDIT [room=<room>]`.
     case audit(room: String?)
+    /// `OUTCOME <candidate>`.
+    case outcome(candidate: String)
+    /// `OUTCOMES [day=] [track=] [state=]`.
+    case outcomes(day: String?, track: String?, state: String?)
 
     /// The options `ROOM-CREATE` and `ROOM-UPDATE` accept.
     public static let roomOptions: Set<String> = [
@@ -126,6 +133,7 @@ public enum Command: Hashable, Sendable {
         case .quit: return .quit
         case .whoami: return .whoami
         case .userCreate: return .userCreate
+        case .userUpdate: return .userUpdate
         case .userList: return .userList
         case .userDisable: return .userDisable
         case .userEnable: return .userEnable
@@ -166,6 +174,8 @@ public enum Command: Hashable, Sendable {
         case .results: return .results
         case .pv: return .pv
         case .audit: return .audit
+        case .outcome: return .outcome
+        case .outcomes: return .outcomes
         }
     }
 
@@ -200,8 +210,14 @@ public enum Command: Hashable, Sendable {
             let user = try args.word("user")
             let role = try args.word("role")
             let displayName = try args.finalText("display name")
-            let options = try args.options(allowed: ["email"])
-            self = .userCreate(user: user, role: role, email: options["email"], displayName: displayName)
+            let options = try args.options(allowed: AccountFields.optionNames.union(["email"]))
+            self = .userCreate(user: user, role: role, email: options["email"], fields: AccountFields(options: options), displayName: displayName)
+        case .userUpdate:
+            let user = try args.word("user")
+            let displayName = try args.remainingText("display name")
+            let changes = AccountChanges(options: try args.options(allowed: AccountChanges.optionNames), displayName: displayName)
+            guard !changes.isEmpty else { throw args.bad("nothing to change") }
+            self = .userUpdate(user: user, changes: changes)
         case .userList:
             let options = try args.options(allowed: ["role", "state"])
             self = .userList(role: options["role"], state: options["state"])
@@ -369,6 +385,11 @@ public enum Command: Hashable, Sendable {
             self = .pv(room: room, format: options["format"])
         case .audit:
             self = .audit(room: try args.options(allowed: ["room"])["room"])
+        case .outcome:
+            self = .outcome(candidate: try args.word("candidate"))
+        case .outcomes:
+            let options = try args.options(allowed: ["day", "track", "state"])
+            self = .outcomes(day: options["day"], track: options["track"], state: options["state"])
         }
         try args.finish()
     }
@@ -383,9 +404,12 @@ public enum Command: Hashable, Sendable {
         case .ping(let token): params = token.map { [$0] } ?? []
         case .pong(let token): params = [token]
         case .quit, .whoami: params = []
-        case .userCreate(let user, let role, let email, let displayName):
-            params = [user, role] + (email.map { ["email=\($0)"] } ?? [])
+        case .userCreate(let user, let role, let email, let fields, let displayName):
+            params = [user, role] + (email.map { ["email=\($0)"] } ?? []) + fields.options
             text = displayName
+        case .userUpdate(let user, let changes):
+            params = [user] + changes.options
+            text = changes.displayName
         case .userList(let role, let state):
             params = (role.map { ["role=\($0)"] } ?? []) + (state.map { ["state=\($0)"] } ?? [])
         case .userDisable(let user, let reason):
@@ -458,6 +482,10 @@ public enum Command: Hashable, Sendable {
             params = (room.map { ["room=\($0)"] } ?? []) + (day.map { ["day=\($0)"] } ?? [])
         case .pv(let room, let format):
             params = [room] + (format.map { ["format=\($0)"] } ?? [])
+        case .outcome(let candidate):
+            params = [candidate]
+        case .outcomes(let day, let track, let state):
+            params = (day.map { ["day=\($0)"] } ?? []) + (track.map { ["track=\($0)"] } ?? []) + (state.map { ["state=\($0)"] } ?? [])
         case .audit(let room):
             params = room.map { ["room=\($0)"] } ?? []
         }

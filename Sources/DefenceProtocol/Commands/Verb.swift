@@ -14,6 +14,8 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
     case whoami = "WHOAMI"
     /// Create a user (admin).
     case userCreate = "USER-CREATE"
+    /// Change a user's certification fields, e-mail or display name (admin).
+    case userUpdate = "USER-UPDATE"
     /// List users (admin).
     case userList = "USER-LIST"
     /// Disable a user: their tokens stop working and their sessions are closed (admin).
@@ -94,6 +96,10 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
     case pv = "PV"
     /// Check the rooms' event hash chains (admin).
     case audit = "AUDIT"
+    /// A candidate's competences, blocks and certification from the signed rooms (admins, the candidate).
+    case outcome = "OUTCOME"
+    /// Every candidate's outcome line (admin).
+    case outcomes = "OUTCOMES"
 
     /// The verbs accepted before authentication.
     public static let beforeAuthentication: Set<Verb> = [.hello, .auth, .ping, .pong, .quit]
@@ -107,7 +113,9 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .pong: return "PONG [token]"
         case .quit: return "QUIT"
         case .whoami: return "WHOAMI"
-        case .userCreate: return "USER-CREATE <user> <role> [email=<address>] :<display name>"
+        case .userCreate:
+            return "USER-CREATE <user> <role> [email=<address>] [track=<id>] [number=<text>] [legal-name=<text>] [capacity=<text>] :<display name>"
+        case .userUpdate: return "USER-UPDATE <user> [track=<id>] [number=<text>] [legal-name=<text>] [email=<address>] [capacity=<text>] [:<display name>]"
         case .userList: return "USER-LIST [role=<role>] [state=active|disabled]"
         case .userDisable: return "USER-DISABLE <user> [:reason]"
         case .userEnable: return "USER-ENABLE <user>"
@@ -119,10 +127,10 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .competenceList: return "COMPETENCE-LIST [block=<code>] [epreuve=<number>] [ref=<hash prefix>]"
         case .competenceShow: return "COMPETENCE-SHOW <competence> [ref=<hash prefix>]"
         case .roomCreate:
-            return "ROOM-CREATE <room> <team|individual> start=<time> candidates=<a,b> jurors=<x,y> president=<x> "
+            return "ROOM-CREATE <room> <team|individual|final> start=<time> candidates=<a,b> jurors=<x,y> president=<x> "
                 + "[competences=<c,c>|block=<code>|specialisation=<id>] [phases=<name:minutes,…>] [warnings=<s,s>] "
                 + "[visibility=live|blind] [:title]"
-        case .roomUpdate: return "ROOM-UPDATE <room> [kind=<team|individual>] [options as ROOM-CREATE…] [:title]"
+        case .roomUpdate: return "ROOM-UPDATE <room> [kind=<team|individual|final>] [options as ROOM-CREATE…] [:title]"
         case .roomCancel: return "ROOM-CANCEL <room> [:reason]"
         case .roomList: return "ROOM-LIST [day=<YYYY-MM-DD>] [state=<state>]"
         case .roomShow: return "ROOM-SHOW <room>"
@@ -151,6 +159,8 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .results: return "RESULTS [room=<room>] [day=<YYYY-MM-DD>]"
         case .pv: return "PV <room> [format=markdown|html]"
         case .audit: return "AUDIT [room=<room>]"
+        case .outcome: return "OUTCOME <candidate>"
+        case .outcomes: return "OUTCOMES [day=<YYYY-MM-DD>] [track=<id>] [state=certified|not-certified|incomplete]"
         }
     }
 }

@@ -54,6 +54,8 @@ public enum ErrorCode: String, Sendable, CaseIterable, Hashable {
     case unknownCompetence = "UNKNOWN_COMPETENCE"
     /// A competence is assessed through another épreuve than the room's.
     case wrongEpreuve = "WRONG_EPREUVE"
+    /// A competence is not of a candidate's track.
+    case wrongTrack = "WRONG_TRACK"
     /// Phases are malformed or do not add up to the épreuve's duration.
     case badPhases = "BAD_PHASES"
     /// The room's current state does not allow the command (e.g. pausing a timer that is not running).

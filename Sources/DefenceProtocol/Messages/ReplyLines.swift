@@ -6,7 +6,7 @@ private func split(_ message: Message) -> (words: [String], text: String?) {
     message.hasText ? (Array(message.parameters.dropLast()), message.parameters.last) : (message.parameters, nil)
 }
 
-/// `OK WHOAMI <user> <role> [email=<address>] :<display name>`.
+/// `OK WHOAMI <user> <role> [email=<address>] [track=…] [number=…] [legal-name=…] [capacity=…] :<display name>`.
 public struct WhoamiReply: Hashable, Sendable {
     /// The user's id.
     public var user: String
@@ -14,18 +14,24 @@ public struct WhoamiReply: Hashable, Sendable {
     public var role: String
     /// The e-mail address, if the account has one.
     public var email: String?
+    /// The account's certification fields.
+    public var fields: AccountFields
     /// The display name.
     public var displayName: String
 
     public init?(_ message: Message) {
         let (words, text) = split(message)
-        guard message.verb == "OK", (3...4).contains(words.count), words[0] == Verb.whoami.rawValue else { return nil }
+        guard message.verb == "OK", words.count >= 3, words[0] == Verb.whoami.rawValue else { return nil }
         user = words[1]
         role = words[2]
-        if words.count == 4 {
-            guard words[3].hasPrefix("email=") else { return nil }
-            email = String(words[3].dropFirst(6))
+        var options: [String: String] = [:]
+        for word in words.dropFirst(3) {
+            guard let equals = word.firstIndex(of: "="), options[String(word[..<equals])] == nil else { return nil }
+            options[String(word[..<equals])] = String(word[word.index(after: equals)...])
         }
+        guard Set(options.keys).isSubset(of: AccountFields.optionNames.union(["email"])) else { return nil }
+        email = options["email"]
+        fields = AccountFields(options: options)
         displayName = text ?? ""
     }
 }

@@ -12,6 +12,13 @@ public enum DayFile {
         "visibility", "title",
     ]
 
+    /// Columns a file may add after ``columns``, in this order and each only with those before it: a candidate's
+    /// track, number and legal name. Files without them still import.
+    public static let optionalColumns = ["track", "number", "legal-name"]
+
+    /// The headers a file may have: ``columns``, then none, some or all of ``optionalColumns`` in order.
+    public static let headers: [[String]] = (0...optionalColumns.count).map { columns + optionalColumns.prefix($0) }
+
     /// Why a file cannot be sent.
     public enum Problem: Error, Hashable, CustomStringConvertible {
         /// The file is not UTF-8 text.
@@ -67,7 +74,7 @@ public enum DayFile {
         let names = header.split(separator: ",", omittingEmptySubsequences: false).map { field in
             field.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
         }
-        guard names == columns else { throw .notTheHeader(header) }
+        guard headers.contains(names) else { throw .notTheHeader(header) }
         guard lines.count <= Command.maxImportLines else { throw .tooManyLines(lines.count) }
         if let index = lines.firstIndex(where: { $0.unicodeScalars.contains(where: LineParser.isControl) }) {
             throw .controlCharacter(line: index + 1)

@@ -7,7 +7,7 @@ enum RoomOptions {
     /// A new room's request; `start`, `candidates`, `jurors` and `president` are required.
     static func request(room: String, kind: String, options: [String: String], title: String?) throws(DomainError) -> RoomRequest {
         guard let kind = RoomKind(rawValue: kind.lowercased()) else {
-            throw DomainError(.badArguments, "kind is team or individual")
+            throw DomainError(.badArguments, "kind is team, individual or final")
         }
         for required in ["start", "candidates", "jurors", "president"] where options[required] == nil {
             throw DomainError(.badArguments, "\(required)= is required")
@@ -27,7 +27,7 @@ enum RoomOptions {
         )
         if let kindText = options["kind"] {
             guard let kind = RoomKind(rawValue: kindText.lowercased()) else {
-                throw DomainError(.badArguments, "kind is team or individual")
+                throw DomainError(.badArguments, "kind is team, individual or final")
             }
             if kind != plan.kind {
                 request.kind = kind

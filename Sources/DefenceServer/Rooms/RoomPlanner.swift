@@ -73,7 +73,9 @@ actor RoomPlanner {
         defer { release() }
         var faults = day.faults
         var newUsers: [String: User] = [:]
+        var numbers: [String: String] = [:]
         let now = self.now()
+        let referential = try await referentials.referential(nil)
         for row in day.users {
             if try await accounts.user(row.user.id) != nil || newUsers[row.user.id] != nil {
                 faults.append(.init(line: row.line, code: .alreadyExists, text: "user \(row.user.id) already exists"))
@@ -81,9 +83,21 @@ actor RoomPlanner {
             }
             var user = row.user
             user.createdAt = now
+            do {
+                user.fields = try AccountRules.validate(user.fields, role: user.role, referential: referential.referential)
+            } catch {
+                faults.append(.init(line: row.line, code: error.code, text: "user \(user.id): \(error.text)"))
+                continue
+            }
+            if let number = user.fields.number {
+                if let holder = try await accounts.user(number: number)?.id ?? numbers[number] {
+                    faults.append(.init(line: row.line, code: .alreadyExists, text: "candidate number \(number) is already \(holder)'s"))
+                    continue
+                }
+                numbers[number] = user.id
+            }
             newUsers[user.id] = user
         }
-        let referential = try await referentials.referential(nil)
         var existing: [String: User] = [:]
         for row in day.rooms {
             for person in row.request.candidates + row.request.jurors where newUsers[person] == nil && existing[person] == nil {
@@ -114,6 +128,20 @@ actor RoomPlanner {
         guard faults.isEmpty else { return faults.sorted { $0.line < $1.line } }
         try await rooms.open(day: newRooms, users: Array(newUsers.values).sorted { $0.id < $1.id }, by: actor)
         return []
+    }
+
+    /// Refuses a track for a candidate whose rooms to come (not signed, not cancelled) assess a competence of
+    /// another track.
+    /// - Throws: `WRONG_TRACK`.
+    func checkTrack(of user: User) async throws {
+        guard let track = user.fields.track else { return }
+        await acquire()
+        defer { release() }
+        let referential = try await referentials.referential(nil).referential
+        for state in await rooms.rooms(visibleTo: RoomActor(user: "server", role: .admin))
+        where state.plan.candidates.contains(user.id) && state.lifecycle != .cancelled && state.lifecycle != .signed {
+            try RoomScheduler.checkTrack(track, of: user.id, competences: state.plan.competences, referential: referential)
+        }
     }
 
     private func makePlan(_ request: RoomRequest, referentialHash: String?, otherRooms: [RoomPlan]) async throws -> RoomPlan {

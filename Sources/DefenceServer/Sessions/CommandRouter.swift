@@ -35,7 +35,7 @@ struct CommandRouter: Sendable {
     func execute(_ command: Command, for principal: Principal, session: SessionLink, id: String?) async throws -> [Message] {
         let actor = RoomActor(user: principal.user.id, role: principal.user.role)
         switch command {
-        case .whoami, .userCreate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke:
+        case .whoami, .userCreate, .userUpdate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke:
             return try await accountCommand(command, principal, session, actor, id)
         case .referential, .blockList, .competenceList, .competenceShow:
             return try await referentialCommand(command, principal, session, actor, id)
@@ -47,6 +47,8 @@ struct CommandRouter: Sendable {
             return try await roomStateCommand(command, principal, session, actor, id)
         case .outages, .progress, .disagreements, .results, .pv, .audit:
             return try await reportCommand(command, principal, session, actor, id)
+        case .outcome, .outcomes:
+            return try await certificationCommand(command, principal, actor, id)
         case .dayImport:
             throw DomainError(.internal, "DAY-IMPORT is handled by the session")
 
@@ -64,16 +66,29 @@ struct CommandRouter: Sendable {
         switch command {
         case .whoami:
             let user = principal.user
-            return [.ok(verb: "WHOAMI", [user.id, user.role.rawValue] + emailOption(user), text: user.displayName, id: id)]
+            return [.ok(verb: "WHOAMI", [user.id, user.role.rawValue] + emailOption(user) + user.fields.options, text: user.displayName, id: id)]
 
-        case .userCreate(let userID, let roleName, let email, let displayName):
+        case .userCreate(let userID, let roleName, let email, let fields, let displayName):
             try AccountRules.validateUserID(userID)
             let role = try AccountRules.parseRole(roleName)
             try AccountRules.validateDisplayName(displayName)
             if let email { try AccountRules.validateEmail(email) }
-            let user = User(id: userID, role: role, displayName: displayName, email: email, createdAt: now())
+            let valid = fields.isEmpty ? fields : try AccountRules.validate(fields, role: role, referential: try await referentials.referential(nil).referential)
+            let user = User(id: userID, role: role, displayName: displayName, email: email, createdAt: now(), fields: valid)
             try await accounts.createUser(user)
             return [.ok(verb: "USER-CREATE", [user.id, user.role.rawValue], id: id)]
+
+        case .userUpdate(let userID, let changes):
+            let referential = try await referentials.referential(nil).referential
+            guard let before = try await accounts.user(userID) else { throw DomainError(.notFound, context: [userID], "no user \(userID)") }
+            // A candidate's rooms must keep to a new track: checked before anything is stored.
+            let proposed = try Self.apply(changes, to: before, referential: referential)
+            if proposed.fields.track != before.fields.track { try await planner.checkTrack(of: proposed) }
+            let user = try await accounts.updateUser(userID) { current throws in try Self.apply(changes, to: current, referential: referential) }
+            return [
+                Self.userLine(user, id: id),
+                .ok(verb: "USER-UPDATE", [user.id], id: id),
+            ]
 
         case .userList(let roleName, let state):
             let role = try roleName.map { name throws(DomainError) in try AccountRules.parseRole(name) }
@@ -86,14 +101,7 @@ struct CommandRouter: Sendable {
                 throw DomainError(.invalid, "unknown state '\(other.prefix(32))'; states are active, disabled")
             }
             let users = try await accounts.users(role: role, active: active)
-            let lines = users.map { user in
-                Message(
-                    id: id,
-                    verb: "USER",
-                    [user.id, user.role.rawValue, user.isActive ? "active" : "disabled"] + emailOption(user),
-                    text: user.displayName
-                )
-            }
+            let lines = users.map { Self.userLine($0, id: id) }
             return lines + [.ok(verb: "USER-LIST", [String(users.count)], id: id)]
 
         case .userDisable(let userID, _):
@@ -531,6 +539,40 @@ struct CommandRouter: Sendable {
             task: detailed ? competence.task : nil, subtask: detailed ? competence.subtask : nil,
             hours: detailed ? competence.preparationHours.map { "\($0)" } : nil, criteria: competence.criteria.count, title: competence.title
         )
+    }
+
+    /// `USER <id> <role> <active|disabled> [email=] [track=] [number=] [legal-name=] [capacity=] :<display name>`.
+    static func userLine(_ user: User, id: String?) -> Message {
+        Message(
+            id: id,
+            verb: "USER",
+            [user.id, user.role.rawValue, user.isActive ? "active" : "disabled"] + (user.email.map { ["email=\($0)"] } ?? []) + user.fields.options,
+            text: user.displayName
+        )
+    }
+
+    /// The account `changes` make of `user`, checked as USER-CREATE checks a new one.
+    static func apply(_ changes: AccountChanges, to user: User, referential: Referential) throws(DomainError) -> User {
+        var changed = user
+        func value(_ change: FieldChange?, _ current: String?) -> String? {
+            switch change {
+            case nil: current
+            case .clear?: nil
+            case .set(let value)?: value
+            }
+        }
+        changed.email = value(changes.email, user.email)
+        if let email = changed.email, changes.email != nil { try AccountRules.validateEmail(email) }
+        if let name = changes.displayName {
+            try AccountRules.validateDisplayName(name)
+            changed.displayName = name
+        }
+        let fields = AccountFields(
+            track: value(changes.track, user.fields.track), number: value(changes.number, user.fields.number),
+            legalName: value(changes.legalName, user.fields.legalName), capacity: value(changes.capacity, user.fields.capacity)
+        )
+        changed.fields = try AccountRules.validate(fields, role: user.role, referential: referential)
+        return changed
     }
 
     private func emailOption(_ user: User) -> [String] {
