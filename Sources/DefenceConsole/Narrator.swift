@@ -88,6 +88,14 @@ public struct Narrator: Sendable {
         case .signatureWithdrawn(let juror): body = l.text("Signature de \(juror) retirée (la grille a changé).", "\(juror)'s signature withdrawn (the grid changed).")
         case .locked: body = l.text("Résultat signé et verrouillé.", "Result signed and locked.")
         case .reopened(_, let why): body = l.text("Salle rouverte par un administrateur : \(why).", "Room reopened by an admin: \(why).")
+        case .evidence(let juror, let candidate, let part, let text):
+            let what = part == .written ? l.text("production écrite", "written production") : l.text("test écrit", "written test")
+            body = l.text("\(juror) note la \(what) de \(candidate) : \(text)", "\(juror) records \(candidate)'s \(what): \(text)")
+        case .observations(let by, let text): body = l.text("Observations du jury (\(by)) : \(text)", "The jury's observations (\(by)): \(text)")
+        case .outageDeclined(let id, _, let why):
+            body = l.text("Coupure n°\(id) : pas de prolongation — \(why).", "Outage #\(id): no extension — \(why).")
+        case .restarted(_, let why): body = l.text("La soutenance reprend à zéro, nouveau chrono : \(why).", "The defence restarts with a new clock: \(why).")
+        case .postponed(_, let why): body = l.text("Soutenance reportée : \(why).", "Defence postponed: \(why).")
         }
         return "[\(at)] #\(event.seq) \(body)"
     }
@@ -101,6 +109,7 @@ public struct Narrator: Sendable {
         case "deliberation": return language.text("délibération", "deliberation")
         case "signed": return language.text("signée", "signed")
         case "cancelled": return language.text("annulée", "cancelled")
+        case "postponed": return language.text("reportée", "postponed")
         default: return name
         }
     }

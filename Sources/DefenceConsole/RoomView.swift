@@ -73,6 +73,10 @@ public struct RoomView: Sendable, Equatable {
     public var signed: Set<String> = []
     /// Outages: id → (who, seconds when ended).
     public var outages: [Int: (user: String, seconds: Int?)] = [:]
+    /// The candidates' individual MSPR evidence, by "candidate part" (jury only).
+    public var evidence: [String: String] = [:]
+    /// The jury's observations (jury only).
+    public var observations: String?
     /// The candidates and jurors, when known (from `ROOM-SHOW`).
     public var candidates: [String] = []
     /// The jurors.
@@ -177,7 +181,20 @@ public struct RoomView: Sendable, Equatable {
             signed.removeAll()
         case .outageStarted(let id, let user): outages[id] = (user, nil)
         case .outageEnded(let id, let user, let seconds): outages[id] = (user, seconds)
-        case .scheduled, .updated, .outageCompensated, .gridSubmitted: break
+        case .evidence(_, let candidate, let part, let text): evidence["\(candidate) \(part.rawValue)"] = text
+        case .observations(_, let text): observations = text
+        case .restarted:
+            state = RoomLifecycle.open.rawValue
+            endsAt = nil
+            remainingMs = nil
+            overtime = false
+            phaseIndex = 0
+            lastWarning = nil
+        case .postponed:
+            state = RoomLifecycle.postponed.rawValue
+            endsAt = nil
+            remainingMs = nil
+        case .scheduled, .updated, .outageCompensated, .gridSubmitted, .outageDeclined: break
         }
     }
 }

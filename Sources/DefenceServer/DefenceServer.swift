@@ -110,7 +110,8 @@ public final class DefenceServer: Service, Sendable {
                 rooms: rooms,
                 planner: RoomPlanner(rooms: rooms, accounts: accounts, referentials: referentials, now: configuration.now),
                 registry: registry,
-                now: configuration.now
+                now: configuration.now,
+                timeZone: configuration.timeZone
             ),
             rooms: rooms,
             logger: logger,

@@ -73,6 +73,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+    @Option(help: "The time zone PVs and transcripts write their times in (an IANA name); the data keeps UTC.")
+    var timeZone: String = "Europe/Paris"
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -82,6 +84,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("timeouts must be positive, and --idle-timeout longer than --ping-interval")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard TimeZone(identifier: timeZone) != nil else { throw ValidationError("unknown --time-zone \(timeZone); give an IANA name such as Europe/Paris") }
     }
 
     func run() async throws {
@@ -102,6 +105,7 @@ struct Serve: AsyncParsableCommand {
         configuration.authTimeout = authTimeout
         configuration.pingInterval = pingInterval
         configuration.idleTimeout = idleTimeout
+        if let zone = TimeZone(identifier: timeZone) { configuration.timeZone = zone }
         configuration.linesPerSecond = linesPerSecond
         configuration.lineBurst = lineBurst
         configuration.metricsPort = metricsPort

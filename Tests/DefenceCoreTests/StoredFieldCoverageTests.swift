@@ -48,7 +48,14 @@ import Testing
             decisions: [competence: Assessment(value: .acquis, comment: "à l'unanimité", by: "camille", at: t0)],
             signatures: ["camille": signature], signatureHistory: [signature],
             reopenings: [Reopening(by: "admin", reason: "erreur de saisie", at: t0)], endedAt: t0.addingTimeInterval(1900),
-            lastSeq: 42, publicSeq: 30, lastEventAt: t0.addingTimeInterval(2000)
+            lastSeq: 42, publicSeq: 30, lastEventAt: t0.addingTimeInterval(2000),
+            records: {
+                var records = RoomRecords()
+                records.evidence = [RoomRecords.Evidence(candidate: "lea", part: .test, text: "14/20", by: "paul", at: t0)]
+                records.observations = RoomRecords.Note(by: "camille", at: t0, text: "Équipe soudée")
+                records.decisions = [RoomRecords.PresidentDecision(kind: .declinedOutage, outage: 1, by: "camille", at: t0, reason: "coupure brève")]
+                return records
+            }()
         )
     }()
 

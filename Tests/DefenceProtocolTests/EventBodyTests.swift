@@ -29,10 +29,14 @@ import Testing
         .decision(by: "camille", candidate: "lea", competence: "A1C1", decision: .nonAcquis, comment: "incomplet"),
         .signed(juror: "camille", gridHash: String(repeating: "ab", count: 32)), .signatureWithdrawn(juror: "paul"), .locked,
         .reopened(by: "admin", reason: "erreur de saisie"),
+        .evidence(juror: "paul", candidate: "lea", part: .written, text: "production claire, 14/20"),
+        .observations(by: "camille", text: "équipe soudée ; Léa a porté la démonstration"),
+        .outageDeclined(id: 1, by: "camille", reason: "coupure de 5 s, sans effet"),
+        .restarted(by: "camille", reason: "micro du jury hors service"), .postponed(by: "camille", reason: "candidate souffrante"),
     ]
 
     @Test func everyTypeIsSampled() {
-        #expect(Set(Self.samples.map(\.type)).count == 29)
+        #expect(Set(Self.samples.map(\.type)).count == 34)
     }
 
     @Test(arguments: samples)

@@ -9,7 +9,7 @@ public enum AccessPolicy {
             .roomList, .roomShow, .join, .leave, .resume, .time:
             return Set(Role.allCases)
         case .userCreate, .userUpdate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke,
-            .roomCreate, .roomUpdate, .roomCancel, .dayImport, .reopen, .results, .pv, .audit:
+            .roomCreate, .roomUpdate, .roomCancel, .dayImport, .reopen, .results, .pv, .audit, .transcript:
             return [.admin]
         case .mark, .propose, .submit, .decide, .sign:
             return [.juror]
@@ -17,8 +17,8 @@ public enum AccessPolicy {
             return [.juror, .admin]
         case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .outages, .deliberate:
             return [.juror, .admin]
-        case .outageExtend:
-            // The president's decision: admins are refused here, at the role step, whatever the room.
+        case .outageExtend, .outageDecline, .restart, .postpone, .observations, .evidence:
+            // The president's decisions and the jury's records: admins are refused at the role step.
             return [.juror]
         case .signal:
             return [.candidate]

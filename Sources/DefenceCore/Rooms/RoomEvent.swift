@@ -61,6 +61,16 @@ public enum RoomEventKind: Codable, Hashable, Sendable {
     case locked
     /// An admin reopened the signed room.
     case reopened(by: String, reason: String)
+    /// A juror recorded a candidate's individual MSPR evidence (the written production, or the written test).
+    case evidence(juror: String, candidate: String, part: EvidencePart, text: String)
+    /// The president wrote the jury's observations for the PV (the latest counts).
+    case observations(by: String, text: String)
+    /// The president decided not to extend the time by an ended outage.
+    case outageDeclined(id: Int, by: String, reason: String)
+    /// The president restarted the defence: a new clock from the plan's full length; the old one stays on record.
+    case restarted(by: String, reason: String)
+    /// The president postponed the defence; an admin gives it a new start.
+    case postponed(by: String, reason: String)
 
     /// The event's name on the wire and in the database.
     public var name: String {
@@ -94,6 +104,11 @@ public enum RoomEventKind: Codable, Hashable, Sendable {
         case .signatureWithdrawn: return "signature-withdrawn"
         case .locked: return "locked"
         case .reopened: return "reopened"
+        case .evidence: return "evidence"
+        case .observations: return "observations"
+        case .outageDeclined: return "outage-declined"
+        case .restarted: return "restarted"
+        case .postponed: return "postponed"
         }
     }
 
@@ -110,7 +125,7 @@ public enum RoomEventKind: Codable, Hashable, Sendable {
         switch self {
         case .message(_, let audience, _): return audience == .jury
         case .signal, .outageStarted, .outageEnded, .outageCompensated, .marked, .proposed, .gridSubmitted, .decided,
-            .signed, .signatureWithdrawn, .locked, .reopened:
+            .signed, .signatureWithdrawn, .locked, .reopened, .evidence, .observations, .outageDeclined:
             return true
         default: return false
         }

@@ -44,6 +44,11 @@ extension RoomEvent {
         case .signed(let juror, let hash): return .signed(juror: juror, gridHash: hash)
         case .locked: return .locked
         case .reopened(let by, let reason): return .reopened(by: by, reason: reason)
+        case .evidence(let juror, let candidate, let part, let text): return .evidence(juror: juror, candidate: candidate, part: part, text: text)
+        case .observations(let by, let text): return .observations(by: by, text: text)
+        case .outageDeclined(let id, let by, let reason): return .outageDeclined(id: id, by: by, reason: reason)
+        case .restarted(let by, let reason): return .restarted(by: by, reason: reason)
+        case .postponed(let by, let reason): return .postponed(by: by, reason: reason)
         }
     }
 

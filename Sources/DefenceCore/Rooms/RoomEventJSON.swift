@@ -123,6 +123,29 @@ public enum RoomEventJSON {
             try text.open(event, "reopened")
             text.field("by", by)
             text.field("reason", reason)
+        case .evidence(let juror, let candidate, let part, let evidence):
+            try text.open(event, "evidence")
+            text.field("juror", juror)
+            text.field("candidate", candidate)
+            text.field("part", part.rawValue)
+            text.field("text", evidence)
+        case .observations(let by, let observations):
+            try text.open(event, "observations")
+            text.field("by", by)
+            text.field("text", observations)
+        case .outageDeclined(let id, let by, let reason):
+            try text.open(event, "outageDeclined")
+            text.field("id", id)
+            text.field("by", by)
+            text.field("reason", reason)
+        case .restarted(let by, let reason):
+            try text.open(event, "restarted")
+            text.field("by", by)
+            text.field("reason", reason)
+        case .postponed(let by, let reason):
+            try text.open(event, "postponed")
+            text.field("by", by)
+            text.field("reason", reason)
         }
         return text.closed()
     }
@@ -245,6 +268,23 @@ extension RoomEventJSON {
         case "reopened":
             guard let by = f.string("by"), let reason = f.string("reason"), f.complete else { return nil }
             kind = .reopened(by: by, reason: reason)
+        case "evidence":
+            guard let juror = f.string("juror"), let candidate = f.string("candidate"), let part = f.raw("part", as: EvidencePart.self),
+                let text = f.string("text"), f.complete
+            else { return nil }
+            kind = .evidence(juror: juror, candidate: candidate, part: part, text: text)
+        case "observations":
+            guard let by = f.string("by"), let text = f.string("text"), f.complete else { return nil }
+            kind = .observations(by: by, text: text)
+        case "outageDeclined":
+            guard let id = f.int("id"), let by = f.string("by"), let reason = f.string("reason"), f.complete else { return nil }
+            kind = .outageDeclined(id: id, by: by, reason: reason)
+        case "restarted":
+            guard let by = f.string("by"), let reason = f.string("reason"), f.complete else { return nil }
+            kind = .restarted(by: by, reason: reason)
+        case "postponed":
+            guard let by = f.string("by"), let reason = f.string("reason"), f.complete else { return nil }
+            kind = .postponed(by: by, reason: reason)
         case "scheduled":
             guard let plan = f.value("_0", RoomStateJSON.plan), f.complete else { return nil }
             kind = .scheduled(plan)

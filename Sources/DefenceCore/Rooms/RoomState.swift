@@ -84,6 +84,16 @@ public enum RoomCommand: Hashable, Sendable {
     case sign
     /// Reopen a signed room (admin), with a reason.
     case reopen(reason: String)
+    /// Record a candidate's individual MSPR evidence (a juror of a team room).
+    case recordEvidence(candidate: String, part: EvidencePart, text: String)
+    /// Write the jury's observations for the PV (the president).
+    case writeObservations(text: String)
+    /// Decline to extend the time by an ended outage (the president), with a reason.
+    case declineOutage(id: Int, reason: String)
+    /// Restart the defence with a new clock (the president), with a reason.
+    case restart(reason: String)
+    /// Postpone the defence (the president), with a reason.
+    case postpone(reason: String)
     /// Emit the phase changes, warnings and overtime that are due.
     case tick
     /// The server restarted after being down since `since`.
@@ -126,6 +136,9 @@ public struct RoomState: Codable, Hashable, Sendable {
     public private(set) var signatureHistory: [Signature] = []
     /// Reopenings, for the PV.
     public private(set) var reopenings: [Reopening] = []
+    /// The jury's records and the president's decisions (evidence, observations, declined outages, restarts,
+    /// postponements); `nil` until the first one, so that snapshots stored before them read the same.
+    private var storedRecords: RoomRecords?
     /// When the defence ended (deliberation started).
     public private(set) var endedAt: Date?
     /// The last event's sequence number.
@@ -158,8 +171,9 @@ public struct RoomState: Codable, Hashable, Sendable {
         isOvertime: Bool, present: Set<String>, outages: [Outage], startedAt: Date?,
         marks: [String: [GridKey: Assessment<Mark>]], proposals: [String: [GridKey: Assessment<Decision>]], submitted: Set<String>,
         decisions: [GridKey: Assessment<Decision>], signatures: [String: Signature], signatureHistory: [Signature],
-        reopenings: [Reopening], endedAt: Date?, lastSeq: Int, publicSeq: Int, lastEventAt: Date
+        reopenings: [Reopening], endedAt: Date?, lastSeq: Int, publicSeq: Int, lastEventAt: Date, records: RoomRecords? = nil
     ) {
+        self.storedRecords = records
         self.plan = plan
         self.lifecycle = lifecycle
         self.endsAt = endsAt
@@ -292,12 +306,12 @@ public struct RoomState: Codable, Hashable, Sendable {
         switch command {
         case .update(let newPlan):
             try require(actor.role == .admin, "changing the plan")
-            try requireState([.scheduled, .open], "change the plan")
+            try requireState([.scheduled, .open, .postponed], "change the plan")
             return [.updated(newPlan)]
 
         case .cancel(let reason):
             try require(actor.role == .admin, "cancelling")
-            try requireState([.scheduled, .open], "cancel")
+            try requireState([.scheduled, .open, .postponed], "cancel")
             return [.cancelled(by: actor.user, reason: reason)]
 
         case .join:
@@ -372,8 +386,8 @@ public struct RoomState: Codable, Hashable, Sendable {
             guard let seconds = outage.seconds else {
                 throw DomainError(.wrongState, context: [String(id)], "outage \(id) has not ended yet")
             }
-            guard outage.compensatedSeconds == nil else {
-                throw DomainError(.wrongState, context: [String(id)], "outage \(id) was already compensated")
+            guard outage.compensatedSeconds == nil, !records.declinedOutages.contains(id) else {
+                throw DomainError(.wrongState, context: [String(id)], "the president already decided on outage \(id)")
             }
             // A zero-second outage gives no time back, but the president's decision is recorded all the same.
             guard seconds > 0 else { return [.outageCompensated(id: id, by: actor.user, seconds: 0)] }
@@ -477,8 +491,60 @@ public struct RoomState: Codable, Hashable, Sendable {
             }
             try Self.validateText(reason, allowEmpty: false)
             return [.reopened(by: actor.user, reason: reason)]
+
+        case .recordEvidence(let candidate, let part, let text):
+            try requireJuror(role, "recording evidence")
+            guard plan.kind == .team else {
+                throw DomainError(.wrongState, context: [plan.kind.rawValue], "evidence of the written parts is recorded in a team (MSPR) room")
+            }
+            try requireEvaluable()
+            try requireCandidate(candidate)
+            try Self.validateText(text, allowEmpty: false)
+            if records.evidence.first(where: { $0.candidate == candidate && $0.part == part })?.text == text { return [] }
+            return [.evidence(juror: actor.user, candidate: candidate, part: part, text: text)]
+
+        case .writeObservations(let text):
+            try requirePresident(actor, "writing the jury's observations")
+            if lifecycle == .signed { throw DomainError(.locked, "the result is signed and locked; an admin may reopen it") }
+            try requireState([.open, .running, .paused, .deliberation], "write observations")
+            try Self.validateText(text, allowEmpty: false)
+            if records.observations?.text == text { return [] }
+            return [.observations(by: actor.user, text: text)]
+
+        case .declineOutage(let id, let reason):
+            try requirePresident(actor, "declining to extend the time for an outage")
+            try requireState([.running, .paused, .deliberation], "decline an extension")
+            guard let outage = outages.first(where: { $0.id == id }) else {
+                throw DomainError(.notFound, context: [String(id)], "no outage \(id) in this room")
+            }
+            guard outage.to != nil else { throw DomainError(.wrongState, context: [String(id)], "outage \(id) has not ended yet") }
+            guard outage.compensatedSeconds == nil, !records.declinedOutages.contains(id) else {
+                throw DomainError(.wrongState, context: [String(id)], "the president already decided on outage \(id)")
+            }
+            try Self.validateText(reason, allowEmpty: false)
+            return [.outageDeclined(id: id, by: actor.user, reason: reason)]
+
+        case .restart(let reason):
+            try requirePresident(actor, "restarting the defence")
+            try requireState([.running, .paused, .deliberation], "restart the defence")
+            guard signatures.isEmpty else { throw DomainError(.wrongState, context: ["signing"], "a signature was given: withdraw it by changing the grid first") }
+            try Self.validateText(reason, allowEmpty: false)
+            return [.restarted(by: actor.user, reason: reason)]
+
+        case .postpone(let reason):
+            try requirePresident(actor, "postponing the defence")
+            try requireState([.open, .running, .paused], "postpone the defence")
+            try Self.validateText(reason, allowEmpty: false)
+            return [.postponed(by: actor.user, reason: reason)]
         }
     }
+
+    private func requirePresident(_ actor: RoomActor, _ what: String) throws(DomainError) {
+        guard actor.user == plan.president else { throw DomainError(.forbidden, "\(what) is the jury president's decision") }
+    }
+
+    /// The jury's records and the president's decisions.
+    public var records: RoomRecords { storedRecords ?? RoomRecords() }
 
     private func requireJuror(_ role: RoomRole?, _ what: String) throws(DomainError) {
         guard role == .juror else { throw DomainError(.forbidden, "\(what) is for the room's jurors") }
@@ -534,7 +600,9 @@ public struct RoomState: Codable, Hashable, Sendable {
         switch event.kind {
         case .scheduled(let plan), .updated(let plan):
             self.plan = plan
-            if endsAt == nil && startedAt == nil { remainingWhenStopped = Double(plan.durationSeconds) }
+            if endsAt == nil && (startedAt == nil || lifecycle == .postponed) { remainingWhenStopped = Double(plan.durationSeconds) }
+            // A postponed room given a new plan is planned again: open if somebody is still here.
+            if lifecycle == .postponed { lifecycle = present.isEmpty ? .scheduled : .open }
         case .cancelled:
             lifecycle = .cancelled
         case .opened:
@@ -608,6 +676,33 @@ public struct RoomState: Codable, Hashable, Sendable {
             reopenings.append(Reopening(by: by, reason: reason, at: now))
             signatures.removeAll()
             lifecycle = .deliberation
+        case .evidence(let juror, let candidate, let part, let text):
+            var records = self.records
+            records.evidence.removeAll { $0.candidate == candidate && $0.part == part }
+            records.evidence.append(RoomRecords.Evidence(candidate: candidate, part: part, text: text, by: juror, at: now))
+            storedRecords = records
+        case .observations(let by, let text):
+            var records = self.records
+            records.observations = RoomRecords.Note(by: by, at: now, text: text)
+            storedRecords = records
+        case .outageDeclined(let id, let by, let reason):
+            var records = self.records
+            records.decisions.append(RoomRecords.PresidentDecision(kind: .declinedOutage, outage: id, by: by, at: now, reason: reason))
+            storedRecords = records
+        case .restarted(let by, let reason), .postponed(let by, let reason):
+            var records = self.records
+            let postponed: Bool
+            if case .postponed = event.kind { postponed = true } else { postponed = false }
+            records.decisions.append(RoomRecords.PresidentDecision(kind: postponed ? .postponed : .restarted, outage: nil, by: by, at: now, reason: reason))
+            storedRecords = records
+            // A new clock: the plan's full length, from its first phase, when started again.
+            lifecycle = postponed ? .postponed : .open
+            endsAt = nil
+            remainingWhenStopped = Double(plan.durationSeconds)
+            phaseIndex = 0
+            warned = []
+            isOvertime = false
+            endedAt = nil
         }
     }
 }

@@ -38,15 +38,46 @@ public enum RoomStateJSON {
             let endedAt = f.optional("endedAt", { $0.date }),
             let lastSeq = f.int("lastSeq"),
             let publicSeq = f.int("publicSeq"),
-            let lastEventAt = f.date("lastEventAt"), f.complete
+            let lastEventAt = f.date("lastEventAt"),
+            let records = f.optional("storedRecords", records), f.complete
         else { return nil }
         return RoomState(
             plan: plan, lifecycle: lifecycle, endsAt: endsAt, remainingWhenStopped: remainingWhenStopped, phaseIndex: phaseIndex,
             warned: Set(warned), isOvertime: isOvertime, present: Set(present), outages: outages, startedAt: startedAt,
             marks: marks, proposals: proposals, submitted: Set(submitted), decisions: decisions, signatures: signatures,
             signatureHistory: signatureHistory, reopenings: reopenings, endedAt: endedAt, lastSeq: lastSeq, publicSeq: publicSeq,
-            lastEventAt: lastEventAt
+            lastEventAt: lastEventAt, records: records
         )
+    }
+
+    private static func records(_ value: JSONTree) -> RoomRecords? {
+        guard var f = value.members.map(JSONFields.init),
+            let evidence = f.array("evidence", { element -> RoomRecords.Evidence? in
+                guard var e = element.members.map(JSONFields.init), let candidate = e.string("candidate"),
+                    let part = e.raw("part", as: EvidencePart.self), let text = e.string("text"), let by = e.string("by"),
+                    let at = e.date("at"), e.complete
+                else { return nil }
+                return RoomRecords.Evidence(candidate: candidate, part: part, text: text, by: by, at: at)
+            }),
+            let observations = f.optional("observations", { element -> RoomRecords.Note? in
+                guard var n = element.members.map(JSONFields.init), let by = n.string("by"), let at = n.date("at"), let text = n.string("text"),
+                    n.complete
+                else { return nil }
+                return RoomRecords.Note(by: by, at: at, text: text)
+            }),
+            let decisions = f.array("decisions", { element -> RoomRecords.PresidentDecision? in
+                guard var d = element.members.map(JSONFields.init), let kind = d.raw("kind", as: RoomRecords.PresidentDecision.Kind.self),
+                    let outage = d.optional("outage", { $0.int }), let by = d.string("by"), let at = d.date("at"),
+                    let reason = d.string("reason"), d.complete
+                else { return nil }
+                return RoomRecords.PresidentDecision(kind: kind, outage: outage, by: by, at: at, reason: reason)
+            }), f.complete
+        else { return nil }
+        var records = RoomRecords()
+        records.evidence = evidence
+        records.observations = observations
+        records.decisions = decisions
+        return records
     }
 
     /// A plan (also inside the `scheduled` and `updated` events).

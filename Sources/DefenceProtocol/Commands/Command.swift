@@ -97,12 +97,24 @@ public enum Command: Hashable, Sendable {
     case reopen(room: String, reason: String)
     /// `RESULTS [room=] [day=]`.
     case results(room: String?, day: String?)
-    /// `PV <room> [format=markdown|html]`.
-    case pv(room: String, format: String?)
+    /// `PV <room> [format=markdown|html] [lang=fr|en]`.
+    case pv(room: String, format: String?, lang: String? = nil)
     /// `AUDIT [room=<room>]`.
     case audit(room: String?)
     /// `OUTCOME <candidate>`.
     case outcome(candidate: String)
+    /// `TRANSCRIPT <candidate> [format=markdown|html] [lang=fr|en]`.
+    case transcript(candidate: String, format: String?, lang: String?)
+    /// `EVIDENCE <room> <candidate> <written|test> :<text>`.
+    case evidence(room: String, candidate: String, part: EvidencePart, text: String)
+    /// `OBSERVATIONS <room> :<text>`.
+    case observations(room: String, text: String)
+    /// `OUTAGE-DECLINE <room> <outage-id> :<reason>`.
+    case outageDecline(room: String, outage: Int, reason: String)
+    /// `RESTART <room> :<reason>`.
+    case restart(room: String, reason: String)
+    /// `POSTPONE <room> :<reason>`.
+    case postpone(room: String, reason: String)
     /// `OUTCOMES [day=] [track=] [state=]`.
     case outcomes(day: String?, track: String?, state: String?)
 
@@ -176,6 +188,12 @@ public enum Command: Hashable, Sendable {
         case .audit: return .audit
         case .outcome: return .outcome
         case .outcomes: return .outcomes
+        case .transcript: return .transcript
+        case .evidence: return .evidence
+        case .observations: return .observations
+        case .outageDecline: return .outageDecline
+        case .restart: return .restart
+        case .postpone: return .postpone
         }
     }
 
@@ -378,11 +396,33 @@ public enum Command: Hashable, Sendable {
             self = .results(room: options["room"], day: options["day"])
         case .pv:
             let room = try args.word("room")
-            let options = try args.options(allowed: ["format"])
-            if let format = options["format"], format != "markdown" && format != "html" {
-                throw args.bad("format is markdown or html")
-            }
-            self = .pv(room: room, format: options["format"])
+            let (format, lang) = try Self.documentOptions(&args)
+            self = .pv(room: room, format: format, lang: lang)
+        case .transcript:
+            let candidate = try args.word("candidate")
+            let (format, lang) = try Self.documentOptions(&args)
+            self = .transcript(candidate: candidate, format: format, lang: lang)
+        case .evidence:
+            let room = try args.word("room")
+            let candidate = try args.word("candidate")
+            let word = try args.word("part")
+            guard let part = EvidencePart(rawValue: word) else { throw args.bad("part is \(EvidencePart.words)") }
+            guard let text = try args.remainingText() else { throw args.bad("the evidence needs a text") }
+            self = .evidence(room: room, candidate: candidate, part: part, text: text)
+        case .observations:
+            let room = try args.word("room")
+            guard let text = try args.remainingText() else { throw args.bad("the observations need a text") }
+            self = .observations(room: room, text: text)
+        case .outageDecline:
+            let room = try args.word("room")
+            let word = try args.word("outage-id")
+            guard let id = Int(word), id > 0 else { throw args.bad("outage-id must be a positive whole number") }
+            guard let reason = try args.remainingText() else { throw args.bad("a reason is required") }
+            self = .outageDecline(room: room, outage: id, reason: reason)
+        case .restart, .postpone:
+            let room = try args.word("room")
+            guard let reason = try args.remainingText() else { throw args.bad("a reason is required") }
+            self = verb == .restart ? .restart(room: room, reason: reason) : .postpone(room: room, reason: reason)
         case .audit:
             self = .audit(room: try args.options(allowed: ["room"])["room"])
         case .outcome:
@@ -392,6 +432,14 @@ public enum Command: Hashable, Sendable {
             self = .outcomes(day: options["day"], track: options["track"], state: options["state"])
         }
         try args.finish()
+    }
+
+    /// `[format=markdown|html] [lang=fr|en]` of the documents (PV, TRANSCRIPT).
+    private static func documentOptions(_ args: inout ArgumentReader) throws(WireError) -> (format: String?, lang: String?) {
+        let options = try args.options(allowed: ["format", "lang"])
+        if let format = options["format"], format != "markdown" && format != "html" { throw args.bad("format is markdown or html") }
+        if let lang = options["lang"], lang != "fr" && lang != "en" { throw args.bad("lang is fr or en") }
+        return (options["format"], options["lang"])
     }
 
     /// The message that carries this command, with an optional request id.
@@ -480,8 +528,22 @@ public enum Command: Hashable, Sendable {
             text = reason
         case .results(let room, let day):
             params = (room.map { ["room=\($0)"] } ?? []) + (day.map { ["day=\($0)"] } ?? [])
-        case .pv(let room, let format):
-            params = [room] + (format.map { ["format=\($0)"] } ?? [])
+        case .pv(let room, let format, let lang):
+            params = [room] + (format.map { ["format=\($0)"] } ?? []) + (lang.map { ["lang=\($0)"] } ?? [])
+        case .transcript(let candidate, let format, let lang):
+            params = [candidate] + (format.map { ["format=\($0)"] } ?? []) + (lang.map { ["lang=\($0)"] } ?? [])
+        case .evidence(let room, let candidate, let part, let evidence):
+            params = [room, candidate, part.rawValue]
+            text = evidence
+        case .observations(let room, let observations):
+            params = [room]
+            text = observations
+        case .outageDecline(let room, let outage, let reason):
+            params = [room, String(outage)]
+            text = reason
+        case .restart(let room, let reason), .postpone(let room, let reason):
+            params = [room]
+            text = reason
         case .outcome(let candidate):
             params = [candidate]
         case .outcomes(let day, let track, let state):

@@ -100,6 +100,18 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
     case outcome = "OUTCOME"
     /// Every candidate's outcome line (admin).
     case outcomes = "OUTCOMES"
+    /// A candidate's relevé (transcript) as Markdown or HTML (admin).
+    case transcript = "TRANSCRIPT"
+    /// Record a candidate's individual MSPR evidence (the room's jurors).
+    case evidence = "EVIDENCE"
+    /// The jury's observations for the PV (the president).
+    case observations = "OBSERVATIONS"
+    /// Decline to extend the time by an outage, with a reason (the president).
+    case outageDecline = "OUTAGE-DECLINE"
+    /// Restart the defence with a new clock (the president).
+    case restart = "RESTART"
+    /// Postpone the defence (the president); an admin reschedules it.
+    case postpone = "POSTPONE"
 
     /// The verbs accepted before authentication.
     public static let beforeAuthentication: Set<Verb> = [.hello, .auth, .ping, .pong, .quit]
@@ -157,7 +169,13 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .sign: return "SIGN <room>"
         case .reopen: return "REOPEN <room> :<reason>"
         case .results: return "RESULTS [room=<room>] [day=<YYYY-MM-DD>]"
-        case .pv: return "PV <room> [format=markdown|html]"
+        case .pv: return "PV <room> [format=markdown|html] [lang=fr|en]"
+        case .transcript: return "TRANSCRIPT <candidate> [format=markdown|html] [lang=fr|en]"
+        case .evidence: return "EVIDENCE <room> <candidate> <written|test> :<text>"
+        case .observations: return "OBSERVATIONS <room> :<text>"
+        case .outageDecline: return "OUTAGE-DECLINE <room> <outage-id> :<reason>"
+        case .restart: return "RESTART <room> :<reason>"
+        case .postpone: return "POSTPONE <room> :<reason>"
         case .audit: return "AUDIT [room=<room>]"
         case .outcome: return "OUTCOME <candidate>"
         case .outcomes: return "OUTCOMES [day=<YYYY-MM-DD>] [track=<id>] [state=certified|not-certified|incomplete]"

@@ -272,14 +272,14 @@ public struct CriterionLine: Hashable, Sendable {
     }
 }
 
-/// One line of a document sent line by line, `PV :<text>` (§12): the text, verbatim.
+/// One line of a document sent line by line, `PV :<text>` or `TRANSCRIPT :<text>` (§12): the text, verbatim.
 public struct DocumentLine: Hashable, Sendable {
     /// The line's text (empty for a blank line).
     public var text: String
 
-    /// Reads a `PV` line; nil for another line.
+    /// Reads a `PV` or `TRANSCRIPT` line; nil for another line.
     public init?(_ message: Message) {
-        guard message.verb == "PV" else { return nil }
+        guard message.verb == "PV" || message.verb == "TRANSCRIPT" else { return nil }
         text = message.hasText ? (message.parameters.last ?? "") : ""
     }
 }

@@ -43,6 +43,11 @@ public enum EventBody: Hashable, Sendable {
     case signatureWithdrawn(juror: String)
     case locked
     case reopened(by: String, reason: String)
+    case evidence(juror: String, candidate: String, part: EvidencePart, text: String)
+    case observations(by: String, text: String)
+    case outageDeclined(id: Int, by: String, reason: String)
+    case restarted(by: String, reason: String)
+    case postponed(by: String, reason: String)
 
     /// The word a cleared mark is written as.
     public static let cleared = "cleared"
@@ -81,6 +86,11 @@ public enum EventBody: Hashable, Sendable {
         case .signatureWithdrawn: "signature-withdrawn"
         case .locked: "locked"
         case .reopened: "reopened"
+        case .evidence: "evidence"
+        case .observations: "observations"
+        case .outageDeclined: "outage-declined"
+        case .restarted: "restarted"
+        case .postponed: "postponed"
         }
     }
 
@@ -119,7 +129,10 @@ public enum EventBody: Hashable, Sendable {
         case .decision(let by, let candidate, let competence, let decision, let comment):
             return (["by=\(by)", candidate, competence, decision.rawValue], comment)
         case .signed(let juror, let hash): return ([juror, hash], nil)
-        case .reopened(let by, let reason): return (["by=\(by)"], reason)
+        case .reopened(let by, let reason), .observations(let by, let reason), .restarted(let by, let reason), .postponed(let by, let reason):
+            return (["by=\(by)"], reason)
+        case .evidence(let juror, let candidate, let part, let text): return ([juror, candidate, part.rawValue], text)
+        case .outageDeclined(let id, let by, let reason): return ([String(id), "by=\(by)"], reason)
         }
     }
 
@@ -219,9 +232,20 @@ public enum EventBody: Hashable, Sendable {
         case "signed":
             guard count(2), let juror = word(0), let hash = word(1) else { return nil }
             self = .signed(juror: juror, gridHash: hash)
-        case "reopened":
+        case "reopened", "observations", "restarted", "postponed":
             guard count(1), let by = option("by", at: 0), let text else { return nil }
-            self = .reopened(by: by, reason: text)
+            switch type {
+            case "reopened": self = .reopened(by: by, reason: text)
+            case "observations": self = .observations(by: by, text: text)
+            case "restarted": self = .restarted(by: by, reason: text)
+            default: self = .postponed(by: by, reason: text)
+            }
+        case "evidence":
+            guard count(3), let juror = word(0), let candidate = word(1), let part = word(2).flatMap(EvidencePart.init(rawValue:)), let text else { return nil }
+            self = .evidence(juror: juror, candidate: candidate, part: part, text: text)
+        case "outage-declined":
+            guard count(2), let id = int(0), let by = option("by", at: 1), let text else { return nil }
+            self = .outageDeclined(id: id, by: by, reason: text)
         default:
             return nil
         }

@@ -19,6 +19,16 @@ public enum RoomLifecycle: String, Codable, Hashable, Sendable, CaseIterable {
     case signed
     /// Cancelled before the defence.
     case cancelled
+    /// Postponed by the president; an admin gives it a new start (`ROOM-UPDATE start=`).
+    case postponed
+}
+
+/// The two individual parts of an MSPR that the jury records beside the team defence (PROTOCOL.md §12.1).
+public enum EvidencePart: String, Codable, Hashable, Sendable, CaseIterable {
+    /// The individual written production.
+    case written
+    /// The one-hour individual written test.
+    case test
 }
 
 /// A juror's mark on one criterion for one candidate.

@@ -12,17 +12,22 @@ extension CommandRouter {
             if principal.user.role == .candidate, candidate != principal.user.id {
                 throw DomainError(.forbidden, "a candidate may read only their own outcome")
             }
-            guard let user = try await accounts.user(candidate), user.role == .candidate else {
-                throw DomainError(.notFound, context: [candidate], "no candidate \(candidate)")
-            }
-            let referential = try await referentials.referential(nil).referential
-            guard let track = user.fields.track, let specialisation = referential.specialisation(track: track) else {
-                throw DomainError(.wrongState, context: ["no-track"], "\(candidate) has no track; set one with USER-UPDATE \(candidate) track=…")
-            }
-            let outcome = CandidateOutcome(
-                candidate: candidate, track: specialisation, referential: referential, rooms: await rooms.rooms(visibleTo: Self.staff)
-            )
+            let (_, outcome, _, _) = try await outcome(of: candidate)
             return Self.outcomeLines(outcome, id: id)
+
+        case .transcript(let candidate, let format, let lang):
+            let (user, outcome, referential, states) = try await outcome(of: candidate)
+            var people: [String: User] = [candidate: user]
+            for state in states where state.plan.candidates.contains(candidate) {
+                for juror in state.plan.jurors where people[juror] == nil { people[juror] = try await accounts.user(juror) }
+            }
+            let document = CandidateTranscript(
+                outcome: outcome, candidate: user, referential: referential, people: people, generatedAt: now(),
+                language: lang == "en" ? .en : .fr, timeZone: timeZone
+            )
+            let text = format == "html" ? document.html : document.markdown
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Message(id: id, verb: "TRANSCRIPT", [], text: String($0)) }
+            return lines + [.ok(verb: "TRANSCRIPT", [candidate, format ?? "markdown", String(lines.count), outcome.status.rawValue], id: id)]
 
         case .outcomes(let day, let trackFilter, let stateFilter):
             let referential = try await referentials.referential(nil).referential
@@ -63,6 +68,20 @@ extension CommandRouter {
         default:
             throw DomainError(.internal, "\(command.verb.rawValue) is not routed to certificationCommand")
         }
+    }
+
+    /// A candidate's account and outcome, with the referential and the rooms it was computed from.
+    /// - Throws: `NOT_FOUND` (no such candidate), `WRONG_STATE no-track`.
+    private func outcome(of candidate: String) async throws -> (User, CandidateOutcome, Referential, [RoomState]) {
+        guard let user = try await accounts.user(candidate), user.role == .candidate else {
+            throw DomainError(.notFound, context: [candidate], "no candidate \(candidate)")
+        }
+        let referential = try await referentials.referential(nil).referential
+        guard let track = user.fields.track, let specialisation = referential.specialisation(track: track) else {
+            throw DomainError(.wrongState, context: ["no-track"], "\(candidate) has no track; set one with USER-UPDATE \(candidate) track=…")
+        }
+        let states = await rooms.rooms(visibleTo: Self.staff)
+        return (user, CandidateOutcome(candidate: candidate, track: specialisation, referential: referential, rooms: states), referential, states)
     }
 
     /// Who reads every room to compute outcomes.

@@ -19,6 +19,8 @@ struct CommandRouter: Sendable {
     let planner: RoomPlanner
     let registry: SessionRegistry
     let now: @Sendable () -> Date
+    /// The zone records write their times in.
+    let timeZone: TimeZone
 
     /// The longest life `TOKEN-ISSUE ttl=` gives a token: ten years.
     static let longestTokenLife: Int64 = 10 * 366 * 86_400
@@ -43,11 +45,12 @@ struct CommandRouter: Sendable {
             return try await schedulingCommand(command, principal, session, actor, id)
         case .join, .resume, .leave, .time:
             return try await participationCommand(command, principal, session, actor, id)
-        case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .signal, .outageExtend, .deliberate, .mark, .propose, .submit, .decide, .sign, .reopen:
+        case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .signal, .outageExtend, .deliberate, .mark, .propose, .submit, .decide, .sign, .reopen,
+            .evidence, .observations, .outageDecline, .restart, .postpone:
             return try await roomStateCommand(command, principal, session, actor, id)
         case .outages, .progress, .disagreements, .results, .pv, .audit:
             return try await reportCommand(command, principal, session, actor, id)
-        case .outcome, .outcomes:
+        case .outcome, .outcomes, .transcript:
             return try await certificationCommand(command, principal, actor, id)
         case .dayImport:
             throw DomainError(.internal, "DAY-IMPORT is handled by the session")
@@ -369,6 +372,16 @@ struct CommandRouter: Sendable {
 
         case .reopen(let room, let reason):
             return try await roomCommand(room, .reopen(reason: reason), actor, "REOPEN", id)
+        case .evidence(let room, let candidate, let part, let text):
+            return try await roomCommand(room, .recordEvidence(candidate: candidate, part: part, text: text), actor, "EVIDENCE", id)
+        case .observations(let room, let text):
+            return try await roomCommand(room, .writeObservations(text: text), actor, "OBSERVATIONS", id)
+        case .outageDecline(let room, let outage, let reason):
+            return try await roomCommand(room, .declineOutage(id: outage, reason: reason), actor, "OUTAGE-DECLINE", id)
+        case .restart(let room, let reason):
+            return try await roomCommand(room, .restart(reason: reason), actor, "RESTART", id)
+        case .postpone(let room, let reason):
+            return try await roomCommand(room, .postpone(reason: reason), actor, "POSTPONE", id)
 
         default:
             throw DomainError(.internal, "\(command.verb.rawValue) is not routed to roomStateCommand")
@@ -433,6 +446,26 @@ struct CommandRouter: Sendable {
                     lines.append(Message(id: id, verb: "SIGNATURE", [juror, WireTime.format(signature.at), signature.gridHash]))
                 }
             }
+            for evidence in state.records.evidence {
+                lines.append(Message(id: id, verb: "EVIDENCE", [evidence.candidate, evidence.part.rawValue, "by=\(evidence.by)"], text: evidence.text))
+            }
+            if let observations = state.records.observations {
+                lines.append(Message(id: id, verb: "OBSERVATIONS", ["by=\(observations.by)"], text: observations.text))
+            }
+            // A final defence shows, beside each competence, the decision already signed in an earlier room.
+            if state.plan.kind == .final {
+                let all = await rooms.rooms(visibleTo: Self.staff)
+                for candidate in state.plan.candidates {
+                    let earlier = CandidateOutcome.earlierDecisions(of: candidate, before: state.plan.id, in: all)
+                    for code in state.plan.competences {
+                        guard let decision = earlier[code] else { continue }
+                        lines.append(Message(
+                            id: id, verb: "EARLIER",
+                            [candidate, code, decision.decision.rawValue, "room=\(decision.room)", "at=\(WireTime.format(decision.signedAt))"]
+                        ))
+                    }
+                }
+            }
             return lines + [.ok(verb: "PROGRESS", [room, state.lifecycle.rawValue, String(lines.count)], id: id)]
 
         case .disagreements(let room):
@@ -478,20 +511,30 @@ struct CommandRouter: Sendable {
             }
             return lines + [.ok(verb: "RESULTS", [String(lines.count)], id: id)]
 
-        case .pv(let room, let format):
+        case .pv(let room, let format, let lang):
             let record = try await rooms.record(room, visibleTo: actor)
-            let (state, fingerprint) = (record.state, record.fingerprint)
-            var names: [String: String] = [:]
-            for person in state.plan.participants + state.reopenings.map(\.by) where names[person] == nil {
-                names[person] = try await accounts.user(person)?.displayName
+            let state = record.state
+            var people: [String: User] = [:]
+            let actors = state.plan.participants + state.reopenings.map(\.by) + state.records.decisions.map(\.by) + state.records.evidence.map(\.by)
+            for person in actors where people[person] == nil {
+                people[person] = try await accounts.user(person)
+            }
+            // Beside a final defence's competences: the decisions already signed in the candidate's other rooms.
+            var earlier: [String: [String: SignedDecision]] = [:]
+            if state.plan.kind == .final {
+                let all = await rooms.rooms(visibleTo: Self.staff)
+                for candidate in state.plan.candidates {
+                    earlier[candidate] = CandidateOutcome.earlierDecisions(of: candidate, before: state.plan.id, in: all)
+                }
             }
             let document = ProcesVerbal(
-                state: state, events: record.events, referential: record.referential, names: names, fingerprint: fingerprint,
-                generatedAt: record.at
+                state: state, events: record.events, referential: record.referential, people: people, earlier: earlier,
+                fingerprint: record.fingerprint, generatedAt: record.at, language: RecordLanguage(rawValue: lang ?? "fr") ?? .fr,
+                timeZone: timeZone
             )
             let text = format == "html" ? document.html : document.markdown
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Message(id: id, verb: "PV", [], text: String($0)) }
-            return lines + [.ok(verb: "PV", [room, format ?? "markdown", String(lines.count), "fingerprint=\(fingerprint)"], id: id)]
+            return lines + [.ok(verb: "PV", [room, format ?? "markdown", String(lines.count), "fingerprint=\(record.fingerprint)"], id: id)]
 
         case .audit(let room):
             // Admins only (AccessPolicy), so no visibility check: a room that cannot be loaded is audited too.

@@ -58,6 +58,8 @@ public struct ServerConfiguration: Sendable {
     public var authThrottle: AuthThrottle.Policy = .init()
     /// The domain clock (timers, event times); injected in tests.
     public var clock: any ServerClock = SystemServerClock()
+    /// The zone the records (PVs, transcripts) write their times in; the data keeps UTC.
+    public var timeZone: TimeZone = TimeZone(identifier: "Europe/Paris") ?? .gmt
     /// The most events replayed by `RESUME`; a client further behind gets a snapshot instead.
     public var resumeWindow: Int = 1000
     /// How often the server records that it is alive, in seconds (dates a crash for the outage ledger).
