@@ -30,7 +30,7 @@ struct AdminCommand: AsyncParsableCommand {
         ),
         subcommands: [
             Users.self, CreateUser.self, UpdateUser.self, DisableUser.self, EnableUser.self, Tokens.self, IssueToken.self, RevokeToken.self,
-            Rooms.self, Room.self, CreateRoom.self, UpdateRoom.self, CancelRoom.self, ImportDay.self, Results.self, PV.self,
+            Rooms.self, Room.self, CreateRoom.self, UpdateRoom.self, CancelRoom.self, ImportDay.self, Results.self, PV.self, Transcript.self,
             Reopen.self, Audit.self, Watch.self, Outcomes.self, Outcome.self,
         ]
     )
@@ -271,24 +271,35 @@ extension AdminCommand {
         @ParentCommand var root: DefenceCommand
         @Option(help: H("La salle.", "The room.")) var room: String
         @Option(help: H("Le chemin des fichiers, sans extension.", "The files' path without extension.")) var output: String?
+        @Option(help: H("La langue du document : fr (par défaut) ou en.", "The document's language: fr (default) or en.")) var lang: String = "fr"
+
+        func validate() throws { try validateLanguage(lang) }
 
         func run() async throws {
-            let connection = try await root.connect()
-            let base = output ?? "pv-\(room)"
-            for format in ["markdown", "html"] {
-                let reply = try await connection.exchange(.pv(room: room, format: format))
-                guard reply.terminal.verb == "OK" else {
-                    print(reply.terminal.serialized)
-                    await connection.close()
-                    throw ExitCode(1)
-                }
-                let text = reply.data.compactMap { DocumentLine($0)?.text }.joined(separator: "\n") + "\n"
-                let path = base + (format == "html" ? ".html" : ".md")
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
-                print(L("écrit : ", "written ") + path)
-                if format == "html", let fingerprint = DocumentReply(reply.terminal)?.fingerprint { print("fingerprint=\(fingerprint)") }
-            }
-            await connection.close()
+            try await writeDocument(root, base: output ?? "pv-\(room)") { format in .pv(room: room, format: format, lang: lang) }
+        }
+    }
+
+    /// `defence admin transcript <candidate>`: the candidate's relevé, Markdown and HTML.
+    struct Transcript: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "transcript",
+            abstract: L("Écrire le relevé de compétences d’un candidat en Markdown et en page HTML prête à imprimer.", "Write a candidate's transcript of competences as Markdown and as a print-ready HTML page."),
+            discussion: L(
+                "Écrit <sortie>.md et <sortie>.html (par défaut releve-<candidat>) : chaque bloc de la filière, chaque compétence, sa décision signée, la salle, la date et le jury, puis le résultat.",
+                "Writes <output>.md and <output>.html (default: transcript-<candidate>): every block of the track, every competence, its signed decision, room, date and jury, then the result."
+            )
+        )
+        @ParentCommand var root: DefenceCommand
+        @Argument(help: H("Le candidat.", "The candidate.")) var candidate: String
+        @Option(help: H("Le chemin des fichiers, sans extension.", "The files' path without extension.")) var output: String?
+        @Option(help: H("La langue du document : fr (par défaut) ou en.", "The document's language: fr (default) or en.")) var lang: String = "fr"
+
+        func validate() throws { try validateLanguage(lang) }
+
+        func run() async throws {
+            let base = output ?? (lang == "en" ? "transcript-" : "releve-") + candidate
+            try await writeDocument(root, base: base) { format in .transcript(candidate: candidate, format: format, lang: lang) }
         }
     }
 
@@ -303,6 +314,30 @@ extension AdminCommand {
             try await send(root, .reopen(room: room, reason: reason), json: output.json)
         }
     }
+}
+
+func validateLanguage(_ lang: String) throws {
+    guard lang == "fr" || lang == "en" else { throw ValidationError(L("--lang vaut fr ou en", "--lang is fr or en")) }
+}
+
+/// Asks for a document (PV or transcript) in Markdown then HTML, and writes `<base>.md` and `<base>.html`.
+func writeDocument(_ root: DefenceCommand, base: String, command: (String) -> Command) async throws {
+    let connection = try await root.connect()
+    for format in ["markdown", "html"] {
+        let reply = try await connection.exchange(command(format))
+        guard reply.terminal.verb == "OK" else {
+            print(reply.terminal.serialized)
+            await connection.close()
+            throw ExitCode(1)
+        }
+        let text = reply.data.compactMap { DocumentLine($0)?.text }.joined(separator: "\n") + "\n"
+        let path = base + (format == "html" ? ".html" : ".md")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        print(L("écrit : ", "written ") + path)
+        if format == "html", let fingerprint = DocumentReply(reply.terminal)?.fingerprint { print("fingerprint=\(fingerprint)") }
+        if format == "html", let transcript = TranscriptReply(reply.terminal) { print("outcome=\(transcript.status)") }
+    }
+    await connection.close()
 }
 
 /// Sends one command, prints the answer as a table (or JSON), and fails with status 1 on a `FAIL`.

@@ -45,10 +45,14 @@ extension AdminCommand {
     /// `defence admin outcome <candidate>`: one candidate's competences and blocks.
     struct Outcome: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: L("Les compétences et les blocs d’un candidat, à partir des salles signées.", "A candidate's competences and blocks, from the signed rooms.")
+            abstract: L("Les compétences et les blocs d’un candidat, à partir des salles signées.", "A candidate's competences and blocks, from the signed rooms."),
+            discussion: L(
+                "Aussi « defence outcome » : sans argument, un candidat voit son propre résultat, une fois ses salles signées.",
+                "Also 'defence outcome': without an argument a candidate sees their own outcome, once their rooms are signed."
+            )
         )
         @ParentCommand var root: DefenceCommand
-        @Argument(help: H("Le candidat.", "The candidate.")) var candidate: String
+        @Argument(help: H("Le candidat (par défaut : vous-même).", "The candidate (default: yourself).")) var candidate: String?
         @Option(help: H("table (par défaut), csv ou json.", "table (default), csv or json.")) var format: String = "table"
 
         func validate() throws {
@@ -57,6 +61,16 @@ extension AdminCommand {
 
         func run() async throws {
             let connection = try await root.connect()
+            var candidate = self.candidate ?? ""
+            if self.candidate == nil {
+                let me = try await connection.exchange(.whoami)
+                guard let whoami = WhoamiReply(me.terminal) else {
+                    print(me.terminal.serialized)
+                    await connection.close()
+                    throw ExitCode(1)
+                }
+                candidate = whoami.user
+            }
             let reply = try await connection.exchange(.outcome(candidate: candidate))
             await connection.close()
             guard reply.failure == nil, let summary = OutcomeSummary(reply.terminal) else {

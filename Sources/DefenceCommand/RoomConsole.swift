@@ -22,7 +22,13 @@ actor RoomConsole {
     private var status: String?
     private var cursor = (candidate: 0, competence: 0, criterion: 0)
     private var done = false
-    private enum PromptKind { case comment, roomMessage, juryMessage }
+    private enum PromptKind {
+        case comment, roomMessage, juryMessage, observations, restart, postpone
+        case evidence(candidate: String, part: EvidencePart)
+        case decline(outage: Int)
+    }
+    /// Whether the president's menu (`x`) is open: the next key picks a decision.
+    private var presidentMenu = false
     private var prompt: (kind: PromptKind, text: String)?
 
     init(session: LiveSession, room: String, me: String, role: String, language: Language) {
@@ -55,15 +61,9 @@ actor RoomConsole {
             checklist.append(RoomView.ChecklistItem(competence: code, title: title, criteria: criteria))
         }
         view.checklist = checklist
-        // Marks and proposals made before we arrived.
+        // Marks, proposals, evidence and earlier decisions made before we arrived.
         let progress = try await session.request(.progress(room: room))
-        for grid in progress.data.compactMap(GridLine.init) {
-            let key = "\(grid.candidate) \(grid.item)"
-            switch grid.value {
-            case .mark(let mark): view.marks[grid.juror, default: [:]][key] = mark.rawValue
-            case .proposal(let decision): view.proposals[grid.juror, default: [:]][key] = decision.rawValue
-            }
-        }
+        view.applyProgress(progress.data)
     }
 
     /// Sends a command and returns a one-line account of the answer, in the console's language.
@@ -202,8 +202,21 @@ actor RoomConsole {
             case .comment: label = language.text("Commentaire", "Comment")
             case .roomMessage: label = language.text("Message à la salle", "Message to the room")
             case .juryMessage: label = language.text("Message au jury", "Message to the jury")
+            case .observations: label = language.text("Observations du jury (PV)", "The jury's observations (PV)")
+            case .restart: label = language.text("Reprendre à zéro — motif", "Restart from zero — reason")
+            case .postpone: label = language.text("Reporter la soutenance — motif", "Postpone the defence — reason")
+            case .decline(let id): label = language.text("Ne pas prolonger la coupure n°\(id) — motif", "Do not extend for outage #\(id) — reason")
+            case .evidence(let candidate, let part):
+                label = (part == .written ? language.text("Production écrite", "Written production") : language.text("Test écrit (1 h)", "Written test (1 h)")) + " — \(candidate)"
             }
             shown.prompt = (label + language.text(" (Entrée : envoyer, Échap : annuler)", " (Enter: send, Esc: cancel)"), prompt.text)
+        } else if presidentMenu {
+            shown.prompt = (
+                language.text(
+                    "Décision du président : [e] prolonger [k] ne pas prolonger [r] reprendre à zéro [p] reporter [o] observations [Échap] annuler",
+                    "President's decision: [e] extend [k] do not extend [r] restart from zero [p] postpone [o] observations [Esc] cancel"
+                ), ""
+            )
         }
         terminal.show(RoomScreen.render(view, shown))
     }
@@ -226,7 +239,40 @@ actor RoomConsole {
             }
             return
         }
+        if presidentMenu {
+            presidentMenu = false
+            let lastEnded = view.outages.filter { $0.value.seconds != nil }.map(\.key).max()
+            switch key {
+            case .character("e"):
+                if let id = lastEnded {
+                    status = await send(.outageExtend(room: room, outage: id)).summary
+                } else {
+                    status = language.text("Aucune coupure terminée.", "No ended outage.")
+                }
+            case .character("k"):
+                if let id = lastEnded { prompt = (.decline(outage: id), "") } else { status = language.text("Aucune coupure terminée.", "No ended outage.") }
+            case .character("r"): prompt = (.restart, "")
+            case .character("p"): prompt = (.postpone, "")
+            case .character("o"): prompt = (.observations, view.observations ?? "")
+            default: break
+            }
+            return
+        }
         switch key {
+        case .character("x") where role == "juror":
+            if view.president == me {
+                presidentMenu = true
+            } else {
+                status = language.text("Réservé au président ou à la présidente du jury.", "For the jury's president only.")
+            }
+        case .character("w") where role == "juror", .character("t") where role == "juror":
+            guard view.kind == "team" else {
+                status = language.text("Les épreuves écrites individuelles se notent dans les salles d’équipe (MSPR).", "The individual written parts are recorded in team rooms (MSPR).")
+                return
+            }
+            guard let (candidate, _) = currentCell() else { return }
+            let part: EvidencePart = key == .character("w") ? .written : .test
+            prompt = (.evidence(candidate: candidate, part: part), view.evidence["\(candidate) \(part.rawValue)"] ?? "")
         case .character("c") where role == "juror": prompt = (.comment, "")
         case .character("m") where role != "candidate": prompt = (.roomMessage, "")
         case .character("j") where role != "candidate": prompt = (.juryMessage, "")
@@ -296,6 +342,11 @@ actor RoomConsole {
         switch prompt.kind {
         case .roomMessage: status = await send(.say(room: room, audience: .room, text: text)).summary
         case .juryMessage: status = await send(.say(room: room, audience: .jury, text: text)).summary
+        case .observations: status = await send(.observations(room: room, text: text)).summary
+        case .restart: status = await send(.restart(room: room, reason: text)).summary
+        case .postpone: status = await send(.postpone(room: room, reason: text)).summary
+        case .decline(let id): status = await send(.outageDecline(room: room, outage: id, reason: text)).summary
+        case .evidence(let candidate, let part): status = await send(.evidence(room: room, candidate: candidate, part: part, text: text)).summary
         case .comment:
             guard let (candidate, item) = currentCell(), !item.criteria.isEmpty else { return }
             let criterion = item.criteria[min(cursor.criterion, item.criteria.count - 1)].id

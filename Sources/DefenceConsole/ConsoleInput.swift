@@ -18,18 +18,24 @@ public enum ConsoleInput {
 
     /// The commands, for `help`.
     public static func help(_ language: Language) -> [String] {
-        [
-            language.text("Commandes :", "Commands:"),
-            "  time                                 " + language.text("état du chrono", "clock state"),
-            "  start | pause [motif] | resume       " + language.text("chrono (jury)", "clock (jurors)"),
-            "  +60 [motif] | -60 [motif]            " + language.text("ajouter / retirer du temps (jury)", "add / remove time (jurors)"),
-            "  say <texte> | jury <texte>           " + language.text("message à la salle / au jury (jury)", "message to the room / to the jury (jurors)"),
-            "  ready | hand                         " + language.text("signaler au jury (candidat·e)", "signal the jury (candidates)"),
-            "  mark <candidat> <critère> <met|partly-met|not-met|clear> [commentaire]",
-            "  propose <candidat> <compétence> <acquis|non-acquis|clear> [commentaire]",
+        let fr = language == .fr
+        func w(_ french: String, _ english: String) -> String { fr ? french : english }
+        return [
+            w("Commandes :", "Commands:"),
+            "  time                                 " + w("état du chrono", "clock state"),
+            "  start | pause [\(w("motif", "reason"))] | resume" + (fr ? "        " : "       ") + w("chrono (jury)", "clock (jurors)"),
+            "  +60 [\(w("motif", "reason"))] | -60 [\(w("motif", "reason"))]" + (fr ? "            " : "          ") + w("ajouter / retirer du temps (jury)", "add / remove time (jurors)"),
+            "  say <\(w("texte", "text"))> | jury <\(w("texte", "text"))>" + (fr ? "         " : "           ") + w("message à la salle / au jury (jury)", "message to the room / to the jury (jurors)"),
+            "  ready | hand                         " + w("signaler au jury (candidat·e)", "signal the jury (candidates)"),
+            "  mark <\(w("candidat", "candidate"))> <\(w("critère", "criterion"))> <met|partly-met|not-met|clear> [\(w("commentaire", "comment"))]",
+            "  propose <\(w("candidat", "candidate"))> <\(w("compétence", "competence"))> <acquis|non-acquis|clear> [\(w("commentaire", "comment"))]",
+            "  evidence <\(w("candidat", "candidate"))> <written|test> <\(w("texte", "text"))>   " + w("épreuves écrites individuelles (salle d’équipe)", "individual written parts (team room)"),
             "  progress | submit | deliberate | disagreements",
-            "  decide <candidat> <compétence> <acquis|non-acquis> [commentaire] | sign",
-            "  outages | extend <n°>                " + language.text("coupures ; prolonger (président·e)", "outages; extend (president)"),
+            "  decide <\(w("candidat", "candidate"))> <\(w("compétence", "competence"))> <acquis|non-acquis> [\(w("commentaire", "comment"))] | sign",
+            "  outages | extend <n°>                " + w("coupures ; prolonger (président·e)", "outages; extend (president)"),
+            "  decline <n°> <\(w("motif", "reason"))>                " + w("ne pas prolonger (président·e)", "do not extend (president)"),
+            "  restart <\(w("motif", "reason"))> | postpone <\(w("motif", "reason"))>" + (fr ? "    " : "  ") + w("reprendre à zéro / reporter (président·e)", "restart from zero / postpone (president)"),
+            "  observations <\(w("texte", "text"))>" + (fr ? "                " : "                 ") + w("observations du jury pour le PV (président·e)", "the jury's observations for the PV (president)"),
             "  quit",
         ]
     }
@@ -43,6 +49,8 @@ public enum ConsoleInput {
             return words[index...].joined(separator: " ")
         }
         func usage(_ text: String) -> String { language.text("Usage : ", "Usage: ") + text }
+        let reasonWord = language.text("motif", "reason")
+        let textWord = language.text("texte", "text")
         switch first {
         case "help", "?", "aide": return .help
         case "quit", "exit", "quitter": return .quit
@@ -50,8 +58,18 @@ public enum ConsoleInput {
         case "start": return .send(.timerStart(room: room))
         case "pause": return .send(.timerPause(room: room, reason: rest(from: 1)))
         case "resume", "reprise": return .send(.timerResume(room: room))
-        case "say": return rest(from: 1).map { .send(.say(room: room, audience: .room, text: $0)) } ?? .problem(usage("say <texte>"))
-        case "jury": return rest(from: 1).map { .send(.say(room: room, audience: .jury, text: $0)) } ?? .problem(usage("jury <texte>"))
+        case "say": return rest(from: 1).map { .send(.say(room: room, audience: .room, text: $0)) } ?? .problem(usage("say <\(textWord)>"))
+        case "jury": return rest(from: 1).map { .send(.say(room: room, audience: .jury, text: $0)) } ?? .problem(usage("jury <\(textWord)>"))
+        case "observations": return rest(from: 1).map { .send(.observations(room: room, text: $0)) } ?? .problem(usage("observations <\(textWord)>"))
+        case "restart": return rest(from: 1).map { .send(.restart(room: room, reason: $0)) } ?? .problem(usage("restart <\(reasonWord)>"))
+        case "postpone": return rest(from: 1).map { .send(.postpone(room: room, reason: $0)) } ?? .problem(usage("postpone <\(reasonWord)>"))
+        case "decline":
+            guard words.count >= 3, let id = Int(words[1]), let reason = rest(from: 2) else { return .problem(usage("decline <n°> <\(reasonWord)>")) }
+            return .send(.outageDecline(room: room, outage: id, reason: reason))
+        case "evidence":
+            let text = "evidence <\(language.text("candidat", "candidate"))> <\(EvidencePart.allCases.map(\.rawValue).joined(separator: "|"))> <\(textWord)>"
+            guard words.count >= 4, let part = EvidencePart(rawValue: words[2].lowercased()), let body = rest(from: 3) else { return .problem(usage(text)) }
+            return .send(.evidence(room: room, candidate: words[1], part: part, text: body))
         case "ready", "prêt", "pret": return .send(.signal(room: room, kind: .ready))
         case "hand", "main": return .send(.signal(room: room, kind: .hand))
         case "progress": return .send(.progress(room: room))

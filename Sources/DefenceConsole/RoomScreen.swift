@@ -165,6 +165,11 @@ public enum RoomScreen {
                 + " · \(item.competence) [\(context.cursor.competence + 1)/\(view.checklist.count)]", context.width),
             clip("  " + item.title, context.width),
         ]
+        if let earlier = view.earlier["\(candidate) \(item.competence)"] {
+            let word = earlier.decision == .acquis ? l.text("ACQUIS", "ACQUIRED") : l.text("NON ACQUIS", "NOT ACQUIRED")
+            let day = dayText(earlier.at)
+            rows.append(clip(l.text("  Déjà signé : \(word) (salle \(earlier.room), \(day))", "  Already signed: \(word) (room \(earlier.room), \(day))"), context.width))
+        }
         let mine = context.role == "juror" ? context.me : (view.jurors.first ?? "")
         var unassessed = 0
         for (index, criterion) in item.criteria.enumerated() {
@@ -181,6 +186,11 @@ public enum RoomScreen {
         let decision = view.decisions["\(candidate) \(item.competence)"]
         rows.append(clip(l.text("  Ma proposition : ", "  My proposal: ") + (proposal ?? "—") + l.text(" · Décision : ", " · Decision: ") + (decision ?? "—")
             + l.text(" · Non évalués : \(unassessed)", " · Unassessed: \(unassessed)"), context.width))
+        if view.kind == "team" {
+            let written = view.evidence["\(candidate) \(EvidencePart.written.rawValue)"] ?? "—"
+            let test = view.evidence["\(candidate) \(EvidencePart.test.rawValue)"] ?? "—"
+            rows.append(clip(l.text("  Écrit individuel : \(written) · Test 1 h : \(test)", "  Individual written: \(written) · 1 h test: \(test)"), context.width))
+        }
         if view.state == "deliberation" || view.state == "signed" {
             let differences = disagreements(view)
             rows.append(l.text("  Désaccords : ", "  Disagreements: ") + (differences.isEmpty ? l.text("aucun", "none") : "\(differences.count)"))
@@ -207,6 +217,12 @@ public enum RoomScreen {
         return lines
     }
 
+    /// A day as `YYYY-MM-DD` in the terminal's time zone.
+    static func dayText(_ date: Date) -> String {
+        let components = Calendar(identifier: .gregorian).dateComponents(in: .current, from: date)
+        return String(format: "%04d-%02d-%02d", components.year ?? 0, components.month ?? 0, components.day ?? 0)
+    }
+
     static func symbol(_ mark: String?) -> String {
         switch mark.flatMap(Mark.init(rawValue:)) {
         case .met: return "✔"
@@ -224,8 +240,8 @@ public enum RoomScreen {
             return l.text("[r] prêt·e  [h] lever la main  [q] quitter", "[r] ready  [h] raise hand  [q] quit")
         default:
             return l.text(
-                "[s] démarrer [p] pause/reprise [+/-] ±1 min [e] prolonger (coupure) [↑↓] critère [←→] compétence [tab] candidat·e [1] atteint [2] partiel [3] non atteint [0] effacer [c] commenter [a/n] proposer [m] message [j] au jury [d] délibérer [D] décider [S] signer [q] quitter",
-                "[s] start [p] pause/resume [+/-] ±1 min [e] extend (outage) [↑↓] criterion [←→] competence [tab] candidate [1] met [2] partly [3] not met [0] clear [c] comment [a/n] propose [m] message [j] to jury [d] deliberate [D] decide [S] sign [q] quit"
+                "[s] démarrer [p] pause/reprise [+/-] ±1 min [e] prolonger (coupure) [↑↓] critère [←→] compétence [tab] candidat·e [1] atteint [2] partiel [3] non atteint [0] effacer [c] commenter [a/n] proposer [w/t] écrit/test individuel [m] message [j] au jury [d] délibérer [D] décider [S] signer [x] décisions du président [q] quitter",
+                "[s] start [p] pause/resume [+/-] ±1 min [e] extend (outage) [↑↓] criterion [←→] competence [tab] candidate [1] met [2] partly [3] not met [0] clear [c] comment [a/n] propose [w/t] individual written/test [m] message [j] to jury [d] deliberate [D] decide [S] sign [x] president's decisions [q] quit"
             )
         }
     }

@@ -77,6 +77,10 @@ public struct RoomView: Sendable, Equatable {
     public var evidence: [String: String] = [:]
     /// The jury's observations (jury only).
     public var observations: String?
+    /// In a final room, the decision already signed in an earlier room, by "candidate competence".
+    public var earlier: [String: EarlierLine] = [:]
+    /// `team`, `individual` or `final`, when known (from `ROOM-SHOW`).
+    public var kind: String?
     /// The candidates and jurors, when known (from `ROOM-SHOW`).
     public var candidates: [String] = []
     /// The jurors.
@@ -112,6 +116,27 @@ public struct RoomView: Sendable, Equatable {
         jurors = line.jurors
         president = line.president
         title = line.title
+        kind = line.kind
+    }
+
+    /// Applies the jury's lines of a `PROGRESS` reply: the grids, the evidence, the observations, the earlier
+    /// decisions. Other lines are ignored.
+    public mutating func applyProgress(_ lines: [Message]) {
+        for line in lines {
+            if let grid = GridLine(line) {
+                let key = "\(grid.candidate) \(grid.item)"
+                switch grid.value {
+                case .mark(let mark): marks[grid.juror, default: [:]][key] = mark.rawValue
+                case .proposal(let decision): proposals[grid.juror, default: [:]][key] = decision.rawValue
+                }
+            } else if let line = EvidenceLine(line) {
+                evidence["\(line.candidate) \(line.part.rawValue)"] = line.text
+            } else if let line = ObservationsLine(line) {
+                observations = line.text
+            } else if let line = EarlierLine(line) {
+                earlier["\(line.candidate) \(line.competence)"] = line
+            }
+        }
     }
 
     /// Applies one `SNAPSHOT` or `EVENT` line of this room.

@@ -69,6 +69,25 @@ func line(_ text: String) -> Message {
         if case .problem(let text) = parse("dance") { #expect(text.contains("dance")) } else { Issue.record("expected a problem") }
     }
 
+    /// The president's decisions and the MSPR's written parts, typed in the plain console.
+    @Test func presidentDecisionsAndEvidenceAreTyped() {
+        func parse(_ text: String, _ language: Language = .en) -> ConsoleInput.Action { ConsoleInput.parse(text, room: "r1", language: language) }
+        #expect(parse("decline 2 coupure brève") == .send(.outageDecline(room: "r1", outage: 2, reason: "coupure brève")))
+        #expect(parse("restart micro du jury") == .send(.restart(room: "r1", reason: "micro du jury")))
+        #expect(parse("postpone panne générale") == .send(.postpone(room: "r1", reason: "panne générale")))
+        #expect(parse("observations Équipe soudée") == .send(.observations(room: "r1", text: "Équipe soudée")))
+        #expect(parse("evidence lea test 14/20 solide") == .send(.evidence(room: "r1", candidate: "lea", part: .test, text: "14/20 solide")))
+        for typed in ["decline", "decline 2", "decline x why", "restart", "postpone", "observations", "evidence lea", "evidence lea oral bien"] {
+            if case .problem(let text) = parse(typed) { #expect(text.hasPrefix("Usage: "), "\(typed)") } else { Issue.record("expected a usage for \(typed)") }
+        }
+        if case .problem(let text) = parse("restart", .fr) { #expect(text == "Usage : restart <motif>") } else { Issue.record("expected a usage") }
+        // The help speaks the console's language, arguments included.
+        let english = ConsoleInput.help(.en).joined(separator: "\n")
+        #expect(english.contains("pause [reason]") && english.contains("say <text>") && english.contains("decline <n°> <reason>"))
+        #expect(!english.contains("motif") && !english.contains("texte"))
+        #expect(ConsoleInput.help(.fr).joined(separator: "\n").contains("restart <motif> | postpone <motif>"))
+    }
+
     /// Whatever a person types is a command or a usage line, never a crash (`extend` followed by 98 words trapped).
     @Test func anyTypedLineIsACommandOrAUsage() {
         func parse(_ text: String) -> ConsoleInput.Action { ConsoleInput.parse(text, room: "r1", language: .en) }
@@ -164,6 +183,31 @@ func line(_ text: String) -> Message {
         #expect(screen.contains("  · · A1C1.2 Il préconise une méthodologie"))
         #expect(screen.contains { $0.contains("Unassessed: 1") })
         #expect(screen.contains("  camille → jury : note"))
+    }
+
+    /// A team room shows the current candidate's written parts; a final room the decision already signed earlier.
+    @Test func evidenceAndEarlierDecisionsAreShownBesideTheChecklist() throws {
+        var room = view()
+        room.applyPlan(try #require(RoomLine(line("ROOM r1 running team 2026-12-01T08:00:00.000Z 2026-12-01T08:30:00.000Z candidates=lea,hugo jurors=lea,paul president=lea"))))
+        room.checklist = [RoomView.ChecklistItem(competence: "A1C1", title: "Veille", criteria: [("A1C1.1", "Sources")])]
+        room.applyProgress([
+            line("@id=3 EVIDENCE lea written by=paul :production claire"),
+            line("@id=3 MARK paul lea A1C1.1 met"),
+            line("@id=3 OBSERVATIONS by=lea :Équipe soudée"),
+            line("@id=3 EARLIER hugo A1C1 acquis room=r0 at=2026-11-20T09:00:00.000Z"),
+        ])
+        #expect(room.marks["paul"]?["lea A1C1.1"] == "met" && room.observations == "Équipe soudée")
+        let team = RoomScreen.render(room, context(role: "juror", language: .fr))
+        #expect(team.contains("  Écrit individuel : production claire · Test 1 h : —"))
+        room.apply(line("EVENT r1 8 2026-12-01T08:18:00.000Z evidence paul lea test :14/20"))
+        #expect(RoomScreen.render(room, context(role: "juror", language: .en)).contains("  Individual written: production claire · 1 h test: 14/20"))
+        room.kind = "final"
+        var onHugo = context(role: "juror", language: .fr)
+        onHugo.cursor = (candidate: 1, competence: 0, criterion: 0)
+        let final = RoomScreen.render(room, onHugo)
+        #expect(final.contains { $0.hasPrefix("  Déjà signé : ACQUIS (salle r0, 2026-11-") })
+        #expect(!final.contains { $0.contains("Écrit individuel") }, "the written parts belong to team rooms")
+        #expect(RoomScreen.keys(context(role: "juror", language: .en)).contains("[x] president's decisions"))
     }
 
     @Test func theScreenFitsTheTerminal() {

@@ -113,4 +113,24 @@ import Testing
         #expect(pong.token == "t-1" && WireTime.format(pong.serverTime) == "2026-12-01T09:00:00.012Z")
         #expect(PongReply(try line("PONG soon")) == nil)
     }
+
+    @Test func theJurysProgressLinesAndTranscriptsRoundTrip() throws {
+        let evidence = EvidenceLine(candidate: "lea", part: .written, by: "paul", text: "production claire")
+        #expect(evidence.message(id: "p").serialized == "@id=p EVIDENCE lea written by=paul :production claire")
+        #expect(EvidenceLine(try line(evidence.message(id: nil).serialized)) == evidence)
+        #expect(EvidenceLine(try line("EVIDENCE lea oral by=paul :x")) == nil)
+        #expect(EvidenceLine(try line("EVIDENCE lea test paul :x")) == nil)
+        let observations = ObservationsLine(by: "camille", text: "Équipe soudée")
+        #expect(ObservationsLine(try line(observations.message(id: "q").serialized)) == observations)
+        #expect(ObservationsLine(try line("OBSERVATIONS camille :x")) == nil)
+        let at = try #require(WireTime.parse("2026-11-20T09:00:00.000Z"))
+        let earlier = EarlierLine(candidate: "lea", competence: "A1C1", decision: .nonAcquis, room: "r0", at: at)
+        #expect(earlier.message(id: nil).serialized == "EARLIER lea A1C1 non-acquis room=r0 at=2026-11-20T09:00:00.000Z")
+        #expect(EarlierLine(try line(earlier.message(id: "e").serialized)) == earlier)
+        #expect(EarlierLine(try line("EARLIER lea A1C1 maybe room=r0 at=2026-11-20T09:00:00.000Z")) == nil)
+        #expect(EarlierLine(try line("EARLIER lea A1C1 acquis room=r0 at=yesterday")) == nil)
+        let transcript = try #require(TranscriptReply(try line("@id=t OK TRANSCRIPT lea markdown 80 certified")))
+        #expect(transcript.candidate == "lea" && transcript.format == "markdown" && transcript.status == "certified")
+        #expect(TranscriptReply(try line("OK PV r1 html 120 fingerprint=ab12")) == nil)
+    }
 }

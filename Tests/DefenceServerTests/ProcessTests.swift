@@ -484,6 +484,22 @@ import Glibc
         #expect(unknown.status == 2 && unknown.err.contains("no room nope is stored"), "\(unknown.err)")
         let beyond = try Self.run(["audit", "verify", "--room", "mspr-a1-0900", "--at", "99"], in: folder)
         #expect(beyond.status == 2 && beyond.err.contains("room mspr-a1-0900 has no event 99"), "\(beyond.err)")
+
+        // The certification officer's documents: a transcript and a PV in English, and an outcome, from the client.
+        let certificationDay = DayImportTests.example.deletingLastPathComponent().appendingPathComponent("certification-day.csv").path
+        #expect(try Self.client(common + ["import-day", certificationDay], in: folder).status == 0)
+        let transcript = try Self.client(common + ["transcript", "nina.morel", "--lang", "en"], in: folder)
+        #expect(transcript.status == 0 && transcript.out.hasSuffix("outcome=incomplete\n"), "\(transcript.out)")
+        let relevé = try String(contentsOf: folder.appendingPathComponent("transcript-nina.morel.md"), encoding: .utf8)
+        #expect(relevé.hasPrefix("# Transcript of competences") && relevé.contains("- Candidate: MOREL Nina Claire (nina.morel)"))
+        #expect(try String(contentsOf: folder.appendingPathComponent("transcript-nina.morel.html"), encoding: .utf8).contains("<html lang=\"en\">"))
+        #expect(try Self.client(common + ["transcript", "lea.dupont"], in: folder).status == 1, "a candidate without a track has no transcript")
+        let english = try Self.client(common + ["pv", "--room", "finale-nina-1400", "--lang", "en", "--output", "pv-en"], in: folder)
+        #expect(english.status == 0)
+        #expect(try String(contentsOf: folder.appendingPathComponent("pv-en.md"), encoding: .utf8).hasPrefix("# Defence report (procès-verbal)"))
+        #expect(try Self.client(common + ["pv", "--room", "finale-nina-1400", "--lang", "de"], in: folder).status != 0)
+        let outcome = try Self.client(Array(common.dropLast()) + ["outcome", "nina.morel", "--format", "csv"], in: folder)
+        #expect(outcome.status == 0 && outcome.out.contains("\ncertification,dev,incomplete,,,0/5 (5)\n"), "\(outcome.out)")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }

@@ -305,6 +305,25 @@ public struct DocumentReply: Hashable, Sendable {
     }
 }
 
+/// `OK TRANSCRIPT <candidate> <format> <lines> <certified|not-certified|incomplete>` (§12.5).
+public struct TranscriptReply: Hashable, Sendable {
+    /// The candidate.
+    public var candidate: String
+    /// `markdown` or `html`.
+    public var format: String
+    /// The candidate's outcome when the transcript was written.
+    public var status: String
+
+    /// Reads the reply; nil for another line.
+    public init?(_ message: Message) {
+        let (words, _) = split(message)
+        guard message.verb == "OK", words.count >= 5, words[0] == Verb.transcript.rawValue, Int(words[3]) != nil else { return nil }
+        candidate = words[1]
+        format = words[2]
+        status = words[4]
+    }
+}
+
 /// `PONG <server-time> [token]`, the reply to `PING` (§6.4).
 public struct PongReply: Hashable, Sendable {
     /// The server's time when it answered.

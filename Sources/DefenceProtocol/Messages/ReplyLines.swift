@@ -1,3 +1,5 @@
+import Foundation
+
 /// Replies and data lines the clients read, as values (PROTOCOL.md §9–§12): each reads its line by name, so that no
 /// other module reads a reply by position. Each `init?` is `nil` for a line that is not of its shape.
 
@@ -140,5 +142,111 @@ public struct OutageLine: Hashable, Sendable {
         to = words[3] == "-" ? nil : words[3]
         seconds = Int(words[4])
         status = words[5]
+    }
+}
+
+/// A `PROGRESS` data line of a team room: `EVIDENCE <candidate> <written|test> by=<juror> :text` (§12.1).
+public struct EvidenceLine: Hashable, Sendable {
+    /// The candidate.
+    public var candidate: String
+    /// Which individual part.
+    public var part: EvidencePart
+    /// The juror who wrote it.
+    public var by: String
+    /// What the jury recorded.
+    public var text: String
+
+    /// Creates the line's value.
+    public init(candidate: String, part: EvidencePart, by: String, text: String) {
+        self.candidate = candidate
+        self.part = part
+        self.by = by
+        self.text = text
+    }
+
+    /// Reads the line; nil for another line.
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard message.verb == "EVIDENCE", words.count == 3, let part = EvidencePart(rawValue: words[1]), words[2].hasPrefix("by="), let text else {
+            return nil
+        }
+        candidate = words[0]
+        self.part = part
+        by = String(words[2].dropFirst(3))
+        self.text = text
+    }
+
+    /// The line, tagged with the request's `id`.
+    public func message(id: String?) -> Message {
+        Message(id: id, verb: "EVIDENCE", [candidate, part.rawValue, "by=\(by)"], text: text)
+    }
+}
+
+/// A `PROGRESS` data line: `OBSERVATIONS by=<president> :text` (§12.1).
+public struct ObservationsLine: Hashable, Sendable {
+    /// The president who wrote them.
+    public var by: String
+    /// The jury's observations.
+    public var text: String
+
+    /// Creates the line's value.
+    public init(by: String, text: String) {
+        self.by = by
+        self.text = text
+    }
+
+    /// Reads the line; nil for another line.
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard message.verb == "OBSERVATIONS", words.count == 1, words[0].hasPrefix("by="), let text else { return nil }
+        by = String(words[0].dropFirst(3))
+        self.text = text
+    }
+
+    /// The line, tagged with the request's `id`.
+    public func message(id: String?) -> Message {
+        Message(id: id, verb: "OBSERVATIONS", ["by=\(by)"], text: text)
+    }
+}
+
+/// A `PROGRESS` data line of a final room: `EARLIER <candidate> <competence> <decision> room=<id> at=<time>`, the
+/// decision already signed in an earlier room (§12.1).
+public struct EarlierLine: Hashable, Sendable {
+    /// The candidate.
+    public var candidate: String
+    /// The competence.
+    public var competence: String
+    /// The decision signed there.
+    public var decision: Decision
+    /// The room that decided it.
+    public var room: String
+    /// When that room was signed.
+    public var at: Date
+
+    /// Creates the line's value.
+    public init(candidate: String, competence: String, decision: Decision, room: String, at: Date) {
+        self.candidate = candidate
+        self.competence = competence
+        self.decision = decision
+        self.room = room
+        self.at = at
+    }
+
+    /// Reads the line; nil for another line.
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard message.verb == "EARLIER", text == nil, words.count == 5, let decision = Decision(rawValue: words[2]),
+            words[3].hasPrefix("room="), words[4].hasPrefix("at="), let at = WireTime.parse(String(words[4].dropFirst(3)))
+        else { return nil }
+        candidate = words[0]
+        competence = words[1]
+        self.decision = decision
+        room = String(words[3].dropFirst(5))
+        self.at = at
+    }
+
+    /// The line, tagged with the request's `id`.
+    public func message(id: String?) -> Message {
+        Message(id: id, verb: "EARLIER", [candidate, competence, decision.rawValue, "room=\(room)", "at=\(WireTime.format(at))"])
     }
 }

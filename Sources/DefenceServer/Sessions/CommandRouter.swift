@@ -447,10 +447,10 @@ struct CommandRouter: Sendable {
                 }
             }
             for evidence in state.records.evidence {
-                lines.append(Message(id: id, verb: "EVIDENCE", [evidence.candidate, evidence.part.rawValue, "by=\(evidence.by)"], text: evidence.text))
+                lines.append(EvidenceLine(candidate: evidence.candidate, part: evidence.part, by: evidence.by, text: evidence.text).message(id: id))
             }
             if let observations = state.records.observations {
-                lines.append(Message(id: id, verb: "OBSERVATIONS", ["by=\(observations.by)"], text: observations.text))
+                lines.append(ObservationsLine(by: observations.by, text: observations.text).message(id: id))
             }
             // A final defence shows, beside each competence, the decision already signed in an earlier room.
             if state.plan.kind == .final {
@@ -459,10 +459,7 @@ struct CommandRouter: Sendable {
                     let earlier = CandidateOutcome.earlierDecisions(of: candidate, before: state.plan.id, in: all)
                     for code in state.plan.competences {
                         guard let decision = earlier[code] else { continue }
-                        lines.append(Message(
-                            id: id, verb: "EARLIER",
-                            [candidate, code, decision.decision.rawValue, "room=\(decision.room)", "at=\(WireTime.format(decision.signedAt))"]
-                        ))
+                        lines.append(EarlierLine(candidate: candidate, competence: code, decision: decision.decision, room: decision.room, at: decision.signedAt).message(id: id))
                     }
                 }
             }
