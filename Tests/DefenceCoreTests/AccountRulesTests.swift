@@ -27,6 +27,12 @@ import Testing
     @Test func displayNames() throws {
         try AccountRules.validateDisplayName("Zoé Ñúñez")
         #expect(throws: DomainError.self) { try AccountRules.validateDisplayName("   ") }
+        // Blank is what shows nothing: no-break and ideographic spaces, zero-width characters.
+        for blank in ["\u{00A0}", "\u{3000}", "\u{200B}", "\u{FEFF}", " \u{2060} "] {
+            #expect(throws: DomainError.self, "\(blank.unicodeScalars.map { $0.value })") { try AccountRules.validateDisplayName(blank) }
+            #expect(FreeText.isBlank(blank))
+        }
+        #expect(!FreeText.isBlank("\u{00A0}x") && !FreeText.isBlank("😀"))
         #expect(throws: DomainError.self) { try AccountRules.validateDisplayName(String(repeating: "x", count: 129)) }
     }
 

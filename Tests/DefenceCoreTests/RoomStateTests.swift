@@ -117,8 +117,25 @@ struct RoomHarness {
         #expect(room.state.remaining(at: room.now) == 420)
         #expect(room.state.warned.isEmpty)
         #expect(try room.advance(120) == [.warning(secondsLeft: 300)])
-        try room.run(.adjust(seconds: -600, reason: nil), by: H.admin)
+        // Removing time stops at zero: never a deadline in the past.
+        #expect(room.code(.adjust(seconds: -600, reason: nil), by: H.admin) == "INVALID")
+        try room.run(.adjust(seconds: -300, reason: nil), by: H.admin)
         #expect(try room.run(.tick, by: H.admin) == [.warning(secondsLeft: 60), .overtime])
+        #expect(room.code(.adjust(seconds: -1, reason: nil), by: H.j1) == "INVALID", "nothing is left to remove in overtime")
+        try room.run(.adjust(seconds: 60, reason: "question posée en retard"), by: H.j1)
+        #expect(room.state.remaining(at: room.now) == 60)
+    }
+
+    /// Missing text is the parser's `BAD_ARGUMENTS`; blank text (spaces, invisible characters) is `INVALID` for every verb.
+    @Test func blankTextIsInvalidWhateverItsSpaces() throws {
+        var room = H()
+        try room.run(.join, by: H.j1)
+        try room.run(.startTimer, by: H.j1)
+        for blank in ["   ", "\u{00A0}", "\u{200B}\u{FEFF}"] {
+            #expect(room.code(.say(audience: .room, text: blank), by: H.j1) == "INVALID")
+            #expect(room.code(.restart(reason: blank), by: H.j1) == "INVALID")
+        }
+        try room.run(.say(audience: .room, text: "\u{00A0}Bonjour"), by: H.j1)
     }
 
     @Test func candidatesNeverRunTheClock() throws {

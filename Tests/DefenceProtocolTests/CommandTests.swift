@@ -130,7 +130,7 @@ import Testing
         "USER-DISABLE", "USER-ENABLE", "TOKEN-ISSUE", "TOKEN-REVOKE", "COMPETENCE-SHOW", "ROOM-CREATE r1",
         "ROOM-UPDATE", "ROOM-CANCEL", "ROOM-SHOW", "DAY-IMPORT", "JOIN", "RESUME r1", "TIME", "TIMER-ADJUST r1",
         "SAY r1", "SAY r1 room", "SIGNAL r1", "OUTAGE-EXTEND r1", "DELIBERATE", "MARK r1 lea A1C1.1", "PROPOSE r1 lea A1C1",
-        "DECIDE r1 lea A1C1", "REOPEN r1", "PV",
+        "DECIDE r1 lea A1C1", "REOPEN r1", "PV", "SAY r1 room :", "USER-CREATE alice juror :", "RESTART r1 :",
     ])
     func missingArguments(_ line: String) {
         let failure = error(line)

@@ -78,6 +78,10 @@ import Testing
             let wrong = try await admin.request("ROOM-CREATE r1 individual start=2026-12-01T08:00:00Z candidates=zoe \(jury) competences=A5C1")
             #expect(wrong.failureCode == "WRONG_TRACK" && FailureLine(wrong)?.context == ["zoe", "A5C1"], "\(wrong.serialized)")
             try await admin.ok("ROOM-CREATE r1 individual start=2026-12-01T08:00:00Z candidates=zoe \(jury) competences=A6C1")
+            // A specialisation is named by its id or by its track's short name.
+            try await admin.ok("ROOM-CREATE s1 individual start=2026-12-05T08:00:00Z candidates=zoe \(jury) specialisation=infra")
+            try await admin.ok("ROOM-CREATE s2 individual start=2026-12-05T10:00:00Z candidates=zoe \(jury) specialisation=infrastructure-cloud-virtualisation")
+            #expect(try await admin.request("ROOM-CREATE s3 individual start=2026-12-05T12:00:00Z candidates=zoe \(jury) specialisation=cobol").failureCode == "NOT_FOUND")
             // A final defence: 45 minutes, the whole track whatever the épreuve.
             try await admin.ok("ROOM-CREATE f1 final start=2026-12-01T10:00:00Z candidates=zoe \(jury) :Soutenance finale")
             let final = try #require(admin.messages.compactMap(RoomLine.init).last { $0.room == "f1" })

@@ -28,6 +28,9 @@ import Testing
         ("ROOM-CREATE r1 team start=2026-12-01T12:00:00Z candidates=zoe jurors=remi,paul president=paul block=A1", "ALREADY_EXISTS"),
         ("ROOM-CREATE r9 team start=noon candidates=zoe jurors=remi,paul president=paul block=A1", "INVALID"),
         ("ROOM-CREATE r9 team candidates=zoe jurors=remi,paul president=paul block=A1", "BAD_ARGUMENTS"),
+        ("ROOM-CREATE r9 team start=2026-12-01T09:00:00Z candidates=zoe jurors=remi,paul president=paul block=A1 competences=A1C1", "BAD_ARGUMENTS"),
+        ("ROOM-CREATE r9 team start=2026-12-01T09:00:00Z candidates=zoe jurors=remi,paul president=paul block=A1 :" + String(repeating: "t", count: 121), "INVALID"),
+        ("ROOM-CREATE r9 team start=2026-12-01T09:00:00Z candidates=zoe jurors=remi,paul president=paul block=A1 :\u{00A0}\u{200B}", "INVALID"),
     ])
     func eachRuleHasItsCode(_ line: String, _ code: String) async throws {
         try await withServer { server in

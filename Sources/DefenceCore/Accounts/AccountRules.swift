@@ -29,14 +29,13 @@ public enum AccountRules {
     }
 
     /// A display name: not blank, at most 128 characters, no control characters.
-    public static func validateDisplayName(_ name: String) throws(DomainError) {
-        let trimmed = name.trimmingCharacters(in: " ")
-        guard !trimmed.isEmpty else { throw DomainError(.invalid, "display name must not be blank") }
-        guard name.count <= maxDisplayNameLength else {
-            throw DomainError(.invalid, "display name is longer than \(maxDisplayNameLength) characters")
+    public static func validateDisplayName(_ name: String, what: String = "display name", maxLength: Int = maxDisplayNameLength) throws(DomainError) {
+        guard !FreeText.isBlank(name) else { throw DomainError(.invalid, "\(what) must not be blank") }
+        guard name.count <= maxLength else {
+            throw DomainError(.invalid, "\(what) is longer than \(maxLength) characters")
         }
         guard !name.unicodeScalars.contains(where: LineParser.isControl) else {
-            throw DomainError(.invalid, "display name must not contain control characters")
+            throw DomainError(.invalid, "\(what) must not contain control characters")
         }
     }
 

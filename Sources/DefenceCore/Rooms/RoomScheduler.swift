@@ -85,10 +85,7 @@ public enum RoomScheduler {
         let ref = referential.referential
         try validateRoomID(request.id)
         if let title = request.title {
-            try AccountRules.validateDisplayName(title)
-            guard title.count <= maxTitleLength else {
-                throw DomainError(.invalid, "title is longer than \(maxTitleLength) characters")
-            }
+            try AccountRules.validateDisplayName(title, what: "title", maxLength: maxTitleLength)
         }
         guard let epreuve = ref.epreuves.first(where: { $0.kind == request.kind.epreuveKind }) else {
             throw DomainError(.invalid, "the referential has no épreuve of kind \(request.kind.epreuveKind)")

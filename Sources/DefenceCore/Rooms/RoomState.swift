@@ -359,6 +359,11 @@ public struct RoomState: Codable, Hashable, Sendable {
             guard seconds != 0, abs(seconds) <= Self.maxAdjustment else {
                 throw DomainError(.invalid, "an adjustment is 1 to \(Self.maxAdjustment) seconds, added or removed")
             }
+            // Removing time stops at zero: a deadline in the past would skip phases and warnings at once.
+            let left = Int(remaining(at: now).rounded(.down))
+            guard seconds > 0 || -seconds <= left else {
+                throw DomainError(.invalid, left > 0 ? "only \(left) s are left; remove at most \(left)" : "the planned time is over; only adding time is possible")
+            }
             try Self.validateText(reason, allowEmpty: true)
             return [.timeAdjusted(by: actor.user, seconds: seconds, reason: reason)]
 
@@ -486,7 +491,7 @@ public struct RoomState: Codable, Hashable, Sendable {
         case .reopen(let reason):
             guard actor.role == .admin else { throw DomainError(.forbidden, "only an admin reopens a signed room") }
             try requireState([.signed], "reopen")
-            guard !reason.trimmingCharacters(in: " ").isEmpty else {
+            guard !FreeText.isBlank(reason) else {
                 throw DomainError(.invalid, "reopening needs a reason")
             }
             try Self.validateText(reason, allowEmpty: false)
@@ -576,8 +581,8 @@ public struct RoomState: Codable, Hashable, Sendable {
 
     static func validateText(_ text: String?, allowEmpty: Bool) throws(DomainError) {
         guard let text else { return }
-        if !allowEmpty && text.trimmingCharacters(in: " ").isEmpty {
-            throw DomainError(.invalid, "the message is empty")
+        if !allowEmpty && FreeText.isBlank(text) {
+            throw DomainError(.invalid, "the text is blank (only spaces or invisible characters)")
         }
         // Counted in Unicode scalars, which a client in any language counts the same way (PROTOCOL.md §3); the
         // user-perceived characters of Swift's `count` follow the Unicode version of the runtime.

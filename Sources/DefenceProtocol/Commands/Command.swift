@@ -587,10 +587,10 @@ struct ArgumentReader {
         return try word("parameter")
     }
 
-    /// The final parameter, required: free text that may contain spaces but not be blank (PROTOCOL.md §3).
+    /// The final parameter, required: free text that may contain spaces. A missing or empty text is
+    /// `BAD_ARGUMENTS`; whether a blank one is acceptable is the verb's rule (`INVALID`, PROTOCOL.md §3).
     mutating func finalText(_ name: String) throws(WireError) -> String {
-        guard let value = try text(name) else { throw bad("missing \(name)") }
-        guard !value.allSatisfy({ $0 == " " }) else { throw bad("\(name) must not be empty") }
+        guard let value = try text(name), !value.isEmpty else { throw bad("missing \(name)") }
         return value
     }
 

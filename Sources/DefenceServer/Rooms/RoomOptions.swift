@@ -46,6 +46,10 @@ enum RoomOptions {
     }
 
     private static func apply(_ options: [String: String], title: String?, to request: inout RoomRequest) throws(DomainError) {
+        let sources = ["competences", "block", "specialisation"].filter { options[$0] != nil }
+        guard sources.count <= 1 else {
+            throw DomainError(.badArguments, "give one competence source, not \(sources.map { "\($0)=" }.joined(separator: " and "))")
+        }
         if let start = options["start"] {
             guard let date = WireTime.parse(start) else {
                 throw DomainError(.invalid, "start must be an RFC 3339 time such as 2026-12-01T09:00:00Z")

@@ -107,9 +107,10 @@ struct CommandRouter: Sendable {
             let lines = users.map { Self.userLine($0, id: id) }
             return lines + [.ok(verb: "USER-LIST", [String(users.count)], id: id)]
 
-        case .userDisable(let userID, _):
+        case .userDisable(let userID, let reason):
+            if let reason { try RoomState.validateReason(reason) }
             let user = try await accounts.disableUser(userID, now: now())
-            await registry.closeSessions(ofUser: user.id, reason: "account \(user.id) was disabled")
+            await registry.closeSessions(ofUser: user.id, reason: "account \(user.id) was disabled" + (reason.map { ": \($0)" } ?? ""))
             return [.ok(verb: "USER-DISABLE", [user.id], id: id)]
 
         case .userEnable(let userID):
