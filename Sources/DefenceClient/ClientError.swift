@@ -14,6 +14,19 @@ public enum ClientError: Error, Sendable, CustomStringConvertible, Equatable {
     case tls(String)
     /// The server answered `FAIL`.
     case failed(code: String, text: String, line: String)
+    /// Nothing answered at that address: refused, unreachable, a name that does not resolve, or no answer in time.
+    /// `refused`: the host answered that nothing listens on that port (the server is down or restarting).
+    case unreachable(host: String, port: Int, refused: Bool, detail: String)
+    /// A certificate or key file of the options cannot be used: `missing`, or `notPEM` (not what it should hold).
+    case certificateFile(option: String, path: String, problem: FileProblem)
+
+    /// What is wrong with a file given on the command line.
+    public enum FileProblem: String, Sendable, Equatable {
+        /// The file does not exist or cannot be read.
+        case missing
+        /// The file is not a PEM certificate (or key).
+        case notPEM
+    }
 
     public var description: String {
         switch self {
@@ -25,6 +38,9 @@ public enum ClientError: Error, Sendable, CustomStringConvertible, Equatable {
             return "TLS handshake failed; is the server certificate signed by the CA given with --ca, "
                 + "and does it name the host you connect to? (\(detail))"
         case .failed(let code, let text, _): return "\(code): \(text)"
+        case .unreachable(let host, let port, _, let detail): return "cannot reach \(host):\(port) (\(detail))"
+        case .certificateFile(let option, let path, let problem):
+            return problem == .missing ? "\(option) \(path): no such file" : "\(option) \(path): not a PEM file"
         }
     }
 }

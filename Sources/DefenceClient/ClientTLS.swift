@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import NIOSSL
 
 /// TLS settings for clients. Certificate verification is always on.
@@ -26,6 +27,28 @@ public enum ClientTLS {
             tls.privateKey = .file(identity.keyFile)
         }
         return tls
+    }
+
+    /// Checks the files a configuration will read, so that a wrong path or a file of the wrong kind is told as
+    /// such before any connection (BoringSSL's own errors name neither the file nor the option).
+    /// - Throws: ``ClientError/certificateFile(option:path:problem:)``.
+    public static func checkFiles(caFile: String?, identity: ClientIdentity?) throws {
+        func certificates(_ option: String, _ path: String) throws {
+            guard FileManager.default.isReadableFile(atPath: path) else { throw ClientError.certificateFile(option: option, path: path, problem: .missing) }
+            guard let found = try? NIOSSLCertificate.fromPEMFile(path), !found.isEmpty else {
+                throw ClientError.certificateFile(option: option, path: path, problem: .notPEM)
+            }
+        }
+        if let caFile { try certificates("--ca", caFile) }
+        if let identity {
+            try certificates("--client-cert", identity.certificateFile)
+            guard FileManager.default.isReadableFile(atPath: identity.keyFile) else {
+                throw ClientError.certificateFile(option: "--client-key", path: identity.keyFile, problem: .missing)
+            }
+            guard (try? NIOSSLPrivateKey(file: identity.keyFile, format: .pem)) != nil else {
+                throw ClientError.certificateFile(option: "--client-key", path: identity.keyFile, problem: .notPEM)
+            }
+        }
     }
 
     /// SHA-256 of a certificate's DER bytes, lower-case hex: what `--pin` compares.

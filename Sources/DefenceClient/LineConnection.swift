@@ -91,7 +91,13 @@ public final class LineConnection: Sendable {
         } else {
             connected = configured.connect(host: host, port: port)
         }
-        let channel = try await connected.get()
+        let channel: Channel
+        do {
+            channel = try await connected.get()
+        } catch {
+            // Refused, unreachable, unresolvable or timed out: nothing answered at that address.
+            throw ClientError.unreachable(host: host, port: port, refused: LiveSession.isRefused(error), detail: "\(error)")
+        }
         return LineConnection(channel: channel, inbox: inbox)
     }
 

@@ -285,6 +285,7 @@ public actor LiveSession {
     /// Whether a connection attempt failed because nothing listened at the address (the TCP connection was
     /// refused), as while the server restarts.
     public static func isRefused(_ error: Error) -> Bool {
+        if case .unreachable(_, _, let refused, _)? = error as? ClientError { return refused }
         if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
         if let error = error as? NIOConnectionError {
             return !error.connectionErrors.isEmpty && error.connectionErrors.allSatisfy { isRefused($0.error) }

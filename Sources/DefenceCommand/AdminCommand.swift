@@ -475,8 +475,8 @@ extension AdminCommand {
             commandName: "watch",
             abstract: L("Un tableau en direct des salles : état, phase, temps restant, présents, notes, signatures.", "A live board of the rooms: state, phase, time left, who is connected, marks, signatures."),
             discussion: L(
-            "Rafraîchi chaque seconde jusqu’à Ctrl-C ; --once l’affiche une seule fois (pour les scripts).",
-            "Refreshes every second until Ctrl-C; --once prints the board once (for scripts)."
+            "Rafraîchi chaque seconde jusqu’à Ctrl-C ; les salles créées, modifiées ou annulées entre-temps apparaissent dans les 5 secondes. --once l’affiche une seule fois (pour les scripts).",
+            "Refreshes every second until Ctrl-C; rooms created, updated or cancelled meanwhile show within 5 seconds. --once prints the board once (for scripts)."
         )
         )
         @ParentCommand var root: DefenceCommand
@@ -484,33 +484,37 @@ extension AdminCommand {
         @Option(help: H("fr ou en (par défaut : selon la locale).", "fr or en (default: from the locale).")) var lang: String?
         @Flag(help: H("Afficher le tableau une fois et quitter.", "Print the board once and exit.")) var once = false
 
+        /// How many one-second refreshes between two listings of the rooms.
+        static let relistEvery = 5
+
         func run() async throws {
             let language = Language.resolve(lang)
             let session = LiveSession(endpoint: try root.endpoint(), token: try root.readToken())
             try await session.start()
-            let rooms = try await session.request(.roomList(day: day, state: nil)).data
-            var views: [String: RoomView] = [:]
-            var order: [String] = []
-            for line in rooms.compactMap(RoomLine.init) {
-                let id = line.room
-                var view = RoomView(room: id)
-                view.applyPlan(line)
-                views[id] = view
-                order.append(id)
-            }
-            let board = BoardState(views: views)
+            let board = BoardState(views: [:])
             let listener = Task {
                 for await event in session.events {
                     if case .room(let line) = event { await board.apply(line) }
                 }
             }
-            for id in order { _ = try await session.join(id) }
-            // Marks made before we joined come from PROGRESS.
-            for id in order {
-                let progress = try await session.request(.progress(room: id))
-                await board.applyProgress(id, progress.data)
-            }
+            // Rooms created, updated or cancelled while the board runs are picked up at the next listing.
+            var order: [String] = []
+            var tick = 0
             repeat {
+                if tick % Self.relistEvery == 0 {
+                    let listed = try await session.request(.roomList(day: day, state: nil)).data.compactMap(RoomLine.init)
+                    for line in listed {
+                        guard await board.plan(line) else { continue }
+                        // A new room: follow it, and take the marks made before we arrived from PROGRESS.
+                        order.append(line.room)
+                        _ = try await session.join(line.room)
+                        let progress = try await session.request(.progress(room: line.room))
+                        await board.applyProgress(line.room, progress.data)
+                    }
+                    let kept = Set(listed.map(\.room))
+                    order.removeAll { !kept.contains($0) }
+                }
+                tick += 1
                 let now = Date().addingTimeInterval(await session.clockOffset)
                 let current = await board.views
                 let lines = RoomBoard.render(order.compactMap { current[$0] }, serverNow: now, language: language)
@@ -535,6 +539,18 @@ actor BoardState {
     func apply(_ line: Message) {
         guard let room = EventLine(line)?.room ?? SnapshotLine(line)?.room else { return }
         views[room]?.apply(line)
+    }
+
+    /// Takes a room's plan from a listing; true when the room is new to the board.
+    func plan(_ line: RoomLine) -> Bool {
+        if views[line.room] != nil {
+            views[line.room]?.applyPlan(line)
+            return false
+        }
+        var view = RoomView(room: line.room)
+        view.applyPlan(line)
+        views[line.room] = view
+        return true
     }
 
     func applyProgress(_ room: String, _ data: [Message]) {

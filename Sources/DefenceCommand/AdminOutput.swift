@@ -66,7 +66,12 @@ enum AdminOutput {
                 object["type"] = line.verb.lowercased()
                 return object
             }
-            if objects.isEmpty {
+            if objects.isEmpty, let issued = TokenIssuedReply(reply.terminal) {
+                // The token by name: a script must not find it by position.
+                var object: [String: Any] = ["type": "token", "id": issued.id, "user": issued.user, "token": issued.token]
+                if let expires = issued.expires { object["expires"] = WireTime.format(expires) }
+                objects = [object]
+            } else if objects.isEmpty {
                 // A command whose answer is its reply line (TOKEN-ISSUE, ROOM-CANCEL…): the reply's words.
                 var object: [String: Any] = ["type": reply.terminal.verb.lowercased()]
                 object["verb"] = reply.terminal.parameters.first ?? ""

@@ -81,7 +81,7 @@ struct DefenceCommand: AsyncParsableCommand {
         default:
             throw ValidationError(L("--client-cert et --client-key vont ensemble", "--client-cert and --client-key go together"))
         }
-        return ServerEndpoint(
+        let endpoint = ServerEndpoint(
             host: host,
             port: port,
             caFile: explicitTrust ? ca : stored?.ca,
@@ -89,6 +89,8 @@ struct DefenceCommand: AsyncParsableCommand {
             identity: identity,
             postQuantum: postQuantum || stored?.postQuantum == true
         )
+        try ClientTLS.checkFiles(caFile: endpoint.pin == nil ? endpoint.caFile : nil, identity: identity)
+        return endpoint
     }
 
     /// Connects and authenticates with the options given.
@@ -135,7 +137,9 @@ struct WhoAmI: AsyncParsableCommand {
         let connection = try await parent.connect()
         defer { Task { await connection.close() } }
         let reply = try await connection.request(.whoami)
-        print(reply.terminal.serialized)
+        var line = reply.terminal
+        line.tags = []
+        print(line.serialized)
         await connection.close()
     }
 }
@@ -153,7 +157,9 @@ struct Ping: AsyncParsableCommand {
         let start = ContinuousClock.now
         let reply = try await connection.request(.ping(token: "cli"))
         let elapsed = ContinuousClock.now - start
-        print(reply.terminal.serialized)
+        var line = reply.terminal
+        line.tags = []
+        print(line.serialized)
         print(L("aller-retour : ", "round trip: ") + elapsed.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1))))
         await connection.close()
     }

@@ -13,9 +13,12 @@ struct RoomCommand: AsyncParsableCommand {
             """
             Plein écran : une grande horloge avec la phase, les alertes et le dépassement, les présents, les \
             messages de la salle, l’état de la connexion et de l’heure ; les jurés ont aussi les commandes du \
-            chrono et la grille. Les touches sont affichées en bas de l’écran. Dans une salle d’équipe, w et t \
-            notent la production écrite et le test écrit individuels du candidat courant ; x ouvre les décisions \
-            du président (prolonger ou non après une coupure, reprendre à zéro, reporter, observations du PV).
+            chrono et la grille. L’écran s’adapte à la fenêtre (au moins 60×16 ; confortable en 80×24) ; ? affiche \
+            toutes les touches, PgUp/PgDn l’historique des messages. d, S, u et les décisions qui retirent une \
+            signature demandent confirmation. Dans une salle d’équipe, w et t notent la production écrite et le \
+            test écrit individuels du candidat courant ; x ouvre les décisions du président (prolonger ou non \
+            après une coupure, reprendre à zéro, reporter, observations du PV). q ou Ctrl-C : départ propre, \
+            qui n’est pas une coupure.
             --plain écrit chaque événement en phrase et lit les commandes sur l’entrée standard (tapez help) : \
             pour les lecteurs d’écran, les journaux et les scripts. La console se reconnecte seule et reprend la \
             salle sans perdre un événement. NO_COLOR désactive les couleurs.
@@ -25,9 +28,12 @@ struct RoomCommand: AsyncParsableCommand {
             """
             Full screen: a large clock with the phase, warnings and overtime, who is present, the room's messages, \
             and the connection and clock health; jurors also get the clock controls and the checklist. Keys are \
-            shown at the bottom of the screen. In a team room, w and t record the current candidate's individual \
+            shown at the bottom of the screen. The screen adapts to the window (at least 60×16; comfortable at \
+            80×24); ? shows every key, PgUp/PgDn the message history. d, S, u and decisions that withdraw a \
+            signature ask for confirmation. In a team room, w and t record the current candidate's individual \
             written production and written test; x opens the president's decisions (extend or not after an \
-            outage, restart from zero, postpone, the PV's observations).
+            outage, restart from zero, postpone, the PV's observations). q or Ctrl-C leaves cleanly, which is \
+            not an outage.
             --plain prints every event as a sentence and reads commands from standard input (type 'help'): for \
             screen readers, logs and scripts. The console reconnects by itself and resumes the room without \
             losing an event. NO_COLOR disables colours.

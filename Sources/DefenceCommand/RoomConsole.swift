@@ -19,18 +19,7 @@ actor RoomConsole {
     let language: Language
     private var view: RoomView
     private var connected = true
-    private var status: String?
-    private var cursor = (candidate: 0, competence: 0, criterion: 0)
     private var done = false
-    private enum PromptKind {
-        case comment, roomMessage, juryMessage, observations, restart, postpone
-        case evidence(candidate: String, part: EvidencePart)
-        case decline(outage: Int)
-    }
-    /// Whether the president's menu (`x`) is open: the next key picks a decision.
-    private var presidentMenu = false
-    private var prompt: (kind: PromptKind, text: String)?
-
     init(session: LiveSession, room: String, me: String, role: String, language: Language) {
         self.session = session
         self.room = room
@@ -51,6 +40,10 @@ actor RoomConsole {
             throw ConsoleError("the server described no room \(room)")
         }
         view.applyPlan(plan)
+        // Messages and signals from before this console started (a restart, or another device).
+        if let history = try? await session.request(.history(room: room, limit: nil)), history.failure == nil {
+            view.applyHistory(history.data)
+        }
         guard role != "candidate" else { return }
         guard let details = plan.details else { throw ConsoleError("the server did not give the checklist of room \(room)") }
         var checklist: [RoomView.ChecklistItem] = []
@@ -84,6 +77,18 @@ actor RoomConsole {
     func runPlain() async throws {
         let narrator = Narrator(language: language)
         try await prepare()
+        // Ctrl-C leaves cleanly (QUIT): the room records `left`, not a lost connection.
+        let session = self.session
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler {
+            Task {
+                await session.close()
+                Foundation.exit(130)
+            }
+        }
+        interrupt.resume()
+        defer { interrupt.cancel() }
         let events = Task {
             var connections = 0
             for await event in session.events {
@@ -127,6 +132,11 @@ actor RoomConsole {
                 let (summary, data) = await send(command)
                 if summary != "OK" { failed = true }
                 for item in data {
+                    // HISTORY's lines read as the sentences their events were.
+                    if let past = EventLine(past: item), let sentence = narrator.sentence(past.message) {
+                        emit("  " + sentence)
+                        continue
+                    }
                     var shown = item
                     shown.tags = []
                     emit("  " + shown.serialized)
@@ -154,18 +164,20 @@ actor RoomConsole {
 
     func runFullScreen() async throws {
         try await prepare()
+        var model = ConsoleModel(view: view, me: me, role: role, language: language)
+        model.status = language.text("Bienvenue — [?] affiche toutes les touches.", "Welcome — [?] shows every key.")
+        self.model = model
         let terminal = Terminal()
         terminal.enter()
         defer { terminal.leave() }
         let events = Task {
             for await event in session.events {
                 switch event {
-                case .room(let line): view.apply(line)
-                case .connected: connected = true
-                case .disconnected: connected = false
+                case .room(let line): await run(self.applyLine(line))
+                case .connected: setConnected(true)
+                case .disconnected: setConnected(false)
                 case .ended(let reason):
-                    status = reason
-                    done = true
+                    endSession(reason)
                 case .clock: break
                 }
                 await draw(terminal)
@@ -183,179 +195,61 @@ actor RoomConsole {
         }
         while !done {
             guard let key = await terminal.readKey() else { break }
-            await handle(key)
+            let serverNow = Date().addingTimeInterval(await session.clockOffset)
+            guard var current = self.model else { break }
+            let effects = current.handle(key, at: serverNow)
+            self.model = current
+            await draw(terminal)
+            await run(effects)
+            await draw(terminal)
         }
+        // A clean leave: the session says QUIT, and the room records `left`, not an outage.
         await session.close()
     }
 
+    private var model: ConsoleModel?
+
+    private func applyLine(_ line: Message) -> [ConsoleEffect] {
+        view.apply(line)
+        guard var current = model else { return [] }
+        let effects = current.apply(line)
+        model = current
+        return effects
+    }
+
+    private func setConnected(_ up: Bool) {
+        connected = up
+        model?.connected = up
+    }
+
+    private func endSession(_ reason: String) {
+        model?.status = reason
+        done = true
+    }
+
+    /// Executes the model's effects, one after the other, and tells it each answer.
+    private func run(_ effects: [ConsoleEffect]) async {
+        for effect in effects {
+            switch effect {
+            case .quit:
+                done = true
+            case .reloadProgress:
+                if let progress = try? await session.request(.progress(room: room)) { model?.applyProgress(progress.data) }
+            case .send(let command):
+                let (summary, _) = await send(command)
+                model?.replied(to: command, refusal: summary == "OK" ? nil : summary)
+            }
+        }
+    }
+
     private func draw(_ terminal: Terminal) async {
+        guard let model else { return }
         let size = terminal.size()
         let context = ScreenContext(
-            now: Date(), offset: await session.clockOffset, lastSync: await session.lastSync, connected: connected, role: role,
-            me: me, language: language, width: size.columns, height: size.rows,
-            color: ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true, cursor: cursor, status: status
+            now: Date(), offset: await session.clockOffset, lastSync: await session.lastSync, connected: connected,
+            width: size.columns, height: size.rows, color: ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
         )
-        var shown = context
-        if let prompt {
-            let label: String
-            switch prompt.kind {
-            case .comment: label = language.text("Commentaire", "Comment")
-            case .roomMessage: label = language.text("Message à la salle", "Message to the room")
-            case .juryMessage: label = language.text("Message au jury", "Message to the jury")
-            case .observations: label = language.text("Observations du jury (PV)", "The jury's observations (PV)")
-            case .restart: label = language.text("Reprendre à zéro — motif", "Restart from zero — reason")
-            case .postpone: label = language.text("Reporter la soutenance — motif", "Postpone the defence — reason")
-            case .decline(let id): label = language.text("Ne pas prolonger la coupure n°\(id) — motif", "Do not extend for outage #\(id) — reason")
-            case .evidence(let candidate, let part):
-                label = (part == .written ? language.text("Production écrite", "Written production") : language.text("Test écrit (1 h)", "Written test (1 h)")) + " — \(candidate)"
-            }
-            shown.prompt = (label + language.text(" (Entrée : envoyer, Échap : annuler)", " (Enter: send, Esc: cancel)"), prompt.text)
-        } else if presidentMenu {
-            shown.prompt = (
-                language.text(
-                    "Décision du président : [e] prolonger [k] ne pas prolonger [r] reprendre à zéro [p] reporter [o] observations [Échap] annuler",
-                    "President's decision: [e] extend [k] do not extend [r] restart from zero [p] postpone [o] observations [Esc] cancel"
-                ), ""
-            )
-        }
-        terminal.show(RoomScreen.render(view, shown))
-    }
-
-    private func handle(_ key: Terminal.Key) async {
-        if var current = prompt {
-            switch key {
-            case .enter:
-                prompt = nil
-                await submit(current)
-            case .escape, .interrupt:
-                prompt = nil
-            case .backspace:
-                if !current.text.isEmpty { current.text.removeLast() }
-                prompt = current
-            case .character(let c):
-                current.text.append(c)
-                prompt = current
-            default: break
-            }
-            return
-        }
-        if presidentMenu {
-            presidentMenu = false
-            let lastEnded = view.outages.filter { $0.value.seconds != nil }.map(\.key).max()
-            switch key {
-            case .character("e"):
-                if let id = lastEnded {
-                    status = await send(.outageExtend(room: room, outage: id)).summary
-                } else {
-                    status = language.text("Aucune coupure terminée.", "No ended outage.")
-                }
-            case .character("k"):
-                if let id = lastEnded { prompt = (.decline(outage: id), "") } else { status = language.text("Aucune coupure terminée.", "No ended outage.") }
-            case .character("r"): prompt = (.restart, "")
-            case .character("p"): prompt = (.postpone, "")
-            case .character("o"): prompt = (.observations, view.observations ?? "")
-            default: break
-            }
-            return
-        }
-        switch key {
-        case .character("x") where role == "juror":
-            if view.president == me {
-                presidentMenu = true
-            } else {
-                status = language.text("Réservé au président ou à la présidente du jury.", "For the jury's president only.")
-            }
-        case .character("w") where role == "juror", .character("t") where role == "juror":
-            guard view.kind == "team" else {
-                status = language.text("Les épreuves écrites individuelles se notent dans les salles d’équipe (MSPR).", "The individual written parts are recorded in team rooms (MSPR).")
-                return
-            }
-            guard let (candidate, _) = currentCell() else { return }
-            let part: EvidencePart = key == .character("w") ? .written : .test
-            prompt = (.evidence(candidate: candidate, part: part), view.evidence["\(candidate) \(part.rawValue)"] ?? "")
-        case .character("c") where role == "juror": prompt = (.comment, "")
-        case .character("m") where role != "candidate": prompt = (.roomMessage, "")
-        case .character("j") where role != "candidate": prompt = (.juryMessage, "")
-        case .character("e") where role == "juror":
-            let ended = view.outages.filter { $0.value.seconds != nil }.map(\.key).max()
-            if let id = ended {
-                status = await send(.outageExtend(room: room, outage: id)).summary
-            } else {
-                status = language.text("Aucune coupure terminée à compenser.", "No ended outage to compensate.")
-            }
-        case .character("D") where role == "juror":
-            // Decide the current competence as the jury's consensus of the proposals (or mine when they differ).
-            guard let (candidate, item) = currentCell() else { return }
-            let key = "\(candidate) \(item.competence)"
-            if let mine = view.proposals[me]?[key].flatMap(Decision.init(rawValue:)) {
-                status = await send(.decide(room: room, candidate: candidate, competence: item.competence, decision: mine, comment: nil)).summary
-            } else {
-                status = language.text("Proposez d'abord (a/n).", "Propose first (a/n).")
-            }
-        case .character("q"), .interrupt: done = true
-        case .character("r") where role == "candidate": status = await send(.signal(room: room, kind: .ready)).summary
-        case .character("h") where role == "candidate": status = await send(.signal(room: room, kind: .hand)).summary
-        case .character("s") where role != "candidate": status = await send(.timerStart(room: room)).summary
-        case .character("p") where role != "candidate":
-            status = await send(view.state == "paused" ? .timerResume(room: room) : .timerPause(room: room, reason: nil)).summary
-        case .character("+") where role != "candidate": status = await send(.timerAdjust(room: room, seconds: 60, reason: nil)).summary
-        case .character("-") where role != "candidate": status = await send(.timerAdjust(room: room, seconds: -60, reason: nil)).summary
-        case .character("d") where role != "candidate": status = await send(.deliberate(room: room)).summary
-        case .character("S") where role == "juror": status = await send(.sign(room: room)).summary
-        case .up: cursor.criterion = max(0, cursor.criterion - 1)
-        case .down:
-            let count = view.checklist.isEmpty ? 1 : view.checklist[min(cursor.competence, view.checklist.count - 1)].criteria.count
-            cursor.criterion = min(max(0, count - 1), cursor.criterion + 1)
-        case .left:
-            cursor.competence = max(0, cursor.competence - 1)
-            cursor.criterion = 0
-        case .right:
-            cursor.competence = min(max(0, view.checklist.count - 1), cursor.competence + 1)
-            cursor.criterion = 0
-        case .tab:
-            cursor.candidate = view.candidates.isEmpty ? 0 : (cursor.candidate + 1) % view.candidates.count
-        case .character(let c) where role == "juror" && "1230an".contains(c):
-            guard !view.checklist.isEmpty, !view.candidates.isEmpty else { return }
-            let candidate = view.candidates[min(cursor.candidate, view.candidates.count - 1)]
-            let item = view.checklist[min(cursor.competence, view.checklist.count - 1)]
-            if c == "a" || c == "n" {
-                status = await send(.propose(room: room, candidate: candidate, competence: item.competence, decision: c == "a" ? .acquis : .nonAcquis, comment: nil)).summary
-            } else if !item.criteria.isEmpty {
-                let criterion = item.criteria[min(cursor.criterion, item.criteria.count - 1)].id
-                let keys: [Character: Mark?] = ["1": .met, "2": .partlyMet, "3": .notMet, "0": nil]
-                guard let mark = keys[c] else { return }
-                status = await send(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil)).summary
-                if c != "0" { cursor.criterion = min(item.criteria.count - 1, cursor.criterion + 1) }
-            }
-        default: break
-        }
-    }
-
-    private func currentCell() -> (String, RoomView.ChecklistItem)? {
-        guard !view.checklist.isEmpty, !view.candidates.isEmpty else { return nil }
-        return (view.candidates[min(cursor.candidate, view.candidates.count - 1)], view.checklist[min(cursor.competence, view.checklist.count - 1)])
-    }
-
-    private func submit(_ prompt: (kind: PromptKind, text: String)) async {
-        let text = prompt.text.trimmingCharacters(in: .whitespaces)
-        guard !text.isEmpty else { return }
-        switch prompt.kind {
-        case .roomMessage: status = await send(.say(room: room, audience: .room, text: text)).summary
-        case .juryMessage: status = await send(.say(room: room, audience: .jury, text: text)).summary
-        case .observations: status = await send(.observations(room: room, text: text)).summary
-        case .restart: status = await send(.restart(room: room, reason: text)).summary
-        case .postpone: status = await send(.postpone(room: room, reason: text)).summary
-        case .decline(let id): status = await send(.outageDecline(room: room, outage: id, reason: text)).summary
-        case .evidence(let candidate, let part): status = await send(.evidence(room: room, candidate: candidate, part: part, text: text)).summary
-        case .comment:
-            guard let (candidate, item) = currentCell(), !item.criteria.isEmpty else { return }
-            let criterion = item.criteria[min(cursor.criterion, item.criteria.count - 1)].id
-            guard let mark = view.marks[me]?["\(candidate) \(criterion)"].flatMap(Mark.init(rawValue:)) else {
-                status = language.text("Notez d'abord le critère (1/2/3).", "Mark the criterion first (1/2/3).")
-                return
-            }
-            status = await send(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: text)).summary
-        }
+        terminal.show(RoomScreen.render(model, context))
     }
 }
 

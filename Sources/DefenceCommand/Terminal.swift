@@ -1,3 +1,4 @@
+import DefenceConsole
 import Foundation
 
 #if canImport(Glibc)
@@ -13,10 +14,7 @@ final class Terminal: @unchecked Sendable {
     private var entered = false
 
     /// A key press.
-    enum Key: Equatable {
-        case character(Character)
-        case up, down, left, right, tab, interrupt, enter, escape, backspace
-    }
+    typealias Key = ConsoleKey
 
     func enter() {
         tcgetattr(STDIN_FILENO, &original)
@@ -90,7 +88,12 @@ final class Terminal: @unchecked Sendable {
             case UInt8(ascii: "B"): return .down
             case UInt8(ascii: "C"): return .right
             case UInt8(ascii: "D"): return .left
-            default: return .character("\u{1B}")
+            case UInt8(ascii: "5"), UInt8(ascii: "6"):
+                // Page Up is ESC [ 5 ~, Page Down ESC [ 6 ~.
+                var tilde: UInt8 = 0
+                guard read(STDIN_FILENO, &tilde, 1) == 1, tilde == UInt8(ascii: "~") else { return .escape }
+                return sequence[1] == UInt8(ascii: "5") ? .pageUp : .pageDown
+            default: return .escape
             }
         case 0xC0...0xF7:
             // A multi-byte UTF-8 character (é, ç…): read its continuation bytes.

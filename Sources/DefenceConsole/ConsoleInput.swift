@@ -26,7 +26,9 @@ public enum ConsoleInput {
             "  start | pause [\(w("motif", "reason"))] | resume" + (fr ? "        " : "       ") + w("chrono (jury)", "clock (jurors)"),
             "  +60 [\(w("motif", "reason"))] | -60 [\(w("motif", "reason"))]" + (fr ? "            " : "          ") + w("ajouter / retirer du temps (jury)", "add / remove time (jurors)"),
             "  say <\(w("texte", "text"))> | jury <\(w("texte", "text"))>" + (fr ? "         " : "           ") + w("message à la salle / au jury (jury)", "message to the room / to the jury (jurors)"),
-            "  ready | hand                         " + w("signaler au jury (candidat·e)", "signal the jury (candidates)"),
+            "  ready | hand | lower                 " + w("signaler au jury ; baisser la main (candidat·e)", "signal the jury; lower your hand (candidates)"),
+            "  seen <\(w("candidat", "candidate"))>" + (fr ? "                      " : "                     ") + w("main levée vue (jury)", "raised hand seen (jurors)"),
+            "  history [n]                          " + w("les derniers messages et signaux", "the latest messages and signals"),
             "  mark <\(w("candidat", "candidate"))> <\(w("critère", "criterion"))> <met|partly-met|not-met|clear> [\(w("commentaire", "comment"))]",
             "  propose <\(w("candidat", "candidate"))> <\(w("compétence", "competence"))> <acquis|non-acquis|clear> [\(w("commentaire", "comment"))]",
             "  evidence <\(w("candidat", "candidate"))> <written|test> <\(w("texte", "text"))>   " + w("épreuves écrites individuelles (salle d’équipe)", "individual written parts (team room)"),
@@ -72,6 +74,15 @@ public enum ConsoleInput {
             return .send(.evidence(room: room, candidate: words[1], part: part, text: body))
         case "ready", "prêt", "pret": return .send(.signal(room: room, kind: .ready))
         case "hand", "main": return .send(.signal(room: room, kind: .hand))
+        case "lower", "baisser": return .send(.signal(room: room, kind: .lower))
+        case "seen", "vu":
+            guard words.count == 2 else { return .problem(usage("seen <\(language.text("candidat", "candidate"))>")) }
+            return .send(.acknowledge(room: room, candidate: words[1]))
+        case "history", "historique":
+            guard words.count <= 2 else { return .problem(usage("history [n]")) }
+            guard words.count == 2 else { return .send(.history(room: room, limit: nil)) }
+            guard let limit = Int(words[1]), (1...Command.maxHistory).contains(limit) else { return .problem(usage("history [1-\(Command.maxHistory)]")) }
+            return .send(.history(room: room, limit: limit))
         case "progress": return .send(.progress(room: room))
         case "submit": return .send(.submit(room: room))
         case "deliberate": return .send(.deliberate(room: room))

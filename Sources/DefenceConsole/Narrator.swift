@@ -66,7 +66,13 @@ public struct Narrator: Sendable {
         case .message(let from, let audience, let text):
             body = audience == .jury ? l.text("\(from) au jury : \(text)", "\(from) to the jury: \(text)") : l.text("\(from) : \(text)", "\(from): \(text)")
         case .signal(let from, let kind):
-            body = kind == .ready ? l.text("\(from) est prêt·e.", "\(from) is ready.") : l.text("\(from) lève la main.", "\(from) raises a hand.")
+            switch kind {
+            case .ready: body = l.text("\(from) est prêt·e.", "\(from) is ready.")
+            case .hand: body = l.text("\(from) lève la main.", "\(from) raises a hand.")
+            case .lower: body = l.text("\(from) baisse la main.", "\(from) lowers their hand.")
+            }
+        case .acknowledged(let juror, let candidate):
+            body = l.text("\(juror) a vu la main levée de \(candidate).", "\(juror) saw \(candidate)'s raised hand.")
         case .outageStarted(let id, let user): body = l.text("Coupure n°\(id) : \(user).", "Outage #\(id): \(user).")
         case .outageEnded(let id, _, let seconds): body = l.text("Fin de la coupure n°\(id) (\(seconds) s).", "Outage #\(id) ended (\(seconds) s).")
         case .downtime(let id, _, let seconds):
@@ -115,7 +121,12 @@ public struct Narrator: Sendable {
     }
 
     func role(_ name: String) -> String {
-        name == "juror" ? language.text("jury", "juror") : language.text("candidat·e", "candidate")
+        switch name {
+        case "juror": return language.text("jury", "juror")
+        case "candidate": return language.text("candidat·e", "candidate")
+        case "admin", "observer": return language.text("observation", "observer")
+        default: return name
+        }
     }
 
     func mark(_ name: String) -> String {

@@ -1,7 +1,7 @@
 import DefenceProtocol
 import Foundation
 
-/// Everything the screen depends on besides the room itself.
+/// Everything the screen depends on besides the console's model: the clocks and the window.
 public struct ScreenContext: Sendable {
     /// The local time.
     public var now: Date
@@ -11,44 +11,26 @@ public struct ScreenContext: Sendable {
     public var lastSync: Date?
     /// Whether the connection is up.
     public var connected: Bool
-    /// The viewer's account role: `candidate`, `juror` or `admin`.
-    public var role: String
-    /// The viewer's user id.
-    public var me: String
-    /// The language.
-    public var language: Language
-    /// The terminal's size.
+    /// The terminal's width, in columns.
     public var width: Int
-    /// The terminal's height.
+    /// The terminal's height, in rows.
     public var height: Int
     /// Whether to use colours (false under `NO_COLOR`).
     public var color: Bool
-    /// The juror's cursor in the checklist: candidate, competence, criterion indices.
-    public var cursor: (candidate: Int, competence: Int, criterion: Int)
-    /// A one-line status (last reply or problem).
-    public var status: String?
-    /// Text being typed at the prompt (a comment or a message), with its label.
-    public var prompt: (label: String, text: String)?
 
     /// Creates a context.
-    public init(
-        now: Date, offset: Double, lastSync: Date?, connected: Bool, role: String, me: String, language: Language,
-        width: Int, height: Int, color: Bool, cursor: (candidate: Int, competence: Int, criterion: Int) = (0, 0, 0),
-        status: String? = nil
-    ) {
+    public init(now: Date, offset: Double, lastSync: Date?, connected: Bool, width: Int, height: Int, color: Bool) {
         self.now = now
         self.offset = offset
         self.lastSync = lastSync
         self.connected = connected
-        self.role = role
-        self.me = me
-        self.language = language
         self.width = width
         self.height = height
         self.color = color
-        self.cursor = cursor
-        self.status = status
     }
+
+    /// The server's time now.
+    public var serverNow: Date { now.addingTimeInterval(offset) }
 
     /// The clock is trusted when connected and measured less than 30 seconds ago.
     public var timeVerified: Bool {
@@ -57,8 +39,14 @@ public struct ScreenContext: Sendable {
     }
 }
 
-/// The full-screen console, as a pure function of the room and the context: one string per screen row.
+/// The full-screen console as a pure function of its model and context: one string per row, never more rows
+/// than the window has nor wider than it. The layout adapts: the big clock only when there is room, the checklist
+/// as a viewport that always shows the cursor, the messages as a wrapped pane that scrolls, the header and the
+/// status and hint rows always on screen.
 public enum RoomScreen {
+    /// The smallest window the console draws in; below it, a screen asks to enlarge the window.
+    public static let minimumSize = (width: 60, height: 16)
+
     /// Digits five rows high, so that the time cannot be misread.
     static let font: [Character: [String]] = [
         "0": ["█████", "█   █", "█   █", "█   █", "█████"], "1": ["    █", "    █", "    █", "    █", "    █"],
@@ -75,129 +63,278 @@ public enum RoomScreen {
     }
 
     /// Renders the screen.
-    public static func render(_ view: RoomView, _ context: ScreenContext) -> [String] {
-        let l = context.language
-        let narrator = Narrator(language: l)
+    public static func render(_ model: ConsoleModel, _ context: ScreenContext) -> [String] {
+        let l = model.language
+        let width = context.width
         func paint(_ text: String, _ code: String) -> String {
-            let text = clip(text, context.width)
+            let text = clip(text, width)
             return context.color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
         }
-        var rows: [String] = []
+        let view = model.view
         let header = "Defence Rooms — \(l.text("salle", "room")) \(view.room)\(view.title.map { " · \($0)" } ?? "")"
-        let state = narrator.state(view.state).uppercased()
-        rows.append(paint(fit(header, state, width: context.width), "1"))
-        // (every row below is clipped to the terminal's width before it is coloured)
-        rows.append(String(repeating: "─", count: max(10, min(context.width, 120))))
-
-        // The clock.
-        let serverNow = context.now.addingTimeInterval(context.offset)
-        let remaining = view.remaining(serverNow: serverNow)
-        rows.append(clip(l.text("Phase : ", "Phase: ") + (view.phaseName.isEmpty ? "—" : view.phaseName), context.width))
-        let clockText = remaining.map(Narrator.clock) ?? "--:--"
-        var style = "1"
-        if view.overtime || (remaining ?? 1) < 0 { style = "1;31" } else if let left = remaining, let warning = view.lastWarning, left <= Double(warning) { style = "1;33" }
-        for line in big(clockText) { rows.append("  " + paint(line, style)) }
-        var clockNote = ""
-        if view.overtime || (remaining ?? 1) < 0 {
-            clockNote = l.text("DÉPASSEMENT — le temps prévu est écoulé", "OVERTIME — the planned time is over")
-        } else if view.state == "paused" {
-            clockNote = l.text("EN PAUSE", "PAUSED")
-        } else if let warning = view.lastWarning, let left = remaining, left <= Double(warning) {
-            clockNote = l.text("Attention : moins de \(max(1, warning / 60)) min", "Warning: under \(max(1, warning / 60)) min left")
+        guard context.width >= minimumSize.width, context.height >= minimumSize.height else {
+            let rows = [
+                clip(header, width), "",
+                clip(l.text("Fenêtre trop petite (\(context.width)×\(context.height)).", "The window is too small (\(context.width)×\(context.height))."), width),
+                clip(l.text("Agrandissez-la à au moins \(minimumSize.width)×\(minimumSize.height).", "Enlarge it to at least \(minimumSize.width)×\(minimumSize.height)."), width),
+                "", clip(l.text("[q] quitter", "[q] quit"), width),
+            ]
+            return Array(rows.prefix(max(1, context.height)))
         }
-        if !clockNote.isEmpty { rows.append(paint(clockNote, style)) }
+        let narrator = Narrator(language: l)
+        let jury = model.role != "candidate"
 
-        // Honesty about time.
+        // Pinned at the top: header, clock, health.
+        var top: [String] = [paint(fit(header, narrator.state(displayedState(view, model.role)).uppercased(), width: width), "1")]
+        let remaining = view.remaining(serverNow: context.serverNow)
+        let clockText = remaining.map(Narrator.clock) ?? "--:--"
+        let deliberating = view.state == "deliberation" || view.state == "signed"
+        var style = "1"
+        var note = ""
+        if deliberating {
+            note = l.text("DÉLIBÉRATION — le jury délibère", "DELIBERATION — the jury is deliberating")
+        } else if view.state == "postponed" {
+            note = l.text("REPORTÉE — une nouvelle heure sera fixée", "POSTPONED — a new time will be set")
+        } else if view.overtime || (remaining ?? 1) < 0 {
+            style = "1;31"
+            note = l.text("DÉPASSEMENT — le temps prévu est écoulé", "OVERTIME — the planned time is over")
+        } else if view.state == "paused" {
+            note = l.text("EN PAUSE", "PAUSED")
+        } else if let warning = view.lastWarning, let left = remaining, left <= Double(warning) {
+            style = "1;33"
+            note = l.text("Attention : moins de \(max(1, warning / 60)) min", "Warning: under \(max(1, warning / 60)) min left")
+        }
+        let phase = l.text("Phase : ", "Phase: ") + (view.phaseName.isEmpty ? "—" : view.phaseName)
+        // The big clock when the window leaves room for the rest: the checklist needs it more than the digits.
+        let bigClock = !deliberating && context.height >= (jury ? 34 : 18) && width >= 40
+        if bigClock {
+            top.append(clip(phase, width))
+            for line in big(clockText) { top.append("  " + paint(line, style)) }
+            if !note.isEmpty { top.append(paint(note, style)) }
+        } else {
+            let clock = deliberating ? "" : "  ⏱ \(clockText)"
+            top.append(paint(phase + clock + (note.isEmpty ? "" : "  " + note), style))
+        }
+        let health: String
         if context.timeVerified, let lastSync = context.lastSync {
-            let age = Int(context.now.timeIntervalSince(lastSync))
-            rows.append(clip(l.text("Heure vérifiée avec le serveur il y a \(age) s", "Time checked with the server \(age) s ago"), context.width))
+            health = l.text("Heure vérifiée il y a \(Int(context.now.timeIntervalSince(lastSync))) s", "Time checked \(Int(context.now.timeIntervalSince(lastSync))) s ago")
         } else if !context.connected {
-            rows.append(paint(l.text("⚠ CONNEXION PERDUE — reconnexion en cours ; heure non vérifiée", "⚠ CONNECTION LOST — reconnecting; time not verified"), "1;41;97"))
+            health = l.text("⚠ CONNEXION PERDUE — reconnexion ; heure non vérifiée", "⚠ CONNECTION LOST — reconnecting; time not verified")
         } else {
             let age = context.lastSync.map { " (\(Int(context.now.timeIntervalSince($0))) s)" } ?? ""
-            rows.append(paint(l.text("⚠ HEURE NON VÉRIFIÉE\(age)", "⚠ TIME NOT VERIFIED\(age)"), "1;41;97"))
+            health = l.text("⚠ HEURE NON VÉRIFIÉE\(age)", "⚠ TIME NOT VERIFIED\(age)")
         }
-        rows.append("")
-        rows.append(clip(l.text("Présents : ", "Present: ") + (view.present.isEmpty ? "—" : view.present.sorted().joined(separator: ", ")), context.width))
-
-        // Messages (candidates only ever receive room messages).
-        rows.append(l.text("Messages :", "Messages:"))
-        let shown = view.notes.suffix(context.role == "candidate" ? 6 : 3)
-        if shown.isEmpty { rows.append("  —") }
-        for note in shown {
-            let who = note.audience == "jury" ? "\(note.from) → \(l.text("jury", "jury"))" : note.from
-            rows.append(clip("  \(who) : \(note.text)", context.width))
+        let present = l.text("Présents : ", "Present: ") + (view.present.isEmpty ? "—" : view.present.sorted().joined(separator: ", "))
+        let healthRow = health + " · " + present
+        top.append(context.timeVerified ? clip(healthRow, width) : paint(healthRow, "1;41;97"))
+        if jury, !view.raisedHands.isEmpty || !view.ready.isEmpty {
+            var parts: [String] = []
+            if !view.raisedHands.isEmpty { parts.append("✋ " + view.raisedHands.joined(separator: ", ") + l.text(" ([k] vu)", " ([k] seen)")) }
+            if !view.ready.isEmpty { parts.append(l.text("prêt·e : ", "ready: ") + view.ready.sorted().joined(separator: ", ")) }
+            top.append(paint(parts.joined(separator: " · "), "33"))
+        } else if !jury, model.handRaised {
+            top.append(paint(l.text("✋ Votre main est levée ([h] pour la baisser)", "✋ Your hand is raised ([h] to lower it)"), "33"))
         }
 
-        if context.role == "juror" || context.role == "admin" {
+        // Pinned at the bottom: the status (or prompt, question, menu, notice) and the key hint.
+        let bottom = bottomRows(model, width: width)
+        var middleHeight = context.height - top.count - bottom.count
+        var middle: [String] = []
+        if model.showHelp {
+            middle = Array(wrap(keys(model), width).prefix(middleHeight))
+        } else if jury {
+            // Messages get a third of the room, at least 2 rows; the checklist the rest.
+            let messageRows = max(2, min(view.notes.isEmpty ? 2 : 6, middleHeight / 3))
+            let list = checklist(model, width: width, height: middleHeight - messageRows, color: context.color)
+            middle = messages(model, width: width, height: middleHeight - list.count) + list
+        } else {
+            middle = messages(model, width: width, height: middleHeight)
+        }
+        middleHeight = max(0, middleHeight)
+        middle = Array(middle.prefix(middleHeight))
+        while middle.count < middleHeight { middle.append("") }
+        return Array((top + middle + bottom).prefix(context.height))
+    }
+
+    /// The state as this viewer is told it (a candidate's signed room is in deliberation, PROTOCOL.md §12).
+    static func displayedState(_ view: RoomView, _ role: String) -> String {
+        role == "candidate" && view.state == "signed" ? "deliberation" : view.state
+    }
+
+    /// The status row(s) and the hint row.
+    static func bottomRows(_ model: ConsoleModel, width: Int) -> [String] {
+        let l = model.language
+        var rows: [String] = []
+        if let prompt = model.prompt {
+            rows.append(clipLeft("\(label(prompt.kind, l)) › \(prompt.text)▏", width))
+            rows.append(clip(l.text("Entrée : envoyer · Échap : annuler", "Enter: send · Esc: cancel"), width))
+            return rows
+        }
+        if let question = model.confirmation {
+            rows += wrap(words: question.question, width).suffix(2)
+        } else if model.presidentMenu {
+            rows += wrap(words: l.text(
+                "Décision du président : [e] prolonger [k] ne pas prolonger [r] reprendre à zéro [p] reporter [o] observations [Échap] annuler",
+                "President's decision: [e] extend [k] do not extend [r] restart from zero [p] postpone [o] observations [Esc] cancel"
+            ), width).prefix(2)
+        } else if let notice = model.notice {
+            rows += wrap(words: notice, width).prefix(2)
+        } else if let status = model.status {
+            // A refusal is wrapped, never cut: two rows at most.
+            rows += wrap(words: status, width).prefix(2)
+        } else {
             rows.append("")
-            if !view.signals.isEmpty {
-                let last = view.signals.suffix(3).map { "\($0.from) \($0.kind == "ready" ? l.text("prêt·e", "ready") : l.text("✋ main levée", "✋ hand raised"))" }
-                rows.append(paint(l.text("Signaux : ", "Signals: ") + last.joined(separator: " · "), "33"))
-            }
-            rows += checklist(view, context)
         }
-
-        rows.append("")
-        if let prompt = context.prompt {
-            rows.append(clip("\(prompt.label) › \(prompt.text)▏", context.width))
-        } else if let status = context.status {
-            rows.append(clip(status, context.width))
-        }
-        let keyRows = wrap(keys(context), context.width)
-        rows += keyRows
-        if rows.count > context.height {
-            rows = Array(rows.prefix(max(1, context.height - keyRows.count))) + keyRows.suffix(max(1, min(keyRows.count, context.height - 1)))
-        }
+        rows.append(clip(hint(model), width))
         return rows
     }
 
-    static func checklist(_ view: RoomView, _ context: ScreenContext) -> [String] {
-        let l = context.language
-        guard !view.checklist.isEmpty, !view.candidates.isEmpty else {
-            return [l.text("Grille : chargement…", "Checklist: loading…")]
+    static func label(_ kind: ConsoleModel.PromptKind, _ l: Language) -> String {
+        switch kind {
+        case .comment(_, let criterion): return l.text("Commentaire \(criterion)", "Comment \(criterion)")
+        case .roomMessage: return l.text("Message à la salle", "Message to the room")
+        case .juryMessage: return l.text("Message au jury", "Message to the jury")
+        case .observations: return l.text("Observations du jury (PV)", "The jury's observations (PV)")
+        case .restart: return l.text("Reprendre à zéro — motif", "Restart from zero — reason")
+        case .postpone: return l.text("Reporter — motif", "Postpone — reason")
+        case .decline(let id): return l.text("Ne pas prolonger (coupure n°\(id)) — motif", "Do not extend (outage #\(id)) — reason")
+        case .evidence(let candidate, let part):
+            return (part == .written ? l.text("Production écrite", "Written production") : l.text("Test écrit (1 h)", "Written test (1 h)")) + " — \(candidate)"
         }
-        let candidate = view.candidates[min(context.cursor.candidate, view.candidates.count - 1)]
-        let item = view.checklist[min(context.cursor.competence, view.checklist.count - 1)]
-        let other = view.jurors.first { $0 != context.me }
-        var rows = [
-            clip(l.text("Grille — candidat·e ", "Checklist — candidate ") + "\(candidate) [\(context.cursor.candidate + 1)/\(view.candidates.count)]"
-                + " · \(item.competence) [\(context.cursor.competence + 1)/\(view.checklist.count)]", context.width),
-            clip("  " + item.title, context.width),
+    }
+
+    /// The one-line hint; the whole key map is behind `?`.
+    public static func hint(_ model: ConsoleModel) -> String {
+        let l = model.language
+        switch model.role {
+        case "candidate":
+            return l.text("[r] prêt·e  [h] main levée/baissée  [PgUp/PgDn] messages  [?] aide  [q] quitter", "[r] ready  [h] raise/lower hand  [PgUp/PgDn] messages  [?] help  [q] quit")
+        default:
+            if model.showHelp { return l.text("[?] ou [Échap] fermer l’aide", "[?] or [Esc] close the help") }
+            return l.text("[1/2/3] noter [c] commenter [a/n] proposer [Tab] candidat [?] aide [q] quitter", "[1/2/3] mark [c] comment [a/n] propose [Tab] candidate [?] help [q] quit")
+        }
+    }
+
+    /// Every key, for the help (`?`).
+    public static func keys(_ model: ConsoleModel) -> String {
+        let l = model.language
+        if model.role == "candidate" {
+            return l.text(
+                "[r] prêt·e [h] lever ou baisser la main [PgUp/PgDn] historique des messages [?] aide [q] quitter",
+                "[r] ready [h] raise or lower your hand [PgUp/PgDn] message history [?] help [q] quit"
+            )
+        }
+        var text = l.text(
+            "[s] démarrer [p] pause/reprise [+/-] ±1 min [d] délibérer [↑↓] critère [←→] compétence [Tab] candidat·e suivant·e [1] atteint [2] partiel [3] non atteint [0] effacer [c] commenter [v] voir le commentaire [a/n] proposer acquis/non acquis [D] décider [S] signer [u] soumettre la grille (salle à l’aveugle) [w/t] écrit/test individuel (salle d’équipe) [e] prolonger (coupure) [x] décisions du président [m] message à la salle [j] au jury [k] main vue [PgUp/PgDn] messages [q] quitter",
+            "[s] start [p] pause/resume [+/-] ±1 min [d] deliberate [↑↓] criterion [←→] competence [Tab] next candidate [1] met [2] partly [3] not met [0] clear [c] comment [v] view the comment [a/n] propose acquis/non-acquis [D] decide [S] sign [u] submit the grid (blind room) [w/t] individual written/test (team room) [e] extend (outage) [x] president's decisions [m] message to the room [j] to the jury [k] hand seen [PgUp/PgDn] messages [q] quit"
+        )
+        if model.role == "admin" { text = l.text("(observation) ", "(observing) ") + text }
+        return text
+    }
+
+    // MARK: Messages
+
+    /// The messages pane: a title row, then the latest messages wrapped to the width, scrolled back by
+    /// `historyScroll` rows.
+    static func messages(_ model: ConsoleModel, width: Int, height: Int) -> [String] {
+        guard height > 0 else { return [] }
+        let l = model.language
+        var lines: [String] = []
+        for note in model.view.notes where model.role != "candidate" || note.audience == "room" {
+            let who = note.audience == "jury" ? "\(note.from) → \(l.text("jury", "jury"))" : note.from
+            let hour = Narrator.hour(WireTime.format(note.at)).prefix(5)
+            lines += wrap(words: "\(hour) \(who) : \(note.text)", width, indent: 6)
+        }
+        let room = height - 1
+        let scroll = min(model.historyScroll, max(0, lines.count - room))
+        let end = lines.count - scroll
+        let shown = Array(lines[max(0, end - room)..<max(0, end)])
+        var title = l.text("Messages", "Messages")
+        if scroll > 0 {
+            title += l.text(" — historique, \(scroll) ligne(s) plus récentes en dessous ([PgDn])", " — history, \(scroll) newer row(s) below ([PgDn])")
+        } else if lines.count > room {
+            title += l.text(" ([PgUp] : plus anciens)", " ([PgUp]: older)")
+        }
+        var rows = [clip("── " + title + " ", width)]
+        rows += shown.isEmpty ? ["  —"] : shown
+        return Array(rows.prefix(height))
+    }
+
+    // MARK: Checklist
+
+    /// The checklist of the candidate and competence under the cursor, as a viewport of `height` rows that
+    /// always holds the cursor.
+    static func checklist(_ model: ConsoleModel, width: Int, height: Int, color: Bool) -> [String] {
+        let l = model.language
+        let view = model.view
+        guard height > 0 else { return [] }
+        guard let (candidate, item) = model.current else {
+            return [clip(l.text("Grille : chargement…", "Checklist: loading…"), width)]
+        }
+        let cursor = model.cursor
+        let other = view.jurors.first { $0 != model.me }
+        let mine = model.role == "juror" ? model.me : (view.jurors.first ?? "")
+        var head = [
+            clip("── " + l.text("Grille", "Checklist") + " — \(candidate) [\(cursor.candidate + 1)/\(view.candidates.count)] · \(item.competence) [\(cursor.competence + 1)/\(view.checklist.count)] · "
+                + item.title, width),
         ]
         if let earlier = view.earlier["\(candidate) \(item.competence)"] {
             let word = earlier.decision == .acquis ? l.text("ACQUIS", "ACQUIRED") : l.text("NON ACQUIS", "NOT ACQUIRED")
-            let day = dayText(earlier.at)
-            rows.append(clip(l.text("  Déjà signé : \(word) (salle \(earlier.room), \(day))", "  Already signed: \(word) (room \(earlier.room), \(day))"), context.width))
+            head.append(clip(l.text("  Déjà signé : \(word) (salle \(earlier.room), \(dayText(earlier.at)))", "  Already signed: \(word) (room \(earlier.room), \(dayText(earlier.at)))"), width))
         }
-        let mine = context.role == "juror" ? context.me : (view.jurors.first ?? "")
-        var unassessed = 0
-        for (index, criterion) in item.criteria.enumerated() {
-            let my = view.marks[mine]?["\(candidate) \(criterion.id)"]
-            let theirs = other.flatMap { view.marks[$0]?["\(candidate) \(criterion.id)"] }
-            if my == nil { unassessed += 1 }
-            let pointer = index == context.cursor.criterion ? "▶" : " "
-            let line = "\(pointer) \(symbol(my)) \(symbol(theirs)) \(criterion.id) \(criterion.text)"
-            var rendered = clip(line, context.width)
-            if my == nil, view.lastWarning != nil, context.color { rendered = "\u{1B}[33m\(rendered)\u{1B}[0m" }
-            rows.append(rendered)
-        }
+        // Below the criteria: the proposal line, and what else concerns this candidate.
+        var foot: [String] = []
         let proposal = view.proposals[mine]?["\(candidate) \(item.competence)"]
         let decision = view.decisions["\(candidate) \(item.competence)"]
-        rows.append(clip(l.text("  Ma proposition : ", "  My proposal: ") + (proposal ?? "—") + l.text(" · Décision : ", " · Decision: ") + (decision ?? "—")
-            + l.text(" · Non évalués : \(unassessed)", " · Unassessed: \(unassessed)"), context.width))
+        let unassessed = item.criteria.filter { view.marks[mine]?["\(candidate) \($0.id)"] == nil }.count
+        foot.append(clip(l.text("  Ma proposition : ", "  My proposal: ") + (proposal ?? "—") + l.text(" · Décision : ", " · Decision: ") + (decision ?? "—")
+            + l.text(" · Non évalués : \(unassessed)", " · Unassessed: \(unassessed)"), width))
+        let criterion = model.currentCriterion
+        if let criterion, let comment = view.comments[mine]?["\(candidate) \(criterion)"] {
+            if model.showComment {
+                foot += wrap(words: "  ✎ \(criterion) : \(comment)", width, indent: 4).prefix(4)
+            } else {
+                foot.append(clip("  ✎ \(criterion) : \(comment)", max(10, width - 12)) + l.text(" [v] tout", " [v] all"))
+            }
+        }
         if view.kind == "team" {
             let written = view.evidence["\(candidate) \(EvidencePart.written.rawValue)"] ?? "—"
             let test = view.evidence["\(candidate) \(EvidencePart.test.rawValue)"] ?? "—"
-            rows.append(clip(l.text("  Écrit individuel : \(written) · Test 1 h : \(test)", "  Individual written: \(written) · 1 h test: \(test)"), context.width))
+            foot.append(clip(l.text("  Écrit individuel : \(written) · Test 1 h : \(test)", "  Individual written: \(written) · 1 h test: \(test)"), width))
+        }
+        if view.visibility == "blind" {
+            let state = view.jurors.map { "\($0) " + (view.submitted.contains($0) ? "✔" : "·") }.joined(separator: ", ")
+            foot.append(clip(l.text("  À l’aveugle — grilles soumises : \(state) ([u] soumettre)", "  Blind — grids submitted: \(state) ([u] submit)"), width))
         }
         if view.state == "deliberation" || view.state == "signed" {
             let differences = disagreements(view)
-            rows.append(l.text("  Désaccords : ", "  Disagreements: ") + (differences.isEmpty ? l.text("aucun", "none") : "\(differences.count)"))
-            for line in differences.prefix(6) { rows.append(clip("    " + line, context.width)) }
-            rows.append(l.text("  Signatures : ", "  Signatures: ") + (view.signed.isEmpty ? "—" : view.signed.sorted().joined(separator: ", ")))
+            foot.append(clip(l.text("  Désaccords : ", "  Disagreements: ") + (differences.isEmpty ? l.text("aucun", "none") : "\(differences.count) — " + differences.prefix(2).joined(separator: " ; ")), width))
+            foot.append(clip(l.text("  Signatures : ", "  Signatures: ") + (view.signed.isEmpty ? "—" : view.signed.sorted().joined(separator: ", ")), width))
         }
-        return rows
+        // The criteria: a viewport that keeps the cursor in sight, with a row saying what is above or below.
+        let room = max(1, height - head.count - foot.count)
+        var rows: [String] = []
+        for (index, entry) in item.criteria.enumerated() {
+            let my = view.marks[mine]?["\(candidate) \(entry.id)"]
+            let theirs = other.flatMap { view.marks[$0]?["\(candidate) \(entry.id)"] }
+            let pointer = index == cursor.criterion ? "▶" : " "
+            let commented = view.comments[mine]?["\(candidate) \(entry.id)"] != nil ? "✎" : " "
+            let pending = model.pendingComment.map { $0.candidate == candidate && $0.criterion == entry.id } == true ? "…" : " "
+            var line = clip("\(pointer) \(symbol(my)) \(symbol(theirs))\(commented)\(pending)\(entry.id) \(entry.text)", width)
+            if my == nil, view.lastWarning != nil, color { line = "\u{1B}[33m\(line)\u{1B}[0m" }
+            rows.append(line)
+        }
+        if rows.count > room {
+            let visible = max(1, room - 1)
+            let start = min(max(0, cursor.criterion - visible / 2), rows.count - visible)
+            let above = start
+            let below = rows.count - start - visible
+            var window = Array(rows[start..<(start + visible)])
+            let more = (above > 0 ? l.text("↑ \(above) de plus", "↑ \(above) more") : "") + (above > 0 && below > 0 ? " · " : "") + (below > 0 ? l.text("↓ \(below) de plus", "↓ \(below) more") : "")
+            window.append(clip("  " + more, width))
+            rows = window
+        }
+        return head + rows + foot
     }
 
     /// Candidate × competence where the two jurors' proposals differ or one is missing, as text.
@@ -232,25 +369,13 @@ public enum RoomScreen {
         }
     }
 
-    /// The key map shown at the bottom.
-    public static func keys(_ context: ScreenContext) -> String {
-        let l = context.language
-        switch context.role {
-        case "candidate":
-            return l.text("[r] prêt·e  [h] lever la main  [q] quitter", "[r] ready  [h] raise hand  [q] quit")
-        default:
-            return l.text(
-                "[s] démarrer [p] pause/reprise [+/-] ±1 min [e] prolonger (coupure) [↑↓] critère [←→] compétence [tab] candidat·e [1] atteint [2] partiel [3] non atteint [0] effacer [c] commenter [a/n] proposer [w/t] écrit/test individuel [m] message [j] au jury [d] délibérer [D] décider [S] signer [x] décisions du président [q] quitter",
-                "[s] start [p] pause/resume [+/-] ±1 min [e] extend (outage) [↑↓] criterion [←→] competence [tab] candidate [1] met [2] partly [3] not met [0] clear [c] comment [a/n] propose [w/t] individual written/test [m] message [j] to jury [d] deliberate [D] decide [S] sign [x] president's decisions [q] quit"
-            )
-        }
-    }
+    // MARK: Text
 
-    /// Splits text into lines of at most `width` characters, at spaces before `[`.
+    /// Splits a key map into lines of at most `width` characters, at spaces before `[`.
     static func wrap(_ text: String, _ width: Int) -> [String] {
         var lines: [String] = []
         var current = ""
-        for part in text.components(separatedBy: " [") .enumerated().map({ $0.offset == 0 ? $0.element : "[" + $0.element }) {
+        for part in text.components(separatedBy: " [").enumerated().map({ $0.offset == 0 ? $0.element : "[" + $0.element }) {
             if current.isEmpty {
                 current = part
             } else if current.count + 1 + part.count <= width {
@@ -264,6 +389,32 @@ public enum RoomScreen {
         return lines
     }
 
+    /// Wraps text at spaces to `width` (a word longer than a line is cut across lines); lines after the first
+    /// start with `indent` spaces.
+    public static func wrap(words text: String, _ width: Int, indent: Int = 2) -> [String] {
+        let width = max(indent + 4, width)
+        var lines: [String] = []
+        var current = ""
+        func push() {
+            lines.append(current)
+            current = String(repeating: " ", count: indent)
+        }
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            var word = String(word)
+            let blank = current.allSatisfy { $0 == " " }
+            if !blank, current.count + 1 + word.count > width { push() }
+            while current.count + word.count > width {
+                let room = width - current.count
+                current += word.prefix(room)
+                word = String(word.dropFirst(room))
+                push()
+            }
+            current += (current.allSatisfy { $0 == " " } ? "" : " ") + word
+        }
+        if !current.allSatisfy({ $0 == " " }) || lines.isEmpty { lines.append(current) }
+        return lines
+    }
+
     static func fit(_ left: String, _ right: String, width: Int) -> String {
         let space = max(1, width - left.count - right.count)
         return clip(left + String(repeating: " ", count: space) + right, width)
@@ -271,5 +422,10 @@ public enum RoomScreen {
 
     static func clip(_ text: String, _ width: Int) -> String {
         text.count <= width ? text : String(text.prefix(max(1, width - 1))) + "…"
+    }
+
+    /// Clips from the left, so that the end of what is being typed stays in sight.
+    static func clipLeft(_ text: String, _ width: Int) -> String {
+        text.count <= width ? text : "…" + String(text.suffix(max(1, width - 1)))
     }
 }

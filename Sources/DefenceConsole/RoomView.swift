@@ -5,6 +5,8 @@ import Foundation
 public struct RoomView: Sendable, Equatable {
     /// A message shown in the room.
     public struct Note: Sendable, Equatable {
+        /// The event's number (in the reader's numbering), so that history and live events are kept once.
+        public var seq: Int
         /// When.
         public var at: Date
         /// Who.
@@ -61,8 +63,14 @@ public struct RoomView: Sendable, Equatable {
     public var notes: [Note] = []
     /// The last warning's seconds-left threshold.
     public var lastWarning: Int?
-    /// Candidates' signals, latest last: (who, ready|hand).
-    public var signals: [(from: String, kind: String)] = []
+    /// Candidates whose hand is up, in the order they raised it (jury: from the signals; a candidate: their own).
+    public var raisedHands: [String] = []
+    /// Candidates who said they are ready.
+    public var ready: Set<String> = []
+    /// Jurors whose grid is submitted (blind rooms).
+    public var submitted: Set<String> = []
+    /// Comments of marks by juror, then "candidate criterion".
+    public var comments: [String: [String: String]] = [:]
     /// Marks by juror, then "candidate criterion".
     public var marks: [String: [String: String]] = [:]
     /// Proposals by juror, then "candidate competence".
@@ -81,6 +89,8 @@ public struct RoomView: Sendable, Equatable {
     public var earlier: [String: EarlierLine] = [:]
     /// `team`, `individual` or `final`, when known (from `ROOM-SHOW`).
     public var kind: String?
+    /// `live` or `blind`, when known (from `ROOM-SHOW`).
+    public var visibility: String?
     /// The candidates and jurors, when known (from `ROOM-SHOW`).
     public var candidates: [String] = []
     /// The jurors.
@@ -90,8 +100,8 @@ public struct RoomView: Sendable, Equatable {
     /// The checklist, when loaded (jurors).
     public var checklist: [ChecklistItem] = []
 
-    /// The most messages kept.
-    public static let keptNotes = 8
+    /// The most messages kept: the history pane scrolls through them.
+    public static let keptNotes = 500
 
     /// An empty view of a room.
     public init(room: String) {
@@ -117,6 +127,38 @@ public struct RoomView: Sendable, Equatable {
         president = line.president
         title = line.title
         kind = line.kind
+        if let details = line.details { visibility = details.visibility }
+    }
+
+    /// Applies the `PAST` lines of a `HISTORY` reply: the messages and signals from before this console started,
+    /// each kept once. Nothing else changes (the room's state comes from its `SNAPSHOT` and events).
+    public mutating func applyHistory(_ lines: [Message]) {
+        for line in lines {
+            guard let event = EventLine(past: line), event.room == room, let body = event.body else { continue }
+            let at = WireTime.parse(event.time) ?? Date()
+            switch body {
+            case .message(let from, let audience, let text):
+                addNote(Note(seq: event.seq, at: at, from: from, audience: audience.rawValue, text: text))
+            case .signal(let from, let kind): signal(from: from, kind)
+            case .acknowledged(_, let candidate): raisedHands.removeAll { $0 == candidate }
+            default: break
+            }
+        }
+    }
+
+    /// Keeps a message once, in the order of the room's numbering.
+    private mutating func addNote(_ note: Note) {
+        guard !notes.contains(where: { $0.seq == note.seq }) else { return }
+        if let index = notes.firstIndex(where: { $0.seq > note.seq }) { notes.insert(note, at: index) } else { notes.append(note) }
+        if notes.count > Self.keptNotes { notes.removeFirst(notes.count - Self.keptNotes) }
+    }
+
+    private mutating func signal(from: String, _ kind: SignalKind) {
+        switch kind {
+        case .ready: ready.insert(from)
+        case .hand: if !raisedHands.contains(from) { raisedHands.append(from) }
+        case .lower: raisedHands.removeAll { $0 == from }
+        }
     }
 
     /// Applies the jury's lines of a `PROGRESS` reply: the grids, the evidence, the observations, the earlier
@@ -126,7 +168,9 @@ public struct RoomView: Sendable, Equatable {
             if let grid = GridLine(line) {
                 let key = "\(grid.candidate) \(grid.item)"
                 switch grid.value {
-                case .mark(let mark): marks[grid.juror, default: [:]][key] = mark.rawValue
+                case .mark(let mark):
+                    marks[grid.juror, default: [:]][key] = mark.rawValue
+                    comments[grid.juror, default: [:]][key] = grid.comment
                 case .proposal(let decision): proposals[grid.juror, default: [:]][key] = decision.rawValue
                 }
             } else if let line = EvidenceLine(line) {
@@ -135,6 +179,8 @@ public struct RoomView: Sendable, Equatable {
                 observations = line.text
             } else if let line = EarlierLine(line) {
                 earlier["\(line.candidate) \(line.competence)"] = line
+            } else if let line = SubmittedLine(line) {
+                submitted.insert(line.juror)
             }
         }
     }
@@ -185,15 +231,16 @@ public struct RoomView: Sendable, Equatable {
         case .warning(let seconds): lastWarning = seconds
         case .overtime: overtime = true
         case .message(let from, let audience, let text):
-            notes.append(Note(at: at, from: from, audience: audience.rawValue, text: text))
-            if notes.count > Self.keptNotes { notes.removeFirst(notes.count - Self.keptNotes) }
-        case .signal(let from, let kind): signals.append((from, kind.rawValue))
+            addNote(Note(seq: event.seq, at: at, from: from, audience: audience.rawValue, text: text))
+        case .signal(let from, let kind): signal(from: from, kind)
+        case .acknowledged(_, let candidate): raisedHands.removeAll { $0 == candidate }
         case .downtime: present.removeAll()
         case .deliberation:
             state = RoomLifecycle.deliberation.rawValue
             endsAt = nil
-        case .mark(let juror, let candidate, let criterion, let mark, _):
+        case .mark(let juror, let candidate, let criterion, let mark, let comment):
             marks[juror, default: [:]]["\(candidate) \(criterion)"] = mark?.rawValue
+            comments[juror, default: [:]]["\(candidate) \(criterion)"] = mark == nil ? nil : comment
         case .proposal(let juror, let candidate, let competence, let decision, _):
             proposals[juror, default: [:]]["\(candidate) \(competence)"] = decision?.rawValue
         case .decision(_, let candidate, let competence, let decision, _):
@@ -219,7 +266,8 @@ public struct RoomView: Sendable, Equatable {
             state = RoomLifecycle.postponed.rawValue
             endsAt = nil
             remainingMs = nil
-        case .scheduled, .updated, .outageCompensated, .gridSubmitted, .outageDeclined: break
+        case .gridSubmitted(let juror): submitted.insert(juror)
+        case .scheduled, .updated, .outageCompensated, .outageDeclined: break
         }
     }
 }

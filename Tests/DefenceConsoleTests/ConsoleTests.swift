@@ -77,7 +77,10 @@ func line(_ text: String) -> Message {
         #expect(parse("postpone panne générale") == .send(.postpone(room: "r1", reason: "panne générale")))
         #expect(parse("observations Équipe soudée") == .send(.observations(room: "r1", text: "Équipe soudée")))
         #expect(parse("evidence lea test 14/20 solide") == .send(.evidence(room: "r1", candidate: "lea", part: .test, text: "14/20 solide")))
-        for typed in ["decline", "decline 2", "decline x why", "restart", "postpone", "observations", "evidence lea", "evidence lea oral bien"] {
+        #expect(parse("lower") == .send(.signal(room: "r1", kind: .lower)))
+        #expect(parse("seen lea") == .send(.acknowledge(room: "r1", candidate: "lea")))
+        #expect(parse("history") == .send(.history(room: "r1", limit: nil)) && parse("history 20") == .send(.history(room: "r1", limit: 20)))
+        for typed in ["seen", "history 0", "history x", "decline", "decline 2", "decline x why", "restart", "postpone", "observations", "evidence lea", "evidence lea oral bien"] {
             if case .problem(let text) = parse(typed) { #expect(text.hasPrefix("Usage: "), "\(typed)") } else { Issue.record("expected a usage for \(typed)") }
         }
         if case .problem(let text) = parse("restart", .fr) { #expect(text == "Usage : restart <motif>") } else { Issue.record("expected a usage") }
@@ -130,96 +133,6 @@ func line(_ text: String) -> Message {
     }
 }
 
-@Suite struct RoomScreenTests {
-    func view() -> RoomView {
-        var view = RoomView(room: "r1")
-        view.apply(line("SNAPSHOT r1 5 2026-12-01T08:00:00.000Z running phase=1 phase-name=questions remaining-ms=754000 ends-at=2026-12-01T08:30:00.000Z overtime=no present=lea,camille :Salle A"))
-        view.apply(line("EVENT r1 6 2026-12-01T08:17:00.000Z message camille room :Nous passons aux questions"))
-        view.apply(line("EVENT r1 7 2026-12-01T08:17:00.000Z message camille jury :note"))
-        return view
-    }
-
-    func context(role: String = "candidate", now: String = "2026-12-01T08:17:26.000Z", synced: Double? = 3, connected: Bool = true, language: Language = .fr) -> ScreenContext {
-        let date = WireTime.parse(now)!
-        return ScreenContext(
-            now: date, offset: 0, lastSync: synced.map { date.addingTimeInterval(-$0) }, connected: connected, role: role, me: "lea",
-            language: language, width: 100, height: 40, color: false
-        )
-    }
-
-    @Test func candidateScreenShowsTheClockPhaseAndMessages() {
-        let screen = RoomScreen.render(view(), context())
-        #expect(screen[0].hasPrefix("Defence Rooms — salle r1 · Salle A") && screen[0].hasSuffix("EN COURS"))
-        #expect(screen.contains("Phase : questions"))
-        // 12:34 left, in big digits.
-        #expect(screen.contains("      █ █████       █████ █   █"))
-        #expect(screen.contains("      █     █   █       █ █   █"))
-        #expect(screen.contains("Heure vérifiée avec le serveur il y a 3 s"))
-        #expect(screen.contains("  camille : Nous passons aux questions"))
-        #expect(screen.last == "[r] prêt·e  [h] lever la main  [q] quitter")
-        #expect(!screen.contains { $0.contains("\u{1B}") }, "no colour when disabled")
-    }
-
-    @Test func aStaleOrLostClockIsShownAsSuch() {
-        #expect(RoomScreen.render(view(), context(synced: 45)).contains { $0.contains("HEURE NON VÉRIFIÉE (45 s)") })
-        #expect(RoomScreen.render(view(), context(connected: false, language: .en)).contains { $0.contains("CONNECTION LOST") })
-    }
-
-    @Test func overtimeAndWarningsAreUnmistakable() {
-        let late = RoomScreen.render(view(), context(now: "2026-12-01T08:31:05.000Z"))
-        #expect(late.contains("DÉPASSEMENT — le temps prévu est écoulé"))
-        #expect(late.contains { $0.contains("█████") })
-    }
-
-    @Test func jurorScreenShowsTheChecklistWithBothJurorsMarks() {
-        var room = view()
-        room.candidates = ["lea"]
-        room.jurors = ["lea", "paul"]  // "me" is lea in this context
-        room.checklist = [RoomView.ChecklistItem(competence: "A1C1", title: "Mettre en place un dispositif de veille", criteria: [("A1C1.1", "Il identifie des sources"), ("A1C1.2", "Il préconise une méthodologie")])]
-        room.apply(line("EVENT r1 8 2026-12-01T08:18:00.000Z mark lea lea A1C1.1 met"))
-        room.apply(line("EVENT r1 9 2026-12-01T08:18:00.000Z mark paul lea A1C1.1 partly-met"))
-        let screen = RoomScreen.render(room, context(role: "juror", language: .en))
-        #expect(screen.contains("▶ ✔ ◐ A1C1.1 Il identifie des sources"))
-        #expect(screen.contains("  · · A1C1.2 Il préconise une méthodologie"))
-        #expect(screen.contains { $0.contains("Unassessed: 1") })
-        #expect(screen.contains("  camille → jury : note"))
-    }
-
-    /// A team room shows the current candidate's written parts; a final room the decision already signed earlier.
-    @Test func evidenceAndEarlierDecisionsAreShownBesideTheChecklist() throws {
-        var room = view()
-        room.applyPlan(try #require(RoomLine(line("ROOM r1 running team 2026-12-01T08:00:00.000Z 2026-12-01T08:30:00.000Z candidates=lea,hugo jurors=lea,paul president=lea"))))
-        room.checklist = [RoomView.ChecklistItem(competence: "A1C1", title: "Veille", criteria: [("A1C1.1", "Sources")])]
-        room.applyProgress([
-            line("@id=3 EVIDENCE lea written by=paul :production claire"),
-            line("@id=3 MARK paul lea A1C1.1 met"),
-            line("@id=3 OBSERVATIONS by=lea :Équipe soudée"),
-            line("@id=3 EARLIER hugo A1C1 acquis room=r0 at=2026-11-20T09:00:00.000Z"),
-        ])
-        #expect(room.marks["paul"]?["lea A1C1.1"] == "met" && room.observations == "Équipe soudée")
-        let team = RoomScreen.render(room, context(role: "juror", language: .fr))
-        #expect(team.contains("  Écrit individuel : production claire · Test 1 h : —"))
-        room.apply(line("EVENT r1 8 2026-12-01T08:18:00.000Z evidence paul lea test :14/20"))
-        #expect(RoomScreen.render(room, context(role: "juror", language: .en)).contains("  Individual written: production claire · 1 h test: 14/20"))
-        room.kind = "final"
-        var onHugo = context(role: "juror", language: .fr)
-        onHugo.cursor = (candidate: 1, competence: 0, criterion: 0)
-        let final = RoomScreen.render(room, onHugo)
-        #expect(final.contains { $0.hasPrefix("  Déjà signé : ACQUIS (salle r0, 2026-11-") })
-        #expect(!final.contains { $0.contains("Écrit individuel") }, "the written parts belong to team rooms")
-        #expect(RoomScreen.keys(context(role: "juror", language: .en)).contains("[x] president's decisions"))
-    }
-
-    @Test func theScreenFitsTheTerminal() {
-        var small = context()
-        small.width = 40
-        small.height = 12
-        let screen = RoomScreen.render(view(), small)
-        #expect(screen.count <= 12)
-        #expect(screen.allSatisfy { $0.count <= 40 || $0.contains("█") })
-    }
-}
-
 @Suite struct RoomBoardTests {
     @Test func oneRowPerRoom() throws {
         var running = RoomView(room: "mspr-a1")
@@ -232,36 +145,6 @@ func line(_ text: String) -> Message {
         #expect(board[0].hasPrefix("room"))
         #expect(board[1].split(separator: " ", omittingEmptySubsequences: true) == ["mspr-a1", "running", "presentation", "15:00", "2/4", "1", "0/2"])
         #expect(board[2].hasPrefix("r2"))
-    }
-}
-
-@Suite struct DeliberationScreenTests {
-    @Test func theJurorSeesDisagreementsAndThePrompt() {
-        var room = RoomView(room: "r1")
-        room.candidates = ["lea"]
-        room.jurors = ["camille", "paul"]
-        room.checklist = [
-            RoomView.ChecklistItem(competence: "A1C1", title: "Veille", criteria: [("A1C1.1", "Sources")]),
-            RoomView.ChecklistItem(competence: "A1C2", title: "Besoins", criteria: [("A1C2.1", "Interview")]),
-        ]
-        room.apply(line("SNAPSHOT r1 20 2026-12-01T08:31:00.000Z deliberation phase=1 phase-name=questions remaining-ms=-60000 overtime=yes present=camille,paul"))
-        room.apply(line("EVENT r1 21 2026-12-01T08:31:00.000Z proposal camille lea A1C1 acquis"))
-        room.apply(line("EVENT r1 22 2026-12-01T08:31:00.000Z proposal paul lea A1C1 acquis"))
-        room.apply(line("EVENT r1 23 2026-12-01T08:31:00.000Z proposal camille lea A1C2 acquis"))
-        room.apply(line("EVENT r1 24 2026-12-01T08:31:00.000Z proposal paul lea A1C2 non-acquis"))
-        room.apply(line("EVENT r1 25 2026-12-01T08:31:10.000Z signed paul abc"))
-        #expect(RoomScreen.disagreements(room) == ["lea A1C2: camille acquis / paul non-acquis"])
-        var context = ScreenContext(
-            now: WireTime.parse("2026-12-01T08:32:00.000Z")!, offset: 0, lastSync: WireTime.parse("2026-12-01T08:31:58.000Z")!,
-            connected: true, role: "juror", me: "camille", language: .fr, width: 120, height: 60, color: false
-        )
-        context.prompt = ("Commentaire", "sources citées")
-        let screen = RoomScreen.render(room, context)
-        #expect(screen.contains("  Désaccords : 1"))
-        #expect(screen.contains("    lea A1C2: camille acquis / paul non-acquis"))
-        #expect(screen.contains("  Signatures : paul"))
-        #expect(screen.contains("Commentaire › sources citées▏"))
-        #expect(screen[0].hasSuffix("DÉLIBÉRATION"))
     }
 }
 

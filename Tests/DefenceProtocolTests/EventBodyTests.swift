@@ -17,7 +17,7 @@ import Testing
         .timeAdjusted(by: "camille", delta: 120, clock: .endsAt(t), reason: "démarrage tardif"),
         .timeAdjusted(by: "camille", delta: -60, clock: .remainingMs(60_000), reason: nil),
         .phase(index: 1, name: "questions", seconds: 600), .warning(secondsLeft: 300), .overtime,
-        .message(from: "camille", audience: .jury, text: "il lit ses notes : bien"), .signal(from: "lea", kind: .hand),
+        .message(from: "camille", audience: .jury, text: "il lit ses notes : bien"), .signal(from: "lea", kind: .hand), .signal(from: "lea", kind: .lower), .acknowledged(juror: "camille", candidate: "lea"),
         .outageStarted(id: 1, user: "lea"), .outageEnded(id: 1, user: "lea", seconds: 45),
         .downtime(id: 2, from: t, seconds: 12), .outageCompensated(id: 1, by: "camille", seconds: 45),
         .deliberation(by: "paul"),
@@ -36,7 +36,7 @@ import Testing
     ]
 
     @Test func everyTypeIsSampled() {
-        #expect(Set(Self.samples.map(\.type)).count == 34)
+        #expect(Set(Self.samples.map(\.type)).count == 35)
     }
 
     @Test(arguments: samples)

@@ -376,6 +376,11 @@ import Glibc
         let users = try Self.client(common + ["users", "--role", "juror"], in: folder, environment: english)
         #expect(users.out.hasPrefix("user            role   state   email                       name\n"), "\(users.out)")
         #expect(users.out.contains("ines.roche      juror  active  ines.roche@example.org      Inès Roche"))
+        // A token in JSON is found by name, never by position.
+        let issued = try Self.client(common + ["issue-token", "lea.dupont", "--ttl", "3600", "--json"], in: folder, environment: english)
+        let token = try JSONSerialization.jsonObject(with: Data(issued.out.utf8)) as? [[String: Any]]
+        #expect((token?.first?["token"] as? String)?.hasPrefix("drt_") == true && token?.first?["user"] as? String == "lea.dupont", "\(issued.out)")
+        #expect(token?.first?["expires"] is String && token?.first?["args"] == nil)
         let json = try Self.client(common + ["users", "--role", "candidate", "--json"], in: folder, environment: english)
         let decoded = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: String]]
         #expect(decoded?.count == 4)
@@ -574,6 +579,70 @@ import Glibc
         #expect(try String(contentsOfFile: profile, encoding: .utf8).contains("\"postQuantum\" : true"))
         let again = try Self.client(["whoami"], in: folder, environment: environment)
         #expect(again.status == 0 && again.out.contains("OK WHOAMI admin"), "\(again.out)")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+    }
+
+    /// The first things a newcomer gets wrong are told as sentences in their language, with what to do.
+    @Test func clientErrorsAreSentences() throws {
+        let folder = try Self.scratchFolder("defence-errors")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("not a certificate\n".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+        func stderr(_ arguments: [String], _ language: String) throws -> (status: Int32, err: String) {
+            let process = Process()
+            process.executableURL = try Self.product("defence")
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(["LANG": language, "LC_ALL": "", "LC_MESSAGES": ""]) { _, new in new }
+            process.currentDirectoryURL = folder
+            let err = folder.appendingPathComponent("err-\(UUID().uuidString)")
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: err)
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return (process.terminationStatus, try String(contentsOf: err, encoding: .utf8))
+        }
+        let missing = try stderr(["--ca", "nowhere.pem", "--token", "x", "whoami"], "fr_FR.UTF-8")
+        #expect(missing.status == 1 && missing.err.hasPrefix("Erreur : --ca nowhere.pem : ce fichier n’existe pas"), "\(missing.err)")
+        let notPEM = try stderr(["--ca", "notes.txt", "--token", "x", "whoami"], "en_GB.UTF-8")
+        #expect(notPEM.status == 1 && notPEM.err == "Error: --ca notes.txt is not a PEM certificate (-----BEGIN CERTIFICATE-----).\n", "\(notPEM.err)")
+        let refused = try stderr(["--server", "127.0.0.1:1", "--pin", String(repeating: "a", count: 64), "--token", "x", "whoami"], "en_GB.UTF-8")
+        #expect(refused.status == 1 && refused.err.hasPrefix("Error: cannot reach a server at 127.0.0.1:1. Check --server"), "\(refused.err)")
+        #expect(!refused.err.contains("Error: connection reset"), "the sentence comes first")
+    }
+
+    /// `defence admin watch` picks up a room created while it runs.
+    @Test func theBoardShowsARoomCreatedWhileItRuns() async throws {
+        let folder = try Self.scratchFolder("defence-watch")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try ServerProcess(folder: folder, arguments: ["--port", "0"])
+        let port = try await server.waitForPort()
+        let common = ["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "admin"]
+        #expect(try Self.client(common + ["import-day", DayImportTests.example.path], in: folder).status == 0)
+        let watch = Process()
+        watch.executableURL = try Self.product("defence")
+        watch.arguments = common + ["watch", "--lang", "en"]
+        watch.currentDirectoryURL = folder
+        let output = folder.appendingPathComponent("board.txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        watch.standardOutput = try FileHandle(forWritingTo: output)
+        watch.standardError = FileHandle.nullDevice
+        try watch.run()
+        defer { if watch.isRunning { watch.terminate() } }
+        func board() -> String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !board().contains("mspr-a1-0900"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(board().contains("mspr-a1-0900"), "the board is up")
+        #expect(!board().contains("late-room"))
+        let created = try Self.client(common + [
+            "create-room", "late-room", "--kind", "individual", "--start", "2026-12-01T15:00:00Z", "--candidates", "zoe.garnier",
+            "--jurors", "ines.roche,paul.bernard", "--president", "ines.roche", "--specialisation", "etudes-developpement",
+        ], in: folder)
+        #expect(created.status == 0, "\(created.out)")
+        while !board().contains("late-room"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(board().contains("late-room"), "the new room shows without restarting the board")
+        watch.terminate()
+        watch.waitUntilExit()
         kill(server.process.processIdentifier, SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }

@@ -6,7 +6,7 @@ public enum AccessPolicy {
     public static func roles(for verb: Verb) -> Set<Role> {
         switch verb {
         case .hello, .auth, .ping, .pong, .quit, .whoami, .referential, .blockList, .competenceList, .competenceShow,
-            .roomList, .roomShow, .join, .leave, .resume, .time:
+            .roomList, .roomShow, .join, .leave, .resume, .time, .history:
             return Set(Role.allCases)
         case .userCreate, .userUpdate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke,
             .roomCreate, .roomUpdate, .roomCancel, .dayImport, .reopen, .results, .pv, .audit, .transcript:
@@ -15,7 +15,7 @@ public enum AccessPolicy {
             return [.juror]
         case .progress, .disagreements:
             return [.juror, .admin]
-        case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .outages, .deliberate:
+        case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .outages, .deliberate, .acknowledge:
             return [.juror, .admin]
         case .outageExtend, .outageDecline, .restart, .postpone, .observations, .evidence:
             // The president's decisions and the jury's records: admins are refused at the role step.

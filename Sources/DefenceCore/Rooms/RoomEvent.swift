@@ -35,6 +35,8 @@ public enum RoomEventKind: Codable, Hashable, Sendable {
     case message(from: String, audience: Audience, text: String)
     /// A candidate's signal to the jury.
     case signal(from: String, kind: SignalKind)
+    /// A juror saw a candidate's raised hand (everyone sees it: the candidate is told).
+    case acknowledged(juror: String, candidate: String)
     /// A participant's connection loss while the defence was under way (outage ledger).
     case outageStarted(id: Int, user: String)
     /// The participant is back; the outage lasted from its start to this event.
@@ -91,6 +93,7 @@ public enum RoomEventKind: Codable, Hashable, Sendable {
         case .overtime: return "overtime"
         case .message: return "message"
         case .signal: return "signal"
+        case .acknowledged: return "acknowledged"
         case .outageStarted: return "outage-started"
         case .outageEnded: return "outage-ended"
         case .downtime: return "downtime"

@@ -28,6 +28,7 @@ extension RoomEvent {
         case .warning(let secondsLeft): return .warning(secondsLeft: secondsLeft)
         case .message(let from, let audience, let text): return .message(from: from, audience: audience, text: text)
         case .signal(let from, let kind): return .signal(from: from, kind: kind)
+        case .acknowledged(let juror, let candidate): return .acknowledged(juror: juror, candidate: candidate)
         case .outageStarted(let id, let user): return .outageStarted(id: id, user: user)
         case .outageEnded(let id, let user): return .outageEnded(id: id, user: user, seconds: seconds(ofOutage: id))
         case .downtime(let id, let from): return .downtime(id: id, from: from, seconds: seconds(ofOutage: id))

@@ -66,6 +66,10 @@ public enum RoomEventJSON {
             try text.open(event, "signal")
             text.field("from", from)
             text.field("kind", kind.rawValue)
+        case .acknowledged(let juror, let candidate):
+            try text.open(event, "acknowledged")
+            text.field("juror", juror)
+            text.field("candidate", candidate)
         case .outageStarted(let id, let user):
             try text.open(event, "outageStarted")
             text.field("id", id)
@@ -222,6 +226,9 @@ extension RoomEventJSON {
         case "signal":
             guard let from = f.string("from"), let signal = f.raw("kind", as: SignalKind.self), f.complete else { return nil }
             kind = .signal(from: from, kind: signal)
+        case "acknowledged":
+            guard let juror = f.string("juror"), let candidate = f.string("candidate"), f.complete else { return nil }
+            kind = .acknowledged(juror: juror, candidate: candidate)
         case "outageStarted":
             guard let id = f.int("id"), let user = f.string("user"), f.complete else { return nil }
             kind = .outageStarted(id: id, user: user)

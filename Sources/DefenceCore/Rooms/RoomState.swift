@@ -67,6 +67,8 @@ public enum RoomCommand: Hashable, Sendable {
     case say(audience: Audience, text: String)
     /// A candidate's signal.
     case signal(SignalKind)
+    /// A juror (or an observing admin) saw a candidate's raised hand.
+    case acknowledge(candidate: String)
     /// Extend the time by the length of an ended outage (president only).
     case compensateOutage(id: Int)
     /// End the defence and start deliberating.
@@ -380,6 +382,12 @@ public struct RoomState: Codable, Hashable, Sendable {
             try requireState([.open, .running, .paused], "signal")
             return [.signal(from: actor.user, kind: kind)]
 
+        case .acknowledge(let candidate):
+            try require(isJury, "acknowledging a signal")
+            try requireState([.open, .running, .paused], "acknowledge a signal")
+            try requireCandidate(candidate)
+            return [.acknowledged(juror: actor.user, candidate: candidate)]
+
         case .compensateOutage(let id):
             guard actor.user == plan.president else {
                 throw DomainError(.forbidden, "extending the time for an outage is the jury president's decision")
@@ -642,7 +650,7 @@ public struct RoomState: Codable, Hashable, Sendable {
             warned.insert(seconds)
         case .overtime:
             isOvertime = true
-        case .message, .signal:
+        case .message, .signal, .acknowledged:
             break
         case .outageStarted(let id, let user):
             outages.append(Outage(id: id, user: user, from: now))

@@ -125,6 +125,8 @@ public struct SessionMachine: Sendable {
     public private(set) var phase: Phase = .unauthenticated
     /// Who the session is or was authenticated as; kept once closed, for leaving its rooms.
     public private(set) var principal: Principal?
+    /// Whether the client said `QUIT`: leaving its rooms is then a clean leave (`left`), not a lost connection.
+    public private(set) var quitCleanly = false
     private let parser: LineParser
     private var lastInbound: Duration = .zero
     private var pingedSinceInput = false
@@ -237,6 +239,7 @@ public struct SessionMachine: Sendable {
         case .pong:
             return []
         case .quit:
+            quitCleanly = true
             return [.send(.ok(verb: "QUIT", text: "bye", id: id))] + close()
         case .dayImport(let count):
             // The lines come only after this reply, each behind `|`: a refused request is followed by nothing, and a

@@ -117,6 +117,15 @@ public enum Command: Hashable, Sendable {
     case postpone(room: String, reason: String)
     /// `OUTCOMES [day=] [track=] [state=]`.
     case outcomes(day: String?, track: String?, state: String?)
+    /// `ACKNOWLEDGE <room> <candidate>`.
+    case acknowledge(room: String, candidate: String)
+    /// `HISTORY <room> [limit=<n>]`.
+    case history(room: String, limit: Int?)
+
+    /// The most lines `HISTORY` returns, and its default.
+    public static let maxHistory = 500
+    /// `HISTORY`'s default limit.
+    public static let defaultHistory = 100
 
     /// The options `ROOM-CREATE` and `ROOM-UPDATE` accept.
     public static let roomOptions: Set<String> = [
@@ -194,6 +203,8 @@ public enum Command: Hashable, Sendable {
         case .outageDecline: return .outageDecline
         case .restart: return .restart
         case .postpone: return .postpone
+        case .acknowledge: return .acknowledge
+        case .history: return .history
         }
     }
 
@@ -430,6 +441,18 @@ public enum Command: Hashable, Sendable {
         case .outcomes:
             let options = try args.options(allowed: ["day", "track", "state"])
             self = .outcomes(day: options["day"], track: options["track"], state: options["state"])
+        case .acknowledge:
+            let room = try args.word("room")
+            self = .acknowledge(room: room, candidate: try args.word("candidate"))
+        case .history:
+            let room = try args.word("room")
+            let options = try args.options(allowed: ["limit"])
+            var limit: Int?
+            if let text = options["limit"] {
+                guard let value = Int(text), value >= 1, value <= Self.maxHistory else { throw args.bad("limit is 1 to \(Self.maxHistory)") }
+                limit = value
+            }
+            self = .history(room: room, limit: limit)
         }
         try args.finish()
     }
@@ -550,6 +573,10 @@ public enum Command: Hashable, Sendable {
             params = (day.map { ["day=\($0)"] } ?? []) + (track.map { ["track=\($0)"] } ?? []) + (state.map { ["state=\($0)"] } ?? [])
         case .audit(let room):
             params = room.map { ["room=\($0)"] } ?? []
+        case .acknowledge(let room, let candidate):
+            params = [room, candidate]
+        case .history(let room, let limit):
+            params = [room] + (limit.map { ["limit=\($0)"] } ?? [])
         }
         return Message(id: id, verb: verb.rawValue, params, text: text)
     }

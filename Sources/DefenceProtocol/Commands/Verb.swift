@@ -112,6 +112,10 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
     case restart = "RESTART"
     /// Postpone the defence (the president); an admin reschedules it.
     case postpone = "POSTPONE"
+    /// A juror saw a candidate's raised hand.
+    case acknowledge = "ACKNOWLEDGE"
+    /// The room's latest messages and signals, as the reader saw them (a console that starts again).
+    case history = "HISTORY"
 
     /// The verbs accepted before authentication.
     public static let beforeAuthentication: Set<Verb> = [.hello, .auth, .ping, .pong, .quit]
@@ -156,7 +160,7 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .timerResume: return "TIMER-RESUME <room>"
         case .timerAdjust: return "TIMER-ADJUST <room> <+seconds|-seconds> [:reason]"
         case .say: return "SAY <room> <room|jury> :<text>"
-        case .signal: return "SIGNAL <room> <ready|hand>"
+        case .signal: return "SIGNAL <room> <ready|hand|lower>"
         case .outages: return "OUTAGES <room>"
         case .outageExtend: return "OUTAGE-EXTEND <room> <outage-id>"
         case .deliberate: return "DELIBERATE <room>"
@@ -176,6 +180,8 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         case .outageDecline: return "OUTAGE-DECLINE <room> <outage-id> :<reason>"
         case .restart: return "RESTART <room> :<reason>"
         case .postpone: return "POSTPONE <room> :<reason>"
+        case .acknowledge: return "ACKNOWLEDGE <room> <candidate>"
+        case .history: return "HISTORY <room> [limit=<1-500>]"
         case .audit: return "AUDIT [room=<room>]"
         case .outcome: return "OUTCOME <candidate>"
         case .outcomes: return "OUTCOMES [day=<YYYY-MM-DD>] [track=<id>] [state=certified|not-certified|incomplete]"

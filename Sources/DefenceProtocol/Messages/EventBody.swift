@@ -28,6 +28,8 @@ public enum EventBody: Hashable, Sendable {
     case overtime
     case message(from: String, audience: Audience, text: String)
     case signal(from: String, kind: SignalKind)
+    /// A juror saw a candidate's raised hand: the hand is down, for everyone.
+    case acknowledged(juror: String, candidate: String)
     case outageStarted(id: Int, user: String)
     case outageEnded(id: Int, user: String, seconds: Int)
     case downtime(id: Int, from: Date, seconds: Int)
@@ -73,6 +75,7 @@ public enum EventBody: Hashable, Sendable {
         case .overtime: "overtime"
         case .message: "message"
         case .signal: "signal"
+        case .acknowledged: "acknowledged"
         case .outageStarted: "outage-started"
         case .outageEnded: "outage-ended"
         case .downtime: "downtime"
@@ -116,6 +119,7 @@ public enum EventBody: Hashable, Sendable {
         case .warning(let seconds): return ([String(seconds)], nil)
         case .message(let from, let audience, let text): return ([from, audience.rawValue], text)
         case .signal(let from, let kind): return ([from, kind.rawValue], nil)
+        case .acknowledged(let juror, let candidate): return ([juror, candidate], nil)
         case .outageStarted(let id, let user): return ([String(id), user], nil)
         case .outageEnded(let id, let user, let seconds): return ([String(id), user, String(seconds)], nil)
         case .downtime(let id, let from, let seconds): return ([String(id), "from=\(time(from))", String(seconds)], nil)
@@ -196,6 +200,9 @@ public enum EventBody: Hashable, Sendable {
         case "signal":
             guard count(2), let from = word(0), let kind = word(1).flatMap(SignalKind.init(rawValue:)) else { return nil }
             self = .signal(from: from, kind: kind)
+        case "acknowledged":
+            guard count(2), let juror = word(0), let candidate = word(1) else { return nil }
+            self = .acknowledged(juror: juror, candidate: candidate)
         case "outage-started":
             guard count(2), let id = int(0), let user = word(1) else { return nil }
             self = .outageStarted(id: id, user: user)

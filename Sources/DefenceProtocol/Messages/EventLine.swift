@@ -16,8 +16,17 @@ public struct EventLine: Hashable, Sendable {
 
     /// Reads an `EVENT` line; `nil` for any other line, or one whose head is not room, number, time and type.
     public init?(_ message: Message) {
+        self.init(message, verb: "EVENT")
+    }
+
+    /// Reads a `PAST` data line of `HISTORY` (§11.3): an event as it was delivered, in the reader's numbering.
+    public init?(past message: Message) {
+        self.init(message, verb: "PAST")
+    }
+
+    private init?(_ message: Message, verb: String) {
         let parameters = message.parameters
-        guard message.verb == "EVENT", parameters.count >= 4, let seq = Int(parameters[1]), seq >= 1,
+        guard message.verb == verb, parameters.count >= 4, let seq = Int(parameters[1]), seq >= 1,
             WireTime.parse(parameters[2]) != nil
         else { return nil }
         room = parameters[0]
@@ -31,6 +40,13 @@ public struct EventLine: Hashable, Sendable {
     /// The line, as the server writes it.
     public var message: Message {
         Message(verb: "EVENT", parameters: [room, String(seq), time, type] + arguments, hasText: hasText)
+    }
+
+    /// The same event as a `PAST` data line of `HISTORY`, tagged with the request's `id`.
+    public func pastMessage(id: String?) -> Message {
+        var line = Message(verb: "PAST", parameters: [room, String(seq), time, type] + arguments, hasText: hasText)
+        line.setTag("id", id)
+        return line
     }
 }
 

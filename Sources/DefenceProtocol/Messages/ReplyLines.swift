@@ -46,6 +46,8 @@ public struct TokenIssuedReply: Hashable, Sendable {
     public var user: String
     /// The token itself, shown once.
     public var token: String
+    /// When it expires, if it does.
+    public var expires: Date?
 
     public init?(_ message: Message) {
         let (words, _) = split(message)
@@ -53,6 +55,7 @@ public struct TokenIssuedReply: Hashable, Sendable {
         self.id = id
         user = words[2]
         token = words[3]
+        expires = words.dropFirst(4).first { $0.hasPrefix("expires=") }.flatMap { WireTime.parse(String($0.dropFirst(8))) }
     }
 }
 
@@ -248,5 +251,28 @@ public struct EarlierLine: Hashable, Sendable {
     /// The line, tagged with the request's `id`.
     public func message(id: String?) -> Message {
         Message(id: id, verb: "EARLIER", [candidate, competence, decision.rawValue, "room=\(room)", "at=\(WireTime.format(at))"])
+    }
+}
+
+/// A `PROGRESS` data line: `SUBMITTED <juror>`, a juror whose grid is submitted (§12.1).
+public struct SubmittedLine: Hashable, Sendable {
+    /// The juror.
+    public var juror: String
+
+    /// Creates the line's value.
+    public init(juror: String) {
+        self.juror = juror
+    }
+
+    /// Reads the line; nil for another line.
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard message.verb == "SUBMITTED", words.count == 1, text == nil else { return nil }
+        juror = words[0]
+    }
+
+    /// The line, tagged with the request's `id`.
+    public func message(id: String?) -> Message {
+        Message(id: id, verb: "SUBMITTED", [juror])
     }
 }

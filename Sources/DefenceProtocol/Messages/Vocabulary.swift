@@ -63,6 +63,8 @@ public enum SignalKind: String, Codable, Hashable, Sendable, CaseIterable {
     case ready
     /// The candidate raises a hand.
     case hand
+    /// The candidate lowers their hand.
+    case lower
 }
 
 /// A word list of the vocabulary, for usage texts.

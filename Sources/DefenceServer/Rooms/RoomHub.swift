@@ -372,8 +372,9 @@ actor RoomHub {
     }
 
     /// A connection closed: for each room it had joined, a participant whose last connection this was is
-    /// recorded as having lost the connection (an outage while the defence is under way).
-    func sessionEnded(_ sessionID: UInt64, actor: RoomActor) async {
+    /// recorded as having left (`clean`: the client said `QUIT`) or as having lost the connection (an outage while
+    /// the defence is under way).
+    func sessionEnded(_ sessionID: UInt64, actor: RoomActor, clean: Bool = false) async {
         for id in (joined[sessionID] ?? []).sorted() {
             await acquire(id)
             // Another task of this session may have left the room while this one waited for it.
@@ -384,13 +385,41 @@ actor RoomHub {
             forget(id, sessionID: sessionID)
             do {
                 if try await detach(id, user: actor.user) {
-                    _ = try await execute(id, .connectionLost, by: actor, at: clock.now())
+                    _ = try await execute(id, clean ? .leave : .connectionLost, by: actor, at: clock.now())
                 }
             } catch {
                 logger.error("could not record a connection loss", metadata: ["room": "\(id)", "error": "\(error)"])
             }
             release(id)
         }
+    }
+
+    /// The room's latest messages, signals and acknowledgements that `actor` may see, oldest first, at most
+    /// `limit`, each as it was delivered to them (in a candidate's own numbering for a candidate): what a console
+    /// that starts again shows (`HISTORY`, PROTOCOL.md §11.3).
+    func history(_ id: String, visibleTo actor: RoomActor, limit: Int) async throws -> [EventLine] {
+        _ = try room(id, visibleTo: actor)
+        var folded: RoomState?
+        var lines: [EventLine] = []
+        for event in try await store.events(of: id, after: 0) {
+            if var current = folded {
+                current.apply(event)
+                folded = current
+            } else {
+                folded = try RoomState.fold([event])
+            }
+            guard let after = folded else { continue }
+            switch event.kind {
+            case .message, .signal, .acknowledged: break
+            default: continue
+            }
+            let role = after.role(of: actor)
+            guard Self.visible(juryOnly: event.kind.isJuryOnly, gridOwner: nil, user: actor.user, role: role, gridOpen: true) else { continue }
+            guard let line = EventLine(RoomWire.event(event, state: after, seq: role == .candidate ? after.publicSeq : nil)) else { continue }
+            lines.append(line)
+            if lines.count > limit { lines.removeFirst() }
+        }
+        return lines
     }
 
     /// Removes a room from a session's joined rooms (its subscriber was removed).
@@ -511,10 +540,15 @@ actor RoomHub {
     /// The same rule from what is stored with each event: whether it is for the jury, whose grid it belongs to,
     /// and whether the grids were open right after it (as ``RoomState/gridVisible(of:to:)`` decides).
     static func visible(juryOnly: Bool, gridOwner: String?, to subscriber: RoomSubscriber, role: RoomRole?, gridOpen: Bool) -> Bool {
+        visible(juryOnly: juryOnly, gridOwner: gridOwner, user: subscriber.actor.user, role: role, gridOpen: gridOpen)
+    }
+
+    /// The same rule for a user.
+    static func visible(juryOnly: Bool, gridOwner: String?, user: String, role: RoomRole?, gridOpen: Bool) -> Bool {
         guard juryOnly else { return true }
         guard let role, role != .candidate else { return false }
         guard let owner = gridOwner, role == .juror else { return true }
-        return subscriber.actor.user == owner || gridOpen
+        return user == owner || gridOpen
     }
 
     // MARK: Timers

@@ -43,10 +43,10 @@ struct CommandRouter: Sendable {
             return try await referentialCommand(command, principal, session, actor, id)
         case .roomCreate, .roomUpdate, .roomCancel, .roomList, .roomShow:
             return try await schedulingCommand(command, principal, session, actor, id)
-        case .join, .resume, .leave, .time:
+        case .join, .resume, .leave, .time, .history:
             return try await participationCommand(command, principal, session, actor, id)
         case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .signal, .outageExtend, .deliberate, .mark, .propose, .submit, .decide, .sign, .reopen,
-            .evidence, .observations, .outageDecline, .restart, .postpone:
+            .evidence, .observations, .outageDecline, .restart, .postpone, .acknowledge:
             return try await roomStateCommand(command, principal, session, actor, id)
         case .outages, .progress, .disagreements, .results, .pv, .audit:
             return try await reportCommand(command, principal, session, actor, id)
@@ -327,6 +327,11 @@ struct CommandRouter: Sendable {
             parameters.append("server-time=\(WireTime.format(now))")
             return [.ok(verb: "TIME", parameters, id: id)]
 
+        case .history(let room, let limit):
+            let events = try await rooms.history(room, visibleTo: actor, limit: limit ?? Command.defaultHistory)
+            let lines = events.map { $0.pastMessage(id: id) }
+            return lines + [.ok(verb: "HISTORY", [room, String(lines.count)], id: id)]
+
         default:
             throw DomainError(.internal, "\(command.verb.rawValue) is not routed to participationCommand")
         }
@@ -350,6 +355,8 @@ struct CommandRouter: Sendable {
             return try await roomCommand(room, .say(audience: audience, text: text), actor, "SAY", id)
         case .signal(let room, let kind):
             return try await roomCommand(room, .signal(kind), actor, "SIGNAL", id)
+        case .acknowledge(let room, let candidate):
+            return try await roomCommand(room, .acknowledge(candidate: candidate), actor, "ACKNOWLEDGE", id)
         case .outageExtend(let room, let outage):
             return try await roomCommand(room, .compensateOutage(id: outage), actor, "OUTAGE-EXTEND", id)
         case .deliberate(let room):
@@ -440,7 +447,7 @@ struct CommandRouter: Sendable {
                 }
             }
             for juror in state.plan.jurors where state.submitted.contains(juror) {
-                lines.append(Message(id: id, verb: "SUBMITTED", [juror]))
+                lines.append(SubmittedLine(juror: juror).message(id: id))
             }
             for juror in state.plan.jurors {
                 if let signature = state.signatures[juror] {

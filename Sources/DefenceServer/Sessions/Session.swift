@@ -316,7 +316,7 @@ actor Session {
     /// left alone.
     private func leave() async {
         if let principal = machine.principal {
-            await context.rooms.sessionEnded(id, actor: RoomActor(user: principal.user.id, role: principal.user.role))
+            await context.rooms.sessionEnded(id, actor: RoomActor(user: principal.user.id, role: principal.user.role), clean: machine.quitCleanly)
         }
     }
 
