@@ -83,8 +83,14 @@ struct AdminCommand: AsyncParsableCommand {
         var state: String?
         @Flag(help: H("Un tableau en direct au lieu d’une liste (comme « defence admin watch »).", "A live board instead of a list (as 'defence admin watch')."))
         var watch = false
+        @Flag(help: H("Écrire les salles en fichier iCalendar (RFC 5545), un événement par salle.", "Write the rooms as an iCalendar file (RFC 5545), one event per room."))
+        var ics = false
 
         func run() async throws {
+            if ics {
+                try await printAgenda(try await root.connect(), day: day, me: nil, ics: true, language: commandLanguage, host: try root.endpoint().host)
+                return
+            }
             if watch {
                 var board = Watch()
                 board.root = root

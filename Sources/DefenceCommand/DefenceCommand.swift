@@ -29,7 +29,7 @@ struct DefenceCommand: AsyncParsableCommand {
             """
         ),
         version: ProductVersion.current,
-        subcommands: [Login.self, WhoAmI.self, Ping.self, RoomCommand.self, AdminCommand.Outcome.self, AdminCommand.self]
+        subcommands: [Login.self, WhoAmI.self, Ping.self, RoomCommand.self, AgendaCommand.self, AdminCommand.Outcome.self, AdminCommand.self]
     )
 
     @Option(help: H("Le serveur, hôte:port (par défaut : celui du profil, sinon 127.0.0.1:7443).", "The server, as host:port (default: the profile's, else 127.0.0.1:7443)."))

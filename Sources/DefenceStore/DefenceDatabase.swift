@@ -193,6 +193,20 @@ public final class DefenceDatabase: Sendable {
             try db.execute(sql: "ALTER TABLE user ADD COLUMN capacity TEXT")
             try db.execute(sql: "CREATE UNIQUE INDEX user_number ON user(number) WHERE number IS NOT NULL")
         }
+        migrator.registerMigration("v12-request-keys") { db in
+            // Idempotency keys of room commands, written in the transaction of the events they caused
+            // (PROTOCOL.md §4.4): a repeated key gets its original reply and no new event.
+            try db.execute(sql: """
+                CREATE TABLE request_key (
+                    room TEXT NOT NULL REFERENCES room(id),
+                    user TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    public_seq INTEGER NOT NULL,
+                    PRIMARY KEY (room, user, key)
+                ) WITHOUT ROWID
+                """)
+        }
         return migrator
     }
 

@@ -37,13 +37,55 @@ public struct RoomStore: Sendable {
     /// Appends a room's new events and updates its projection, atomically and durably.
     /// - Parameter delivered: for each event, the line it is delivered as (kept for `RESUME`), when known.
     /// - Throws: a storage error (e.g. a sequence number already taken); then nothing was written.
-    public func append(_ events: [RoomEvent], state: RoomState, delivered: [Delivered]? = nil) async throws {
+    public func append(_ events: [RoomEvent], state: RoomState, delivered: [Delivered]? = nil, key: RequestKey? = nil) async throws {
         guard !events.isEmpty else { return }
         // Encoding happens here, on the caller's task, so that the single writer only runs SQL.
         let rows = try Self.encode(events, state: state, delivered: delivered)
         // Group commit: concurrent rooms share one durable transaction; this returns once it is committed.
         try await database.committer.write { [tips = database.chainTips] db in
             try Self.write(rows, db, tips: tips)
+            if let key {
+                try db.cachedStatement(sql: "INSERT INTO request_key (room, user, key, seq, public_seq) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [key.room, key.user, key.key, key.seq, key.publicSeq])
+            }
+        }
+    }
+
+    /// A client's idempotency key, committed with the events of the request it tagged (PROTOCOL.md §4.4): the
+    /// numbers of its reply, in the room's and in the candidates' numbering.
+    public struct RequestKey: Sendable, Hashable {
+        public var room: String
+        public var user: String
+        public var key: String
+        public var seq: Int
+        public var publicSeq: Int
+
+        /// Creates a key's record.
+        public init(room: String, user: String, key: String, seq: Int, publicSeq: Int) {
+            self.room = room
+            self.user = user
+            self.key = key
+            self.seq = seq
+            self.publicSeq = publicSeq
+        }
+
+        /// The lookup name of a user's key.
+        public static func slot(user: String, key: String) -> String { user + "\n" + key }
+    }
+
+    /// The keys committed in `room`, by ``RequestKey/slot(user:key:)``.
+    public func requestKeys(room: String) async throws -> [String: (seq: Int, publicSeq: Int)] {
+        try await database.pool.read { db in
+            var keys: [String: (seq: Int, publicSeq: Int)] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT user, key, seq, public_seq FROM request_key WHERE room = ?", arguments: [room])
+            while let row = try rows.next() {
+                // Untrusted like every row: a value of the wrong type is an error for this request, not a crash.
+                guard let user = row["user"] as String?, let key = row["key"] as String?, let seq = row["seq"] as Int?,
+                    let publicSeq = row["public_seq"] as Int?
+                else { throw DomainError(.internal, context: [room], "room \(room): an idempotency key cannot be read") }
+                keys[RequestKey.slot(user: user, key: key)] = (seq, publicSeq)
+            }
+            return keys
         }
     }
 

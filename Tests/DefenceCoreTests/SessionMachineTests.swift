@@ -93,7 +93,7 @@ import Testing
         var machine = Self.signedIn(Self.juror)
         #expect(Self.sent(machine.receive(Self.line("@id=u USER-CREATE"), at: Self.at(2))) == ["@id=u FAIL USER-CREATE FORBIDDEN :USER-CREATE is not allowed for role juror"])
         #expect(Self.sent(machine.receive(Self.line("JOIN"), at: Self.at(2))).first?.hasPrefix("FAIL JOIN BAD_ARGUMENTS") == true)
-        guard case .execute(let command, let principal, let id)? = machine.receive(Self.line("@id=w WHOAMI"), at: Self.at(2)).first else {
+        guard case .execute(let command, let principal, let id, _)? = machine.receive(Self.line("@id=w WHOAMI"), at: Self.at(2)).first else {
             Issue.record("WHOAMI was not executed")
             return
         }
@@ -218,7 +218,7 @@ import Testing
         let failed = machine.receive(.line([UInt8(ascii: "|"), 0xFF]), at: Self.at(2))
         #expect(Self.sent(failed) == ["@id=d FAIL DAY-IMPORT MALFORMED 2 :CSV line 2 does not start with |; nothing was imported"])
         // The next line is a command again.
-        #expect(machine.receive(Self.line("@id=w WHOAMI"), at: Self.at(2)) == [.execute(.whoami, Self.admin, id: "w")])
+        #expect(machine.receive(Self.line("@id=w WHOAMI"), at: Self.at(2)) == [.execute(.whoami, Self.admin, id: "w", key: nil)])
     }
 
     @Test func onlyAdminsMayImportADay() {

@@ -619,6 +619,13 @@ import Glibc
         let port = try await server.waitForPort()
         let common = ["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token-file", "data/admin.token", "admin"]
         #expect(try Self.client(common + ["import-day", DayImportTests.example.path], in: folder).status == 0)
+        // Everyone knows where and when to be: a whole day for the staff, one's own rooms for a juror.
+        let day = try Self.client(common + ["rooms", "--day", "2026-12-01", "--ics"], in: folder)
+        #expect(day.status == 0 && day.out.hasPrefix("BEGIN:VCALENDAR\r\n") && day.out.components(separatedBy: "BEGIN:VEVENT").count == 4, "\(day.out)")
+        let issued = try Self.client(common + ["issue-token", "ines.roche", "--json"], in: folder)
+        let secret = try #require((try JSONSerialization.jsonObject(with: Data(issued.out.utf8)) as? [[String: Any]])?.first?["token"] as? String)
+        let agenda = try Self.client(["--server", "127.0.0.1:\(port)", "--ca", "Certs/ca.pem", "--token", secret, "agenda", "--lang", "en"], in: folder, environment: ["LANG": "en_GB.UTF-8", "LC_ALL": ""])
+        #expect(agenda.status == 0 && agenda.out.contains("dossier-zoe-1000") && agenda.out.contains("jury president") && !agenda.out.contains("mspr-a1-0900"), "\(agenda.out)")
         let watch = Process()
         watch.executableURL = try Self.product("defence")
         watch.arguments = common + ["watch", "--lang", "en"]

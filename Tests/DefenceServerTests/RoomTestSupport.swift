@@ -69,7 +69,8 @@ final class RoomClient: Sendable {
             value += 1
             return "\(name)-\(value)"
         }
-        try await connection.send("@id=\(id) \(line)")
+        // A line with its own tags (`@key=…`) gets the id among them.
+        try await connection.send(line.hasPrefix("@") ? "@id=\(id);" + line.dropFirst() : "@id=\(id) \(line)")
         return try await waitFor("the reply to \(line)") { $0.id == id && ($0.verb == "OK" || $0.verb == "FAIL" || $0.verb == "PONG") }
     }
 

@@ -96,7 +96,8 @@ public struct SessionMachine: Sendable {
         /// Check an `AUTH` token; report with ``authenticated(_:at:)`` or ``authenticationFailed(_:at:)``.
         case authenticate(token: String, id: String?)
         /// Carry out a command of an authenticated session and send its reply.
-        case execute(Command, Principal, id: String?)
+        /// `key`: the request's idempotency key (`@key=`), if any (PROTOCOL.md §4.4).
+        case execute(Command, Principal, id: String?, key: String?)
         /// Run a `DAY-IMPORT` whose payload is complete and sound, and send its reply.
         case importDay(lines: [String], Principal, id: String?)
         /// Stop reading, send what is queued, then close the connection.
@@ -248,7 +249,7 @@ public struct SessionMachine: Sendable {
             return [.send(Message(id: id, verb: "CONTINUE", ["DAY-IMPORT", String(count)], text: "send \(count) lines, each starting with |"))]
         default:
             guard case .authenticated(let principal) = phase else { return [] }
-            return [.execute(command, principal, id: id)]
+            return [.execute(command, principal, id: id, key: message.tag("key"))]
         }
     }
 

@@ -422,6 +422,9 @@ actor RoomHub {
         return lines
     }
 
+    /// The idempotency keys committed in each room, by user and key, once read from the store (PROTOCOL.md §4.4).
+    private var requestKeys: [String: [String: (seq: Int, publicSeq: Int)]] = [:]
+
     /// Removes a room from a session's joined rooms (its subscriber was removed).
     private func forget(_ id: String, sessionID: UInt64) {
         joined[sessionID]?.remove(id)
@@ -444,16 +447,38 @@ actor RoomHub {
 
     /// Runs a room command for `actor` (membership checked), then emits whatever became due. Returns the room's
     /// state and whether the command itself produced an event.
-    func perform(_ id: String, _ command: RoomCommand, by actor: RoomActor) async throws -> (state: RoomState, changed: Bool) {
+    /// What a room command came to.
+    enum Performed {
+        /// Carried out (`changed`: it stored events), leaving the room in `state`.
+        case done(state: RoomState, changed: Bool)
+        /// Its idempotency key was already committed: nothing done again; `seq` is the original reply's number.
+        case replayed(seq: Int)
+
+        /// The room after a command sent without a key (which is never replayed).
+        func state(of room: String) throws -> RoomState {
+            guard case .done(let state, _) = self else { throw DomainError(.internal, context: [room], "a command without a key was replayed") }
+            return state
+        }
+    }
+
+    /// Carries out a room command, once per idempotency `key` of this user in this room (PROTOCOL.md §4.4).
+    func perform(_ id: String, _ command: RoomCommand, by actor: RoomActor, key: String? = nil) async throws -> Performed {
         _ = try room(id, visibleTo: actor)
         let started = ContinuousClock.now
         await acquire(id)
         defer { release(id) }
-        let events = try await execute(id, command, by: actor, at: clock.now())
+        if let key {
+            if requestKeys[id] == nil { requestKeys[id] = try await store.requestKeys(room: id) }
+            if let known = requestKeys[id]?[RoomStore.RequestKey.slot(user: actor.user, key: key)] {
+                let candidate = rooms[id]?.role(of: actor) == .candidate
+                return .replayed(seq: candidate ? known.publicSeq : known.seq)
+            }
+        }
+        let events = try await execute(id, command, by: actor, at: clock.now(), key: key)
         try await tickLocked(id)
         metrics.recordCommand(ContinuousClock.now - started)
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
-        return (state, !events.isEmpty)
+        return .done(state: state, changed: !events.isEmpty)
     }
 
     /// The checklist of a plan's competences in its referential version, computed once per version and set of
@@ -481,7 +506,7 @@ actor RoomHub {
     }
 
     /// Decides, persists, applies and delivers. The caller holds the room's lock.
-    private func execute(_ id: String, _ command: RoomCommand, by actor: RoomActor, at now: Date) async throws -> [RoomEvent] {
+    private func execute(_ id: String, _ command: RoomCommand, by actor: RoomActor, at now: Date, key: String? = nil) async throws -> [RoomEvent] {
         // A mark is checked against the room's checklist by the room itself; the checklist is read first, as the
         // referential may have to be loaded.
         var checklist: RoomChecklist?
@@ -503,7 +528,12 @@ actor RoomHub {
             line.seq = state.publicSeq
             candidateLines.append(kind.isJuryOnly ? nil : line.message.serialized)
         }
-        try await store.append(events, state: state, delivered: deliveries)
+        // The key is committed with the events, in one transaction: a crash cannot keep one without the other.
+        let committedKey = key.map { RoomStore.RequestKey(room: id, user: actor.user, key: $0, seq: state.lastSeq, publicSeq: state.publicSeq) }
+        try await store.append(events, state: state, delivered: deliveries, key: committedKey)
+        if let committedKey, requestKeys[id] != nil {
+            requestKeys[id]?[RoomStore.RequestKey.slot(user: committedKey.user, key: committedKey.key)] = (committedKey.seq, committedKey.publicSeq)
+        }
         metrics.recordEvents(events.count)
         keep(state)
         for index in events.indices { deliver(events[index], deliveries[index], toCandidates: candidateLines[index]) }

@@ -55,14 +55,14 @@ actor RoomPlanner {
         let current = try await rooms.room(id, visibleTo: actor)
         let schedule = await rooms.schedule(excluding: id)
         let plan = try await makePlan(try change(current.plan), referentialHash: current.plan.referentialHash, otherRooms: schedule.plans)
-        return try await rooms.perform(id, .update(plan), by: actor).state
+        return try await rooms.perform(id, .update(plan), by: actor).state(of: id)
     }
 
     /// Cancels a room.
     func cancel(_ id: String, reason: String?, by actor: RoomActor) async throws -> RoomState {
         await acquire()
         defer { release() }
-        return try await rooms.perform(id, .cancel(reason: reason), by: actor).state
+        return try await rooms.perform(id, .cancel(reason: reason), by: actor).state(of: id)
     }
 
     /// Validates a whole day and writes it in one transaction, or nothing.

@@ -34,7 +34,7 @@ struct CommandRouter: Sendable {
     ///
     /// - Returns: the data lines followed by the terminal `OK` line, all tagged with `id`.
     /// - Throws: ``DomainError`` for refusals; anything else is an internal fault.
-    func execute(_ command: Command, for principal: Principal, session: SessionLink, id: String?) async throws -> [Message] {
+    func execute(_ command: Command, for principal: Principal, session: SessionLink, id: String?, key: String? = nil) async throws -> [Message] {
         let actor = RoomActor(user: principal.user.id, role: principal.user.role)
         switch command {
         case .whoami, .userCreate, .userUpdate, .userList, .userDisable, .userEnable, .tokenIssue, .tokenList, .tokenRevoke:
@@ -47,7 +47,8 @@ struct CommandRouter: Sendable {
             return try await participationCommand(command, principal, session, actor, id)
         case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .signal, .outageExtend, .deliberate, .mark, .propose, .submit, .decide, .sign, .reopen,
             .evidence, .observations, .outageDecline, .restart, .postpone, .acknowledge:
-            return try await roomStateCommand(command, principal, session, actor, id)
+            if let key { try Self.validateKey(key, verb: command.verb) }
+            return try await roomStateCommand(command, principal, session, actor, id, key)
         case .outages, .progress, .disagreements, .results, .pv, .audit:
             return try await reportCommand(command, principal, session, actor, id)
         case .outcome, .outcomes, .transcript:
@@ -340,56 +341,56 @@ struct CommandRouter: Sendable {
     /// Commands that change a room: its timer, messages, marks, decisions, signatures.
     @inline(never)
     private func roomStateCommand(
-        _ command: Command, _ principal: Principal, _ session: SessionLink, _ actor: RoomActor, _ id: String?
+        _ command: Command, _ principal: Principal, _ session: SessionLink, _ actor: RoomActor, _ id: String?, _ key: String?
     ) async throws -> [Message] {
         switch command {
         case .timerStart(let room):
-            return try await roomCommand(room, .startTimer, actor, "TIMER-START", id)
+            return try await roomCommand(room, .startTimer, actor, "TIMER-START", id, key: key)
         case .timerPause(let room, let reason):
-            return try await roomCommand(room, .pause(reason: reason), actor, "TIMER-PAUSE", id)
+            return try await roomCommand(room, .pause(reason: reason), actor, "TIMER-PAUSE", id, key: key)
         case .timerResume(let room):
-            return try await roomCommand(room, .resume, actor, "TIMER-RESUME", id)
+            return try await roomCommand(room, .resume, actor, "TIMER-RESUME", id, key: key)
         case .timerAdjust(let room, let seconds, let reason):
-            return try await roomCommand(room, .adjust(seconds: seconds, reason: reason), actor, "TIMER-ADJUST", id)
+            return try await roomCommand(room, .adjust(seconds: seconds, reason: reason), actor, "TIMER-ADJUST", id, key: key)
         case .say(let room, let audience, let text):
-            return try await roomCommand(room, .say(audience: audience, text: text), actor, "SAY", id)
+            return try await roomCommand(room, .say(audience: audience, text: text), actor, "SAY", id, key: key)
         case .signal(let room, let kind):
-            return try await roomCommand(room, .signal(kind), actor, "SIGNAL", id)
+            return try await roomCommand(room, .signal(kind), actor, "SIGNAL", id, key: key)
         case .acknowledge(let room, let candidate):
-            return try await roomCommand(room, .acknowledge(candidate: candidate), actor, "ACKNOWLEDGE", id)
+            return try await roomCommand(room, .acknowledge(candidate: candidate), actor, "ACKNOWLEDGE", id, key: key)
         case .outageExtend(let room, let outage):
-            return try await roomCommand(room, .compensateOutage(id: outage), actor, "OUTAGE-EXTEND", id)
+            return try await roomCommand(room, .compensateOutage(id: outage), actor, "OUTAGE-EXTEND", id, key: key)
         case .deliberate(let room):
-            return try await roomCommand(room, .deliberate, actor, "DELIBERATE", id)
+            return try await roomCommand(room, .deliberate, actor, "DELIBERATE", id, key: key)
 
         case .mark(let room, let candidate, let criterion, let mark, let comment):
             // The room checks the criterion against its own checklist (RoomState.decide).
-            return try await roomCommand(room, .mark(candidate: candidate, criterion: criterion, mark: mark, comment: comment), actor, "MARK", id)
+            return try await roomCommand(room, .mark(candidate: candidate, criterion: criterion, mark: mark, comment: comment), actor, "MARK", id, key: key)
 
         case .propose(let room, let candidate, let competence, let decision, let comment):
-            return try await roomCommand(room, .propose(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "PROPOSE", id)
+            return try await roomCommand(room, .propose(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "PROPOSE", id, key: key)
 
         case .submit(let room):
-            return try await roomCommand(room, .submitGrid, actor, "SUBMIT", id)
+            return try await roomCommand(room, .submitGrid, actor, "SUBMIT", id, key: key)
 
         case .decide(let room, let candidate, let competence, let decision, let comment):
-            return try await roomCommand(room, .decide(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "DECIDE", id)
+            return try await roomCommand(room, .decide(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "DECIDE", id, key: key)
 
         case .sign(let room):
-            return try await roomCommand(room, .sign, actor, "SIGN", id)
+            return try await roomCommand(room, .sign, actor, "SIGN", id, key: key)
 
         case .reopen(let room, let reason):
-            return try await roomCommand(room, .reopen(reason: reason), actor, "REOPEN", id)
+            return try await roomCommand(room, .reopen(reason: reason), actor, "REOPEN", id, key: key)
         case .evidence(let room, let candidate, let part, let text):
-            return try await roomCommand(room, .recordEvidence(candidate: candidate, part: part, text: text), actor, "EVIDENCE", id)
+            return try await roomCommand(room, .recordEvidence(candidate: candidate, part: part, text: text), actor, "EVIDENCE", id, key: key)
         case .observations(let room, let text):
-            return try await roomCommand(room, .writeObservations(text: text), actor, "OBSERVATIONS", id)
+            return try await roomCommand(room, .writeObservations(text: text), actor, "OBSERVATIONS", id, key: key)
         case .outageDecline(let room, let outage, let reason):
-            return try await roomCommand(room, .declineOutage(id: outage, reason: reason), actor, "OUTAGE-DECLINE", id)
+            return try await roomCommand(room, .declineOutage(id: outage, reason: reason), actor, "OUTAGE-DECLINE", id, key: key)
         case .restart(let room, let reason):
-            return try await roomCommand(room, .restart(reason: reason), actor, "RESTART", id)
+            return try await roomCommand(room, .restart(reason: reason), actor, "RESTART", id, key: key)
         case .postpone(let room, let reason):
-            return try await roomCommand(room, .postpone(reason: reason), actor, "POSTPONE", id)
+            return try await roomCommand(room, .postpone(reason: reason), actor, "POSTPONE", id, key: key)
 
         default:
             throw DomainError(.internal, "\(command.verb.rawValue) is not routed to roomStateCommand")
@@ -560,11 +561,24 @@ struct CommandRouter: Sendable {
     }
 
     /// Runs a room command; the reply carries the room's sequence number after it.
-    private func roomCommand(_ room: String, _ command: RoomCommand, _ actor: RoomActor, _ verb: String, _ id: String?) async throws -> [Message] {
-        let (state, changed) = try await rooms.perform(room, command, by: actor)
-        // A command that changed nothing (a mark repeated with its value, a second SUBMIT) says so (PROTOCOL.md §4.1).
-        let seq = state.view(for: actor).seq
-        return [.ok(verb: verb, [room, String(seq)] + (changed ? [] : ["unchanged"]), id: id)]
+    private func roomCommand(_ room: String, _ command: RoomCommand, _ actor: RoomActor, _ verb: String, _ id: String?, key: String?) async throws -> [Message] {
+        switch try await rooms.perform(room, command, by: actor, key: key) {
+        case .done(let state, let changed):
+            // A command that changed nothing (a mark repeated with its value, a second SUBMIT) says so (PROTOCOL.md §4.1).
+            let seq = state.view(for: actor).seq
+            return [.ok(verb: verb, [room, String(seq)] + (changed ? [] : ["unchanged"]), id: id)]
+        case .replayed(let seq):
+            // A key already committed: the original reply, flagged, and nothing done again (PROTOCOL.md §4.4).
+            return [.ok(verb: verb, [room, String(seq), "replayed"], id: id)]
+        }
+    }
+
+    /// An idempotency key: 1 to 64 characters among `A-Z a-z 0-9 . _ : -`.
+    static func validateKey(_ key: String, verb: Verb) throws(DomainError) {
+        let allowed = key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || ".-_:".unicodeScalars.contains($0) }
+        guard (1...64).contains(key.count), allowed else {
+            throw DomainError(.badArguments, "an idempotency key (@key=) is 1 to 64 characters among A-Z a-z 0-9 . _ : -")
+        }
     }
 
     /// Validates and runs a CSV day import.

@@ -98,9 +98,9 @@ actor Session {
                 close()
             case .authenticate(let token, let id):
                 await authenticate(token: token, id: id)
-            case .execute(let command, let principal, let id):
+            case .execute(let command, let principal, let id, let key):
                 await execute(command.verb.rawValue, id: id) {
-                    try await self.context.router.execute(command, for: principal, session: self.link(for: principal), id: id)
+                    try await self.context.router.execute(command, for: principal, session: self.link(for: principal), id: id, key: key)
                 }
             case .importDay(let lines, let principal, let id):
                 await execute("DAY-IMPORT", id: id) {

@@ -1,0 +1,56 @@
+import DefenceClient
+import DefenceCore
+import DefenceProtocol
+import DefenceServer
+import Foundation
+import Testing
+
+/// A request tagged with an idempotency key is carried out once, however often it is sent, and across a restart:
+/// the repeat gets the original reply, flagged `replayed`, and no new event (PROTOCOL.md §4.4).
+@Suite struct IdempotencyTests {
+    @Test func aKeyedCommandIsAppliedOnceAndItsReplyReplayed() async throws {
+        let server = try await TestServer.start()
+        let tokens = try await server.makeUsers(["lea"], role: .candidate)
+        let jurors = try await server.makeUsers(["camille", "paul"], role: .juror)
+        let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+        try await admin.ok("ROOM-CREATE r1 team start=2026-12-01T08:00:00Z candidates=lea jurors=camille,paul president=camille competences=A1C1")
+        let camille = try await RoomClient.connect(server, name: "camille", token: jurors[0])
+        try await camille.ok("JOIN r1")
+        try await camille.ok("@key=cam-1 TIMER-START r1")
+        let added = try await camille.ok("@key=cam-2 TIMER-ADJUST r1 +60 :retard")
+        let said = try await camille.ok("@key=cam-3 SAY r1 room :Bonjour")
+        let marked = try await camille.ok("@key=cam-4 MARK r1 lea A1C1.1 met")
+        let before = try await camille.ok("TIME r1")
+
+        // The OKs were lost with the connection: the client sends everything again, with the same keys.
+        for (line, first) in [("@key=cam-2 TIMER-ADJUST r1 +60 :retard", added), ("@key=cam-3 SAY r1 room :Bonjour", said), ("@key=cam-4 MARK r1 lea A1C1.1 met", marked)] {
+            let again = try await camille.ok(line)
+            #expect(again.parameters == first.parameters + ["replayed"], "\(again.serialized)")
+        }
+        let after = try await camille.ok("TIME r1")
+        #expect(after.parameters.first { $0.hasPrefix("ends-at=") } == before.parameters.first { $0.hasPrefix("ends-at=") }, "the clock moved once")
+        // A key is the user's own, and a new key is a new request.
+        let paul = try await RoomClient.connect(server, name: "paul", token: jurors[1])
+        #expect(try await paul.ok("@key=cam-3 SAY r1 room :Bonjour").parameters.last != "replayed")
+        #expect(try await camille.ok("@key=cam-5 SAY r1 room :Bonjour").parameters.last != "replayed")
+        #expect(try await camille.request("@key=a\\sb SAY r1 room :x").failureCode == "BAD_ARGUMENTS")
+        let messages = try await camille.ok("HISTORY r1")
+        #expect(camille.messages.compactMap { EventLine(past: $0) }.filter { $0.type == "message" }.count == 3, "\(messages.serialized)")
+        await paul.close()
+
+        // Keys are committed with their events: after a restart they are still known.
+        await camille.close()
+        await admin.close()
+        let restarted = try await server.restarted()
+        let back = try await RoomClient.connect(restarted, name: "camille2", token: jurors[0])
+        #expect(try await back.ok("@key=cam-2 TIMER-ADJUST r1 +60 :retard").parameters == added.parameters + ["replayed"])
+        // A candidate's replayed reply is in the candidates' numbering.
+        let lea = try await RoomClient.connect(restarted, name: "lea", token: tokens[0])
+        try await lea.ok("JOIN r1")
+        let signal = try await lea.ok("@key=lea-1 SIGNAL r1 hand")
+        #expect(try await lea.ok("@key=lea-1 SIGNAL r1 hand").parameters == signal.parameters + ["replayed"])
+        await lea.close()
+        await back.close()
+        await restarted.stop()
+    }
+}
