@@ -39,6 +39,8 @@ public struct ServerEndpoint: Sendable, Hashable {
 public enum LiveEvent: Sendable, Equatable {
     /// Connected and authenticated (again); joined rooms are being resumed.
     case connected
+    /// After a reconnection, every joined room was resumed (or refused): what was queued may go now.
+    case resumed
     /// The connection dropped; the session reconnects by itself (`attempt` counts from 1).
     case disconnected(reason: String, attempt: Int)
     /// A room line: `EVENT` or `SNAPSHOT` (duplicates after a resume are dropped).
@@ -120,13 +122,21 @@ public actor LiveSession {
         try await requestWithLines(command, lines: [], timeout: timeout)
     }
 
+    /// Sends a room command tagged with an idempotency key (PROTOCOL.md §4.4) and waits for its terminal reply.
+    /// - Throws: ``ClientError/closed`` if there is no connection or it drops first.
+    public func request(_ command: Command, key: String, timeout: Duration = .seconds(30)) async throws -> Reply {
+        try await requestWithLines(command, lines: [], key: key, timeout: timeout)
+    }
+
     /// Sends a command and waits for its terminal reply; with `payload` (the CSV of `DAY-IMPORT`), the lines go
     /// once the server asks for them (`CONTINUE`), each behind `|`.
-    public func requestWithLines(_ command: Command, lines payload: [String], timeout: Duration = .seconds(120)) async throws -> Reply {
+    public func requestWithLines(_ command: Command, lines payload: [String], key: String? = nil, timeout: Duration = .seconds(120)) async throws -> Reply {
         guard let connection else { throw ClientError.closed }
         counter += 1
         let id = "s\(counter)"
-        let text = command.message(id: id).serialized
+        var message = command.message(id: id)
+        if let key { message.setTag("key", key) }
+        let text = message.serialized
         return try await withCheckedThrowingContinuation { continuation in
             let deadline = NIODeadline.now() + TimeAmount(timeout)
             pending[id] = Pending(continuation: continuation, deadline: deadline, payload: payload)
@@ -194,9 +204,18 @@ public actor LiveSession {
         reader = Task { await self.read(lines) }
         pinger = Task { await self.pingLoop() }
         continuation.yield(.connected)
-        for room in joined {
-            Task { _ = try? await self.request(self.lastSeq[room].map { .resume(room: room, lastSeq: $0) } ?? .join(room: room)) }
+        guard !joined.isEmpty else { return }
+        let rooms = joined
+        Task {
+            for room in rooms {
+                _ = try? await self.request(self.lastSeq[room].map { .resume(room: room, lastSeq: $0) } ?? .join(room: room))
+            }
+            await self.announceResumed()
         }
+    }
+
+    private func announceResumed() {
+        continuation.yield(.resumed)
     }
 
     private func read(_ lines: LineConnection) async {

@@ -65,7 +65,9 @@ struct RoomCommand: AsyncParsableCommand {
         let me = identity.user
         let role = identity.role
         let roomID = try await chooseRoom(session, language: language)
-        let console = RoomConsole(session: session, room: roomID, me: me, role: role, language: language)
+        let endpoint = try root.endpoint()
+        let file = OutboxFile(profilePath: root.profile ?? Profile.defaultPath, server: "\(endpoint.host):\(endpoint.port)", room: roomID, user: me)
+        let console = RoomConsole(session: session, room: roomID, me: me, role: role, language: language, outboxFile: file)
         if plain {
             do {
                 try await console.runPlain()

@@ -20,7 +20,14 @@ actor RoomConsole {
     private var view: RoomView
     private var connected = true
     private var done = false
-    init(session: LiveSession, room: String, me: String, role: String, language: Language) {
+    private let outbox: RequestOutbox
+    /// What was dropped from the outbox on start, for a notice.
+    private var dropped = 0
+
+    init(session: LiveSession, room: String, me: String, role: String, language: Language, outboxFile: OutboxFile) {
+        var stored = outboxFile.load()
+        dropped = stored.dropUnreadable().count
+        self.outbox = RequestOutbox(session: session, outbox: stored) { try outboxFile.save($0) }
         self.session = session
         self.room = room
         self.me = me
@@ -59,8 +66,65 @@ actor RoomConsole {
         view.applyProgress(progress.data)
     }
 
-    /// Sends a command and returns a one-line account of the answer, in the console's language.
+    /// After the room was prepared: what a killed console left in its outbox goes now, unless the room is over.
+    private func resumeOutbox() async -> [String] {
+        var notes: [String] = []
+        if view.state == "signed" || view.state == "cancelled" {
+            let left = await outbox.current.items.count
+            if left > 0 {
+                try? await outbox.discardAll()
+                notes.append(language.text("\(left) requête(s) en attente abandonnée(s) : la salle est terminée.", "\(left) waiting request(s) dropped: the room is over."))
+            }
+        }
+        if dropped > 0 { notes.append(language.text("\(dropped) requête(s) illisible(s) abandonnée(s).", "\(dropped) unreadable request(s) dropped.")) }
+        notes += await flushOutbox()
+        return notes
+    }
+
+    /// Sends what waits in the outbox, in order; returns a sentence per refusal, naming the request it concerns.
+    private func flushOutbox() async -> [String] {
+        guard let outcomes = try? await outbox.flush() else { return [] }
+        var notes: [String] = []
+        for case .answered(let command, let reply) in outcomes {
+            let refusal = FailureLine(reply.terminal).map { ErrorText.refusal(code: $0.code, serverText: $0.text, language: language) }
+            model?.replied(to: command, refusal: refusal.map { Self.about(command) + " — " + $0 })
+            if let refusal { notes.append(Self.about(command) + " — " + refusal) }
+        }
+        model?.pending = await outbox.waiting
+        return notes
+    }
+
+    /// The summary of a request that waits in the outbox.
+    static let waiting = "WAITING"
+
+    /// A request as the person typed it, to say which one a refusal concerns.
+    static func about(_ command: Command) -> String {
+        command.message(id: nil).serialized
+    }
+
+    /// Sends a command and returns a one-line account of the answer, in the console's language. A room command
+    /// goes through the outbox: kept on disk until answered, sent with its key, sent again after a drop.
     private func send(_ command: Command) async -> (summary: String, data: [Message]) {
+        if Verb.keyed.contains(command.verb) {
+            do {
+                let outcome = try await outbox.send(command)
+                switch outcome {
+                case .queued:
+                    let count = await outbox.waiting.count
+                    model?.queued(command)
+                    model?.pending = await outbox.waiting
+                    return (Self.waiting, ["\(count)"].map { Message(verb: "WAITING", parameters: [$0]) })
+                case .answered(_, let reply):
+                    model?.pending = await outbox.waiting
+                    if let failure = FailureLine(reply.terminal) {
+                        return (ErrorText.refusal(code: failure.code, serverText: failure.text, language: language), reply.data)
+                    }
+                    return ("OK", reply.data)
+                }
+            } catch {
+                return (language.text("Pas enregistré : \(error)", "Not recorded: \(error)"), [])
+            }
+        }
         do {
             let reply = try await session.request(command)
             if let failure = FailureLine(reply.terminal) {
@@ -99,6 +163,11 @@ actor RoomConsole {
                 case .connected:
                     connections += 1
                     if connections > 1 { emit(language.text("Reconnecté ; la salle reprend.", "Reconnected; resuming the room.")) }
+                case .resumed:
+                    // What was typed during the drop goes now, in order, once.
+                    for note in await flushOutbox() { emit(note) }
+                    let left = await outbox.waiting.count
+                    if left > 0 { emit(language.text("\(left) requête(s) encore en attente.", "\(left) request(s) still waiting.")) }
                 case .disconnected(let reason, let attempt):
                     emit(language.text("Connexion perdue (\(reason)) ; nouvelle tentative n°\(attempt)…", "Connection lost (\(reason)); retry #\(attempt)…"))
                 case .ended(let reason):
@@ -110,6 +179,7 @@ actor RoomConsole {
             }
         }
         emit(language.text("Salle \(room) — tapez help pour les commandes.", "Room \(room) — type help for commands."))
+        for note in await resumeOutbox() { emit(note) }
         // Standard input is read on its own thread, so that events keep flowing while nobody types.
         let input = AsyncStream<String> { continuation in
             Thread.detachNewThread {
@@ -129,8 +199,14 @@ actor RoomConsole {
                 failed = true
                 emit(text)
             case .send(let command):
-                let (summary, data) = await send(command)
-                if summary != "OK" { failed = true }
+                var (summary, data) = await send(command)
+                if summary == Self.waiting {
+                    let count = data.first?.parameters.first ?? "1"
+                    summary = language.text("En attente (\(count)) : envoyé dès le retour de la connexion.", "Waiting (\(count)): sent as soon as the connection is back.")
+                    data = []
+                } else if summary != "OK" {
+                    failed = true
+                }
                 for item in data {
                     // HISTORY's lines read as the sentences their events were.
                     if let past = EventLine(past: item), let sentence = narrator.sentence(past.message) {
@@ -147,7 +223,12 @@ actor RoomConsole {
                 emit(summary)
             }
         }
-        // End of input (or quit): leave cleanly.
+        // End of input (or quit): leave cleanly. What still waits stays on disk for the next start.
+        let left = await outbox.waiting.count
+        if left > 0 {
+            failed = true
+            emit(language.text("\(left) requête(s) sans réponse, gardée(s) pour le prochain démarrage de la console.", "\(left) request(s) without an answer, kept for the console's next start."))
+        }
         events.cancel()
         await session.close()
         if failed {
@@ -167,6 +248,8 @@ actor RoomConsole {
         var model = ConsoleModel(view: view, me: me, role: role, language: language)
         model.status = language.text("Bienvenue — [?] affiche toutes les touches.", "Welcome — [?] shows every key.")
         self.model = model
+        let notes = await resumeOutbox()
+        if !notes.isEmpty { self.model?.status = notes.joined(separator: " · ") }
         let terminal = Terminal()
         terminal.enter()
         defer { terminal.leave() }
@@ -175,6 +258,7 @@ actor RoomConsole {
                 switch event {
                 case .room(let line): await run(self.applyLine(line))
                 case .connected: setConnected(true)
+                case .resumed: _ = await flushOutbox()
                 case .disconnected: setConnected(false)
                 case .ended(let reason):
                     endSession(reason)
@@ -237,7 +321,7 @@ actor RoomConsole {
                 if let progress = try? await session.request(.progress(room: room)) { model?.applyProgress(progress.data) }
             case .send(let command):
                 let (summary, _) = await send(command)
-                model?.replied(to: command, refusal: summary == "OK" ? nil : summary)
+                if summary != Self.waiting { model?.replied(to: command, refusal: summary == "OK" ? nil : summary) }
             }
         }
     }

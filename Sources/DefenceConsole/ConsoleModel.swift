@@ -89,6 +89,8 @@ public struct ConsoleModel: Sendable {
     public var handRaised = false
     /// Whether the connection is up (from the session).
     public var connected = true
+    /// The requests typed that have no answer yet (the outbox), oldest first: pending marks show as such.
+    public var pending: [Command] = []
 
     /// A console for `me` in `view`'s room.
     public init(view: RoomView, me: String, role: String, language: Language) {
@@ -382,6 +384,23 @@ public struct ConsoleModel: Sendable {
     }
 
     // MARK: Replies and lines
+
+    /// A request that could not go now and waits in the outbox: the juror goes on as if it were taken (the cursor
+    /// moves on), and the screen shows it as pending until it is answered.
+    public mutating func queued(_ command: Command) {
+        replied(to: command, refusal: nil)
+        if !pending.contains(command) { pending.append(command) }
+        status = t("En attente (\(pending.count)) : envoyé dès le retour de la connexion.", "Waiting (\(pending.count)): sent as soon as the connection is back.")
+    }
+
+    /// The mark this juror typed for `candidate` and `criterion` that waits in the outbox, if any (`.some(nil)`:
+    /// a clear is waiting).
+    public func pendingMark(_ candidate: String, _ criterion: String) -> Mark?? {
+        for command in pending.reversed() {
+            if case .mark(_, let c, let item, let mark, _) = command, c == candidate, item == criterion { return .some(mark) }
+        }
+        return nil
+    }
 
     /// The answer to a request the model asked for: `refusal` is nil for `OK`, else the sentence to show.
     public mutating func replied(to command: Command, refusal: String?) {

@@ -125,8 +125,11 @@ public enum RoomScreen {
             health = l.text("⚠ HEURE NON VÉRIFIÉE\(age)", "⚠ TIME NOT VERIFIED\(age)")
         }
         let present = l.text("Présents : ", "Present: ") + (view.present.isEmpty ? "—" : view.present.sorted().joined(separator: ", "))
-        let healthRow = health + " · " + present
-        top.append(context.timeVerified ? clip(healthRow, width) : paint(healthRow, "1;41;97"))
+        var healthRow = health + " · " + present
+        if !model.pending.isEmpty {
+            healthRow = l.text("⏳ \(model.pending.count) en attente · ", "⏳ \(model.pending.count) waiting · ") + healthRow
+        }
+        top.append(context.timeVerified && model.pending.isEmpty ? clip(healthRow, width) : paint(healthRow, "1;41;97"))
         if jury, !view.raisedHands.isEmpty || !view.ready.isEmpty {
             var parts: [String] = []
             if !view.raisedHands.isEmpty { parts.append("✋ " + view.raisedHands.joined(separator: ", ") + l.text(" ([k] vu)", " ([k] seen)")) }
@@ -320,7 +323,9 @@ public enum RoomScreen {
             let pointer = index == cursor.criterion ? "▶" : " "
             let commented = view.comments[mine]?["\(candidate) \(entry.id)"] != nil ? "✎" : " "
             let pending = model.pendingComment.map { $0.candidate == candidate && $0.criterion == entry.id } == true ? "…" : " "
-            var line = clip("\(pointer) \(symbol(my)) \(symbol(theirs))\(commented)\(pending)\(entry.id) \(entry.text)", width)
+            // A mark typed while the connection was down shows as pending (◌) until the server took it.
+            let mine = model.pendingMark(candidate, entry.id) != nil ? "◌" : symbol(my)
+            var line = clip("\(pointer) \(mine) \(symbol(theirs))\(commented)\(pending)\(entry.id) \(entry.text)", width)
             if my == nil, view.lastWarning != nil, color { line = "\u{1B}[33m\(line)\u{1B}[0m" }
             rows.append(line)
         }

@@ -298,6 +298,28 @@ enum ScreenFixture {
         #expect(camille.view.raisedHands.isEmpty)
     }
 
+    /// A mark typed while the connection is down: the cursor moves on as if taken, the checklist shows it as
+    /// pending (◌), and the screen says how many requests wait.
+    @Test func pendingMarksAreShownAt80x24() {
+        var model = F.juror(.en)
+        model.connected = false
+        let mark = Command.mark(room: "mspr-a1", candidate: "lea", criterion: "A1C1.3", mark: .met, comment: nil)
+        #expect(model.handle(.character("1"), at: F.now) == [.send(mark)])
+        model.queued(mark)
+        model.queued(.say(room: "mspr-a1", audience: .room, text: "Un instant"))
+        #expect(model.currentCriterion == "A1C1.4", "the juror goes on working")
+        var context = F.context(width: 80, height: 24)
+        context.connected = false
+        let rows = RoomScreen.render(model, context)
+        #expect(rows.contains { $0.hasPrefix("  ◌ ·  A1C1.3") })
+        #expect(rows.contains { $0.hasPrefix("⏳ 2 waiting · ⚠ CONNECTION LOST") })
+        #expect(rows.contains { $0.hasPrefix("Waiting (2): sent as soon as the connection is back.") })
+        // Answered: no longer pending.
+        model.pending = []
+        model.view.apply(line("EVENT mspr-a1 31 2026-12-01T08:17:30.000Z mark camille lea A1C1.3 met"))
+        #expect(RoomScreen.render(model, F.context(width: 80, height: 24)).contains { $0.hasPrefix("  ✔ ·  A1C1.3") })
+    }
+
     @Test func helpIsBehindTheQuestionMark() {
         var model = F.juror(.en)
         _ = model.handle(.character("?"), at: F.now)

@@ -188,3 +188,12 @@ public enum Verb: String, Sendable, CaseIterable, Hashable {
         }
     }
 }
+
+extension Verb {
+    /// The room commands that may carry an idempotency key (PROTOCOL.md §4.4): those a client must send again
+    /// after a drop, and that must not be carried out twice.
+    public static let keyed: Set<Verb> = [
+        .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .signal, .acknowledge, .outageExtend, .outageDecline,
+        .restart, .postpone, .deliberate, .mark, .propose, .submit, .decide, .sign, .evidence, .observations, .reopen,
+    ]
+}

@@ -276,3 +276,44 @@ public struct SubmittedLine: Hashable, Sendable {
         Message(id: id, verb: "SUBMITTED", [juror])
     }
 }
+
+/// `OK TIME <room> <state> <phase-index> <phase-name> remaining-ms=<n> ends-at=<time|-> overtime=<yes|no> server-time=<time>` (§11.3).
+public struct TimeReply: Hashable, Sendable {
+    /// The room.
+    public var room: String
+    /// Its state, as the reader is told it.
+    public var state: String
+    /// The current phase.
+    public var phaseIndex: Int
+    public var phaseName: String
+    /// Milliseconds left (negative in overtime).
+    public var remainingMs: Int64
+    /// While the clock runs, when the planned time ends.
+    public var endsAt: Date?
+    /// Whether the planned time is over.
+    public var overtime: Bool
+    /// The server's time when it answered.
+    public var serverTime: Date
+
+    /// Reads the reply; nil for another line.
+    public init?(_ message: Message) {
+        let (words, _) = split(message)
+        guard message.verb == "OK", words.count >= 9, words[0] == Verb.time.rawValue, let phase = Int(words[3]) else { return nil }
+        var options: [String: String] = [:]
+        for word in words.dropFirst(5) {
+            guard let equals = word.firstIndex(of: "=") else { continue }
+            options[String(word[..<equals])] = String(word[word.index(after: equals)...])
+        }
+        guard let remaining = options["remaining-ms"].flatMap({ Int64($0) }), let ends = options["ends-at"],
+            let serverTime = options["server-time"].flatMap(WireTime.parse)
+        else { return nil }
+        room = words[1]
+        state = words[2]
+        phaseIndex = phase
+        phaseName = words[4]
+        remainingMs = remaining
+        endsAt = ends == "-" ? nil : WireTime.parse(ends)
+        overtime = options["overtime"] == "yes"
+        self.serverTime = serverTime
+    }
+}
