@@ -28,6 +28,16 @@ public enum ClientError: Error, Sendable, CustomStringConvertible, Equatable {
         case notPEM
     }
 
+    /// A failure's reason in a few words: BoringSSL's reason code (`CERTIFICATE_VERIFY_FAILED`) rather than its
+    /// whole error stack with source paths, and "connection refused" rather than NIO's nested wording.
+    public static func reason(of error: Error) -> String {
+        let text = "\(error)"
+        if let match = text.firstMatch(of: /error:[0-9a-fA-F]+:[^:]*:[^:]*:([A-Z0-9_]+)/) { return String(match.1).lowercased().replacingOccurrences(of: "_", with: " ") }
+        if text.contains("Connection refused") || text.contains("errno: 111") { return "connection refused" }
+        if text.contains("timed out") || text.contains("connectTimeout") { return "timed out" }
+        return text.count > 160 ? String(text.prefix(160)) + "…" : text
+    }
+
     public var description: String {
         switch self {
         case .timeout: return "the server did not answer in time"

@@ -26,7 +26,7 @@ public final class DefenceConnection: Sendable {
             first = try await lines.nextLine(timeout: .seconds(10))
         } catch let error as NIOSSLError {
             await lines.close()
-            throw ClientError.tls("\(error)")
+            throw ClientError.tls(ClientError.reason(of: error))
         }
         guard let greeting = ReplyCorrelator.greeting(first) else {
             await lines.close()

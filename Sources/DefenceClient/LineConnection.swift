@@ -96,7 +96,7 @@ public final class LineConnection: Sendable {
             channel = try await connected.get()
         } catch {
             // Refused, unreachable, unresolvable or timed out: nothing answered at that address.
-            throw ClientError.unreachable(host: host, port: port, refused: LiveSession.isRefused(error), detail: "\(error)")
+            throw ClientError.unreachable(host: host, port: port, refused: LiveSession.isRefused(error), detail: ClientError.reason(of: error))
         }
         return LineConnection(channel: channel, inbox: inbox)
     }

@@ -179,7 +179,7 @@ public actor LiveSession {
             greeting = try await lines.nextLine(timeout: .seconds(30))
         } catch let error as NIOSSLError {
             await lines.close()
-            throw ClientError.tls("\(error)")
+            throw ClientError.tls(ClientError.reason(of: error))
         }
         guard ReplyCorrelator.greeting(greeting) != nil else {
             await lines.close()

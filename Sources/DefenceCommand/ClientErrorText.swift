@@ -7,6 +7,7 @@ import Foundation
 enum ClientErrorText {
     /// The sentence for `error`, or nil for an error the command line prints itself (usage, exit codes).
     static func sentence(_ error: Error) -> String? {
+        if let error = error as? ConsoleError { return error.description }
         guard let error = error as? ClientError else { return nil }
         switch error {
         case .unreachable(let host, let port, _, let detail):

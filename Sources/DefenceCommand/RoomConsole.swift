@@ -41,7 +41,7 @@ actor RoomConsole {
     /// Joins the room and loads its plan and, for jurors and admins, its checklist.
     private func prepare() async throws {
         let joined = try await session.join(room)
-        if let failure = joined.failure { throw ConsoleError(failure.text.isEmpty ? failure.code : failure.text) }
+        if let failure = joined.failure { throw ConsoleError(ErrorText.refusal(code: failure.code, serverText: failure.text, language: language)) }
         let shown = try await session.request(.roomShow(room: room))
         guard let plan = shown.data.lazy.compactMap(RoomLine.init).first(where: { $0.room == room }) else {
             throw ConsoleError("the server described no room \(room)")
@@ -333,7 +333,12 @@ actor RoomConsole {
             now: Date(), offset: await session.clockOffset, lastSync: await session.lastSync, connected: connected,
             width: size.columns, height: size.rows, color: ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
         )
-        terminal.show(RoomScreen.render(model, context))
+        // PgUp stops at the oldest message: PgDn then comes back at once.
+        let limit = RoomScreen.maxHistoryScroll(model, context)
+        if model.historyScroll > limit { self.model?.historyScroll = limit }
+        var shown = model
+        shown.historyScroll = min(model.historyScroll, limit)
+        terminal.show(RoomScreen.render(shown, context))
     }
 }
 

@@ -78,23 +78,22 @@ final class Terminal: @unchecked Sendable {
         case 10, 13: return .enter
         case 127, 8: return .backspace
         case 27:
-            // An arrow is ESC [ A…D; a lone ESC (no byte follows at once) is Escape.
+            // An escape sequence is read whole, so that its bytes never become keys of their own (Ctrl+← is
+            // ESC [ 1 ; 5 D: its "D" must not decide). A lone ESC (nothing follows at once) is Escape.
             var pending = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
             guard poll(&pending, 1, 30) > 0 else { return .escape }
-            var sequence = [UInt8](repeating: 0, count: 2)
-            guard read(STDIN_FILENO, &sequence, 2) == 2, sequence[0] == UInt8(ascii: "[") else { return .escape }
-            switch sequence[1] {
-            case UInt8(ascii: "A"): return .up
-            case UInt8(ascii: "B"): return .down
-            case UInt8(ascii: "C"): return .right
-            case UInt8(ascii: "D"): return .left
-            case UInt8(ascii: "5"), UInt8(ascii: "6"):
-                // Page Up is ESC [ 5 ~, Page Down ESC [ 6 ~.
-                var tilde: UInt8 = 0
-                guard read(STDIN_FILENO, &tilde, 1) == 1, tilde == UInt8(ascii: "~") else { return .escape }
-                return sequence[1] == UInt8(ascii: "5") ? .pageUp : .pageDown
-            default: return .escape
+            var introducer: UInt8 = 0
+            guard read(STDIN_FILENO, &introducer, 1) == 1 else { return .escape }
+            guard introducer == UInt8(ascii: "[") || introducer == UInt8(ascii: "O") else { return .other }
+            // Parameters and intermediates (0x20–0x3F), then one final byte (0x40–0x7E).
+            var body: [UInt8] = []
+            while body.count < 16 {
+                var next: UInt8 = 0
+                guard poll(&pending, 1, 30) > 0, read(STDIN_FILENO, &next, 1) == 1 else { return .other }
+                body.append(next)
+                if (0x40...0x7E).contains(next) { break }
             }
+            return ConsoleKey.escapeSequence(introducer: introducer, body)
         case 0xC0...0xF7:
             // A multi-byte UTF-8 character (é, ç…): read its continuation bytes.
             let extra = byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : 1

@@ -4,7 +4,25 @@ import Foundation
 /// A key press, as the full-screen console reads it.
 public enum ConsoleKey: Equatable, Sendable {
     case character(Character)
-    case up, down, left, right, tab, enter, escape, backspace, pageUp, pageDown, interrupt
+    case up, down, left, right, tab, backTab, enter, escape, backspace, pageUp, pageDown, interrupt
+    /// A key the console has no use for (Home, F1, Ctrl+←…): read whole, and ignored.
+    case other
+
+    /// The key of an escape sequence `ESC <introducer> <body>` (the body ends with its final byte, 0x40–0x7E);
+    /// `.other` for every sequence the console does not use, so that none of its bytes acts as a key.
+    public static func escapeSequence(introducer: UInt8, _ body: [UInt8]) -> ConsoleKey {
+        let text = String(decoding: body, as: UTF8.self)
+        switch (Character(Unicode.Scalar(introducer)), text) {
+        case ("[", "A"), ("O", "A"): return .up
+        case ("[", "B"), ("O", "B"): return .down
+        case ("[", "C"), ("O", "C"): return .right
+        case ("[", "D"), ("O", "D"): return .left
+        case ("[", "Z"): return .backTab
+        case ("[", "5~"): return .pageUp
+        case ("[", "6~"): return .pageDown
+        default: return .other
+        }
+    }
 }
 
 /// What the console's IO layer must do after a key or a line: the model itself never sends anything.
@@ -126,6 +144,7 @@ public struct ConsoleModel: Sendable {
 
     /// Puts the cursor on the first criterion this juror has not marked (the first one when all are).
     private mutating func toFirstUnassessed() {
+        lastMarked = nil
         guard let (candidate, item) = current else { return }
         cursor.criterion = item.criteria.firstIndex { view.marks[me]?["\(candidate) \($0.id)"] == nil } ?? 0
         showComment = false
@@ -201,10 +220,12 @@ public struct ConsoleModel: Sendable {
         case .up:
             cursor.criterion = max(0, cursor.criterion - 1)
             showComment = false
+            lastMarked = nil
         case .down:
             let count = current?.item.criteria.count ?? 1
             cursor.criterion = min(max(0, count - 1), cursor.criterion + 1)
             showComment = false
+            lastMarked = nil
         case .left:
             cursor.competence = max(0, cursor.competence - 1)
             toFirstUnassessed()
@@ -213,6 +234,9 @@ public struct ConsoleModel: Sendable {
             toFirstUnassessed()
         case .tab:
             cursor.candidate = view.candidates.isEmpty ? 0 : (cursor.candidate + 1) % view.candidates.count
+            toFirstUnassessed()
+        case .backTab:
+            cursor.candidate = view.candidates.isEmpty ? 0 : (cursor.candidate + view.candidates.count - 1) % view.candidates.count
             toFirstUnassessed()
         case .character("v"): showComment.toggle()
         default:
@@ -228,6 +252,14 @@ public struct ConsoleModel: Sendable {
             guard let (candidate, _) = current, let criterion = currentCriterion else { return [] }
             let marks: [Character: Mark?] = ["1": .met, "2": .partlyMet, "3": .notMet, "0": nil]
             guard let mark = marks[c] else { return [] }
+            if mark == nil, let written = view.comments[me]?["\(candidate) \(criterion)"] {
+                // Clearing a mark clears its comment too: say so before it goes.
+                confirmation = Confirmation(
+                    question: t("Effacer la note de \(criterion) et son commentaire « \(written.prefix(40)) » ? [o/n]", "Clear the mark of \(criterion) and its comment \"\(written.prefix(40))\"? [y/n]"),
+                    command: .mark(room: room, candidate: candidate, criterion: criterion, mark: nil, comment: nil)
+                )
+                return []
+            }
             var comment: String?
             if let pending = pendingComment, pending.candidate == candidate, pending.criterion == criterion, mark != nil {
                 comment = pending.text

@@ -64,6 +64,11 @@ public enum RoomScreen {
 
     /// Renders the screen.
     public static func render(_ model: ConsoleModel, _ context: ScreenContext) -> [String] {
+        compose(model, context).rows
+    }
+
+    /// The screen's rows, and how far its message pane can scroll.
+    static func compose(_ model: ConsoleModel, _ context: ScreenContext) -> (rows: [String], maxScroll: Int) {
         let l = model.language
         let width = context.width
         func paint(_ text: String, _ code: String) -> String {
@@ -79,7 +84,7 @@ public enum RoomScreen {
                 clip(l.text("Agrandissez-la à au moins \(minimumSize.width)×\(minimumSize.height).", "Enlarge it to at least \(minimumSize.width)×\(minimumSize.height)."), width),
                 "", clip(l.text("[q] quitter", "[q] quit"), width),
             ]
-            return Array(rows.prefix(max(1, context.height)))
+            return (Array(rows.prefix(max(1, context.height))), 0)
         }
         let narrator = Narrator(language: l)
         let jury = model.role != "candidate"
@@ -91,7 +96,9 @@ public enum RoomScreen {
         let deliberating = view.state == "deliberation" || view.state == "signed"
         var style = "1"
         var note = ""
-        if deliberating {
+        if view.state == "signed" && jury {
+            note = l.text("SIGNÉE — résultat verrouillé", "SIGNED — the result is locked")
+        } else if deliberating {
             note = l.text("DÉLIBÉRATION — le jury délibère", "DELIBERATION — the jury is deliberating")
         } else if view.state == "postponed" {
             note = l.text("REPORTÉE — une nouvelle heure sera fixée", "POSTPONED — a new time will be set")
@@ -112,8 +119,8 @@ public enum RoomScreen {
             for line in big(clockText) { top.append("  " + paint(line, style)) }
             if !note.isEmpty { top.append(paint(note, style)) }
         } else {
-            let clock = deliberating ? "" : "  ⏱ \(clockText)"
-            top.append(paint(phase + clock + (note.isEmpty ? "" : "  " + note), style))
+            // Once the defence is over, the phase and the clock no longer matter: the note says where things are.
+            top.append(paint(deliberating ? note : phase + "  ⏱ \(clockText)" + (note.isEmpty ? "" : "  " + note), style))
         }
         let health: String
         if context.timeVerified, let lastSync = context.lastSync {
@@ -143,20 +150,24 @@ public enum RoomScreen {
         let bottom = bottomRows(model, width: width)
         var middleHeight = context.height - top.count - bottom.count
         var middle: [String] = []
+        var paneHeight = 0
         if model.showHelp {
             middle = Array(wrap(keys(model), width).prefix(middleHeight))
         } else if jury {
             // Messages get a third of the room, at least 2 rows; the checklist the rest.
             let messageRows = max(2, min(view.notes.isEmpty ? 2 : 6, middleHeight / 3))
             let list = checklist(model, width: width, height: middleHeight - messageRows, color: context.color)
-            middle = messages(model, width: width, height: middleHeight - list.count) + list
+            paneHeight = middleHeight - list.count
+            middle = messages(model, width: width, height: paneHeight) + list
         } else {
-            middle = messages(model, width: width, height: middleHeight)
+            paneHeight = middleHeight
+            middle = messages(model, width: width, height: paneHeight)
         }
+        let maxScroll = max(0, messageLines(model, width: width).count - max(0, paneHeight - 1))
         middleHeight = max(0, middleHeight)
         middle = Array(middle.prefix(middleHeight))
         while middle.count < middleHeight { middle.append("") }
-        return Array((top + middle + bottom).prefix(context.height))
+        return (Array((top + middle + bottom).prefix(context.height)), maxScroll)
     }
 
     /// The state as this viewer is told it (a candidate's signed room is in deliberation, PROTOCOL.md §12).
@@ -211,10 +222,10 @@ public enum RoomScreen {
         let l = model.language
         switch model.role {
         case "candidate":
-            return l.text("[r] prêt·e  [h] main levée/baissée  [PgUp/PgDn] messages  [?] aide  [q] quitter", "[r] ready  [h] raise/lower hand  [PgUp/PgDn] messages  [?] help  [q] quit")
+            return l.text("[?] aide  [q] quitter  [r] prêt·e  [h] main levée/baissée  [PgUp/PgDn] messages", "[?] help  [q] quit  [r] ready  [h] raise/lower hand  [PgUp/PgDn] messages")
         default:
             if model.showHelp { return l.text("[?] ou [Échap] fermer l’aide", "[?] or [Esc] close the help") }
-            return l.text("[1/2/3] noter [c] commenter [a/n] proposer [Tab] candidat [?] aide [q] quitter", "[1/2/3] mark [c] comment [a/n] propose [Tab] candidate [?] help [q] quit")
+            return l.text("[?] aide [q] quitter [1/2/3] noter [c] commenter [a/n] proposer [Tab] candidat", "[?] help [q] quit [1/2/3] mark [c] comment [a/n] propose [Tab] candidate")
         }
     }
 
@@ -237,17 +248,29 @@ public enum RoomScreen {
 
     // MARK: Messages
 
+    /// How far the history can scroll up in this window: PgUp stops there (the console clamps the model with it).
+    public static func maxHistoryScroll(_ model: ConsoleModel, _ context: ScreenContext) -> Int {
+        compose(model, context).maxScroll
+    }
+
     /// The messages pane: a title row, then the latest messages wrapped to the width, scrolled back by
     /// `historyScroll` rows.
-    static func messages(_ model: ConsoleModel, width: Int, height: Int) -> [String] {
-        guard height > 0 else { return [] }
+    /// Every message, wrapped to the width, oldest first.
+    static func messageLines(_ model: ConsoleModel, width: Int) -> [String] {
         let l = model.language
         var lines: [String] = []
         for note in model.view.notes where model.role != "candidate" || note.audience == "room" {
             let who = note.audience == "jury" ? "\(note.from) → \(l.text("jury", "jury"))" : note.from
             let hour = Narrator.hour(WireTime.format(note.at)).prefix(5)
-            lines += wrap(words: "\(hour) \(who) : \(note.text)", width, indent: 6)
+            lines += wrap(words: "\(hour) " + l.text("\(who) : ", "\(who): ") + note.text, width, indent: 6)
         }
+        return lines
+    }
+
+    static func messages(_ model: ConsoleModel, width: Int, height: Int) -> [String] {
+        guard height > 0 else { return [] }
+        let l = model.language
+        let lines = messageLines(model, width: width)
         let room = height - 1
         let scroll = min(model.historyScroll, max(0, lines.count - room))
         let end = lines.count - scroll
@@ -290,15 +313,23 @@ public enum RoomScreen {
         let proposal = view.proposals[mine]?["\(candidate) \(item.competence)"]
         let decision = view.decisions["\(candidate) \(item.competence)"]
         let unassessed = item.criteria.filter { view.marks[mine]?["\(candidate) \($0.id)"] == nil }.count
-        foot.append(clip(l.text("  Ma proposition : ", "  My proposal: ") + (proposal ?? "—") + l.text(" · Décision : ", " · Decision: ") + (decision ?? "—")
-            + l.text(" · Non évalués : \(unassessed)", " · Unassessed: \(unassessed)"), width))
+        // The other juror's proposal beside one's own: D decides from one's own, knowing the other's.
+        let theirs = other.flatMap { view.proposals[$0]?["\(candidate) \(item.competence)"] }
+        foot.append(clip(l.text("  Ma proposition : ", "  My proposal: ") + (proposal ?? "—") + (other.map { " · \($0) : ".replacingOccurrences(of: " : ", with: l.text(" : ", ": ")) + (theirs ?? "—") } ?? "")
+            + l.text(" · Décision : ", " · Decision: ") + (decision ?? "—") + l.text(" · Non évalués : \(unassessed)", " · Unassessed: \(unassessed)"), width))
         let criterion = model.currentCriterion
-        if let criterion, let comment = view.comments[mine]?["\(candidate) \(criterion)"] {
+        // Both jurors' comments on the criterion under the cursor; `v` shows them whole.
+        let comments = (criterion.map { id in view.jurors.compactMap { juror in view.comments[juror]?["\(candidate) \(id)"].map { (juror, $0) } } } ?? [])
+        if let criterion, !comments.isEmpty {
+            let text = comments.map { "\($0.0 == model.me ? l.text("moi", "me") : $0.0) — \($0.1)" }.joined(separator: " / ")
+            let lead = "  ✎ \(criterion)" + l.text(" : ", ": ")
             if model.showComment {
-                foot += wrap(words: "  ✎ \(criterion) : \(comment)", width, indent: 4).prefix(4)
+                foot += wrap(words: lead + text, width, indent: 4).prefix(4)
             } else {
-                foot.append(clip("  ✎ \(criterion) : \(comment)", max(10, width - 12)) + l.text(" [v] tout", " [v] all"))
+                foot.append(clip(lead + text, max(10, width - 12)) + l.text(" [v] tout", " [v] all"))
             }
+        } else if model.showComment, let criterion {
+            foot.append(clip(l.text("  ✎ \(criterion) : aucun commentaire", "  ✎ \(criterion): no comment"), width))
         }
         if view.kind == "team" {
             let written = view.evidence["\(candidate) \(EvidencePart.written.rawValue)"] ?? "—"
@@ -351,7 +382,9 @@ public enum RoomScreen {
                 let key = "\(candidate) \(item.competence)"
                 let first = view.proposals[view.jurors[0]]?[key]
                 let second = view.proposals[view.jurors[1]]?[key]
-                if first == nil || first != second {
+                // Decided, or proposed by nobody yet: not a disagreement.
+                guard view.decisions[key] == nil, first != nil || second != nil else { continue }
+                if first != second {
                     lines.append("\(candidate) \(item.competence): \(view.jurors[0]) \(first ?? "—") / \(view.jurors[1]) \(second ?? "—")")
                 }
             }
@@ -420,9 +453,11 @@ public enum RoomScreen {
         return lines
     }
 
+    /// `left` and `right` on one row; when they do not fit, `left` is cut so that `right` (the state) stays.
     static func fit(_ left: String, _ right: String, width: Int) -> String {
-        let space = max(1, width - left.count - right.count)
-        return clip(left + String(repeating: " ", count: space) + right, width)
+        let room = max(1, width - right.count - 1)
+        let shown = clip(left, room)
+        return shown + String(repeating: " ", count: max(1, width - shown.count - right.count)) + right
     }
 
     static func clip(_ text: String, _ width: Int) -> String {

@@ -210,7 +210,11 @@ public struct RoomView: Sendable, Equatable {
         case .opened: state = RoomLifecycle.open.rawValue
         case .cancelled: state = RoomLifecycle.cancelled.rawValue
         case .joined(let user, _): present.insert(user)
-        case .left(let user, _), .connectionLost(let user, _): present.remove(user)
+        case .left(let user, _), .connectionLost(let user, _):
+            present.remove(user)
+            // A hand raised or a "ready" given by someone who left no longer stands.
+            raisedHands.removeAll { $0 == user }
+            ready.remove(user)
         case .timerStarted(_, let ends), .timerResumed(_, let ends):
             state = RoomLifecycle.running.rawValue
             endsAt = ends

@@ -89,6 +89,14 @@ enum ScreenFixture {
         }
     }
 
+    /// README shows the juror's 80×24 screen as the console draws it, word for word.
+    @Test func theReadmeShowsTheScreenAsDrawn() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let rows = RoomScreen.render(ScreenFixture.juror(.en), ScreenFixture.context(width: 80, height: 24))
+        #expect(readme.contains("```text\n" + rows.joined(separator: "\n") + "\n```"), "README's juror screen is not the one the console draws")
+    }
+
     @Test(arguments: Language.allCases)
     func theCandidatesScreen(_ language: Language) throws {
         for (width, height) in Self.sizes {
@@ -108,7 +116,7 @@ enum ScreenFixture {
         let rows = RoomScreen.render(F.juror(.en), F.context(width: 80, height: 24))
         #expect(rows.contains { $0.hasPrefix("▶ · ·") && $0.contains("A1C1.3") })
         #expect(rows.contains { $0.hasPrefix("  My proposal: —") })
-        #expect(rows.last?.hasPrefix("[1/2/3] mark") == true)
+        #expect(rows.last?.hasPrefix("[?] help [q] quit [1/2/3] mark") == true)
         #expect(rows.contains { $0.contains("⏱ 12:34") }, "a one-line clock leaves room for the checklist")
         #expect(!rows.contains { $0.contains("█████") })
         // The checklist is a viewport: at 60×16 seven criteria do not fit, the cursor stays in sight, and it says so.
@@ -226,7 +234,7 @@ enum ScreenFixture {
         model.cursor.criterion = 0
         let rows = RoomScreen.render(model, F.context(width: 80, height: 24))
         #expect(rows.contains { $0.hasPrefix("▶ ✔ ◐✎ A1C1.1") })
-        #expect(rows.contains { $0.hasPrefix("  ✎ A1C1.1 : sources variées et citées") })
+        #expect(rows.contains { $0.hasPrefix("  ✎ A1C1.1: me — sources variées et citées") })
         _ = model.handle(.character("v"), at: F.now)
         #expect(model.showComment)
     }
@@ -318,6 +326,81 @@ enum ScreenFixture {
         model.pending = []
         model.view.apply(line("EVENT mspr-a1 31 2026-12-01T08:17:30.000Z mark camille lea A1C1.3 met"))
         #expect(RoomScreen.render(model, F.context(width: 80, height: 24)).contains { $0.hasPrefix("  ✔ ·  A1C1.3") })
+    }
+
+    /// Keys with modifiers arrive as escape sequences read whole: none of their bytes acts (Ctrl+← ends in "D",
+    /// which must not decide), and a prompt keeps its text.
+    @Test func escapeSequencesAreReadWholeAndIgnored() {
+        func key(_ text: String) -> ConsoleKey {
+            let bytes = Array(text.utf8)
+            return ConsoleKey.escapeSequence(introducer: bytes[0], Array(bytes.dropFirst()))
+        }
+        #expect(key("[1;5D") == .other && key("[1;2S") == .other && key("[H") == .other && key("[3~") == .other && key("OP") == .other)
+        #expect(key("[A") == .up && key("OB") == .down && key("[Z") == .backTab && key("[5~") == .pageUp && key("[6~") == .pageDown)
+        var model = F.juror(.en)
+        _ = model.handle(.character("m"), at: F.now)
+        for character in "Bonjour" { _ = model.handle(.character(character), at: F.now) }
+        #expect(model.handle(.other, at: F.now).isEmpty && model.handle(.left, at: F.now).isEmpty)
+        #expect(model.prompt?.text == "Bonjour", "an unused key neither cancels nor loses the text")
+        _ = model.handle(.escape, at: F.now)
+        #expect(model.handle(.other, at: F.now).isEmpty && model.confirmation == nil)
+        _ = model.handle(.backTab, at: F.now)
+        #expect(model.current?.candidate == "hugo")
+    }
+
+    /// Someone who leaves takes their raised hand and their "ready" with them.
+    @Test func handsGoWithThoseWhoLeave() {
+        var view = F.view()
+        view.apply(line("EVENT mspr-a1 40 2026-12-01T08:20:00.000Z signal lea ready"))
+        #expect(view.raisedHands == ["hugo"] && view.ready == ["lea"])
+        view.apply(line("EVENT mspr-a1 41 2026-12-01T08:20:01.000Z left hugo candidate"))
+        view.apply(line("EVENT mspr-a1 42 2026-12-01T08:20:02.000Z connection-lost lea candidate"))
+        #expect(view.raisedHands.isEmpty && view.ready.isEmpty)
+    }
+
+    /// `c` comments the criterion just marked only while the cursor has not been moved since.
+    @Test func aMovedCursorCommentsWhereItIs() {
+        var model = F.juror(.en)
+        let mark = Command.mark(room: "mspr-a1", candidate: "lea", criterion: "A1C1.3", mark: .met, comment: nil)
+        _ = model.handle(.character("1"), at: F.now)
+        model.view.apply(line("EVENT mspr-a1 30 2026-12-01T08:17:10.000Z mark camille lea A1C1.3 met"))
+        model.replied(to: mark, refusal: nil)
+        _ = model.handle(.down, at: F.now)
+        _ = model.handle(.character("c"), at: F.now)
+        #expect(model.prompt?.kind == .comment(candidate: "lea", criterion: "A1C1.5"))
+    }
+
+    /// Clearing a commented mark clears its comment: it asks first.
+    @Test func clearingACommentedMarkAsks() {
+        var model = F.juror(.en)
+        model.cursor.criterion = 0
+        #expect(model.handle(.character("0"), at: F.now).isEmpty)
+        #expect(model.confirmation?.question.hasPrefix("Clear the mark of A1C1.1 and its comment") == true)
+        #expect(model.handle(.character("y"), at: F.now) == [.send(.mark(room: "mspr-a1", candidate: "lea", criterion: "A1C1.1", mark: nil, comment: nil))])
+    }
+
+    /// PgUp stops at the oldest message, so PgDn comes back at once.
+    @Test func theHistoryStopsAtItsTop() {
+        var model = F.candidate(.en)
+        let context = F.context(width: 80, height: 24)
+        let limit = RoomScreen.maxHistoryScroll(model, context)
+        #expect(limit == 0, "every message fits")
+        for index in 0..<30 { model.view.apply(line("EVENT mspr-a1 \(40 + index) 2026-12-01T08:18:00.000Z message camille room :message \(index)")) }
+        let more = RoomScreen.maxHistoryScroll(model, context)
+        #expect(more > 0)
+        model.historyScroll = more
+        #expect(RoomScreen.render(model, context).contains { $0.contains("Nous passons aux questions") }, "the top is the oldest message")
+    }
+
+    @Test func disagreementsAreOnlyWhereTheJurorsDiffer() {
+        var view = F.view()
+        view.apply(line("EVENT mspr-a1 40 2026-12-01T08:31:00.000Z proposal camille lea A1C1 acquis"))
+        view.apply(line("EVENT mspr-a1 41 2026-12-01T08:31:00.000Z proposal paul lea A1C1 non-acquis"))
+        view.apply(line("EVENT mspr-a1 42 2026-12-01T08:31:00.000Z proposal camille hugo A1C1 acquis"))
+        view.apply(line("EVENT mspr-a1 43 2026-12-01T08:31:00.000Z proposal paul hugo A1C1 acquis"))
+        #expect(RoomScreen.disagreements(view) == ["lea A1C1: camille acquis / paul non-acquis"], "agreed, or proposed by nobody: none")
+        view.apply(line("EVENT mspr-a1 44 2026-12-01T08:32:00.000Z decision by=camille lea A1C1 acquis"))
+        #expect(RoomScreen.disagreements(view).isEmpty, "decided: settled")
     }
 
     @Test func helpIsBehindTheQuestionMark() {
