@@ -120,7 +120,7 @@ struct AdminCommand: AsyncParsableCommand {
         @ParentCommand var root: DefenceCommand
         @OptionGroup var output: OutputOptions
         @Argument(help: H("L’identifiant de la nouvelle salle (a-z 0-9 . _ -).", "The new room's id (a-z 0-9 . _ -).")) var room: String
-        @Option(help: H("team (MSPR, 1 à 4 candidats, 30 min) ou individual (dossier, 1 candidat, 45 min).", "team (MSPR, 1–4 candidates, 30 min) or individual (dossier, 1 candidate, 45 min)."))
+        @Option(help: H("team (MSPR, 1 à 4 candidats, 30 min), individual (dossier, 1 candidat, 45 min) ou final (soutenance finale, 1 candidat, 45 min, toute la filière).", "team (MSPR, 1–4 candidates, 30 min), individual (dossier, 1 candidate, 45 min) or final (final defence, 1 candidate, 45 min, the whole track)."))
         var kind: String
         @OptionGroup var plan: RoomOptionsGroup
 
@@ -234,7 +234,7 @@ extension AdminCommand {
             let reply = try await connection.exchange(.results(room: room, day: day))
             await connection.close()
             guard reply.terminal.verb == "OK" else {
-                print(reply.terminal.serialized)
+                AdminOutput.printRefusal(reply.terminal)
                 throw ExitCode(1)
             }
             let header = ["room", "candidate", "competence", "decision", "status", "comment"]
@@ -332,13 +332,20 @@ func writeDocument(_ root: DefenceCommand, base: String, command: (String) -> Co
     for format in ["markdown", "html"] {
         let reply = try await connection.exchange(command(format))
         guard reply.terminal.verb == "OK" else {
-            print(reply.terminal.serialized)
+            AdminOutput.printRefusal(reply.terminal)
             await connection.close()
             throw ExitCode(1)
         }
         let text = reply.data.compactMap { DocumentLine($0)?.text }.joined(separator: "\n") + "\n"
         let path = base + (format == "html" ? ".html" : ".md")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let folder = (path as NSString).deletingLastPathComponent
+        do {
+            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            await connection.close()
+            throw ValidationError(L("impossible d’écrire \(path) : vérifiez le dossier et ses droits", "cannot write \(path): check the folder and its permissions"))
+        }
         print(L("écrit : ", "written ") + path)
         if format == "html", let fingerprint = DocumentReply(reply.terminal)?.fingerprint { print("fingerprint=\(fingerprint)") }
         if format == "html", let transcript = TranscriptReply(reply.terminal) { print("outcome=\(transcript.status)") }

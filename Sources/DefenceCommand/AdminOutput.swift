@@ -111,6 +111,16 @@ enum AdminOutput {
         }
     }
 
+    /// Prints a refused reply as the other commands do: the line without its tag, then the sentence.
+    static func printRefusal(_ terminal: Message) {
+        var line = terminal
+        line.tags = []
+        Swift.print(line.serialized)
+        if let failure = FailureLine(line) {
+            Swift.print(ErrorText.refusal(code: failure.code, serverText: failure.text, language: commandLanguage))
+        }
+    }
+
     /// Column headings in the command line's language (JSON keys stay as they are).
     static func heading(_ key: String) -> String {
         let french = [

@@ -23,7 +23,7 @@ struct AgendaCommand: AsyncParsableCommand {
         let connection = try await root.connect()
         let me = try await connection.exchange(.whoami)
         guard let whoami = WhoamiReply(me.terminal) else {
-            print(me.terminal.serialized)
+            AdminOutput.printRefusal(me.terminal)
             await connection.close()
             throw ExitCode(1)
         }
@@ -37,7 +37,7 @@ struct AgendaCommand: AsyncParsableCommand {
 func printAgenda(_ connection: DefenceConnection, day: String?, me: String?, ics: Bool, language: Language, host: String) async throws {
     let listed = try await connection.exchange(.roomList(day: day, state: nil))
     guard listed.failure == nil else {
-        print(listed.terminal.serialized)
+        AdminOutput.printRefusal(listed.terminal)
         await connection.close()
         throw ExitCode(1)
     }

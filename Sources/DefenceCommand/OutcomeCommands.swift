@@ -28,16 +28,17 @@ extension AdminCommand {
             let reply = try await connection.exchange(.outcomes(day: day, track: track, state: state))
             await connection.close()
             guard reply.failure == nil else {
-                print(reply.terminal.serialized)
+                AdminOutput.printRefusal(reply.terminal)
                 throw ExitCode(1)
             }
             let header = ["candidate", "number", "name", "track", "state", "blocks", "needed"]
-            let rows = try reply.data.map { line -> [String] in
+            var rows = try reply.data.map { line -> [String] in
                 guard let outcome = OutcomeSummary(line) else {
                     throw ValidationError(L("ligne inattendue du serveur : \(line.serialized)", "unexpected line from the server: \(line.serialized)"))
                 }
                 return [outcome.candidate, outcome.number ?? "", outcome.name ?? "", outcome.track ?? "-", outcome.status, "\(outcome.validated)/\(outcome.total)", String(outcome.needed)]
             }
+            if format == "table" { rows = rows.map { row in row.enumerated().map { $0.offset == 4 ? outcomeWord($0.element) : $0.element } } }
             Table.print(header: header, rows: rows, format: format)
         }
     }
@@ -65,7 +66,7 @@ extension AdminCommand {
             if self.candidate == nil {
                 let me = try await connection.exchange(.whoami)
                 guard let whoami = WhoamiReply(me.terminal) else {
-                    print(me.terminal.serialized)
+                    AdminOutput.printRefusal(me.terminal)
                     await connection.close()
                     throw ExitCode(1)
                 }
@@ -74,7 +75,7 @@ extension AdminCommand {
             let reply = try await connection.exchange(.outcome(candidate: candidate))
             await connection.close()
             guard reply.failure == nil, let summary = OutcomeSummary(reply.terminal) else {
-                print(reply.terminal.serialized)
+                AdminOutput.printRefusal(reply.terminal)
                 throw ExitCode(1)
             }
             let header = ["item", "code", "result", "room", "at", "earlier"]
@@ -90,8 +91,27 @@ extension AdminCommand {
                 }
             }
             rows.append(["certification", summary.track ?? "-", summary.status, "", "", "\(summary.validated)/\(summary.total) (\(summary.needed))"])
+            if format == "table" { rows = rows.map { [outcomeWord($0[0]), $0[1], outcomeWord($0[2])] + $0.dropFirst(3) } }
             Table.print(header: header, rows: rows, format: format)
         }
+    }
+}
+
+/// The protocol's outcome words, for a table a person reads (CSV and JSON keep them as the protocol writes them).
+func outcomeWord(_ word: String) -> String {
+    switch word {
+    case "competence": return L("compétence", "competence")
+    case "block": return L("bloc", "block")
+    case "certification": return L("certification", "certification")
+    case "acquis": return L("acquis", "acquired")
+    case "non-acquis": return L("non acquis", "not acquired")
+    case "-": return L("à évaluer", "to be assessed")
+    case "validated": return L("validé", "validated")
+    case "not-validated": return L("non validé", "not validated")
+    case "incomplete": return L("incomplet", "incomplete")
+    case "certified": return L("certifié", "certified")
+    case "not-certified": return L("non certifié", "not certified")
+    default: return word
     }
 }
 

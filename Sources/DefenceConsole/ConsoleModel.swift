@@ -344,7 +344,8 @@ public struct ConsoleModel: Sendable {
         return []
     }
 
-    private var lastEndedOutage: Int? { view.outages.filter { $0.value.seconds != nil }.map(\.key).max() }
+    /// The latest outage that ended and awaits the president's decision.
+    private var lastEndedOutage: Int? { view.outages.filter { $0.value.seconds != nil && !view.settledOutages.contains($0.key) }.map(\.key).max() }
 
     private mutating func handlePresidentMenu(_ key: ConsoleKey) -> [ConsoleEffect] {
         presidentMenu = false

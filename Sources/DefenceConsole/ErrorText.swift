@@ -28,6 +28,8 @@ public enum ErrorText {
         "UNKNOWN_COMPETENCE": ("compétence inconnue", "unknown competence"),
         "WRONG_EPREUVE": ("compétence d’une autre épreuve", "competence of another épreuve"),
         "BAD_PHASES": ("phases incorrectes", "wrong phases"),
+        "WRONG_TRACK": ("compétence hors de la filière du candidat", "competence outside the candidate's track"),
+        "RATE_LIMITED": ("trop de lignes à la fois ; réessayez dans un instant", "too many lines at once; try again in a moment"),
         "WRONG_STATE": ("impossible dans l’état actuel de la salle", "not possible in the room's current state"),
         "TEXT_TOO_LONG": ("texte trop long", "text too long"),
         "LOCKED": ("résultat signé et verrouillé", "result signed and locked"),
@@ -44,7 +46,7 @@ public enum ErrorText {
     public static func refusal(code: String, serverText: String, language: Language) -> String {
         let explanation = texts[code].map { language == .fr ? $0.fr : $0.en }
         let head = language.text("Refusé (\(code))", "Refused (\(code))")
-        guard let explanation else { return "\(head) : \(serverText)" }
+        guard let explanation else { return head + language.text(" : ", ": ") + serverText }
         return language.text("\(head) : \(explanation) — \(serverText)", "\(head): \(explanation) — \(serverText)")
     }
 }

@@ -42,7 +42,10 @@ public struct Narrator: Sendable {
         let body: String
         switch typed {
         case .scheduled: body = l.text("Salle planifiée.", "Room scheduled.")
-        case .updated: body = l.text("Le planning de la salle a changé.", "The room's plan changed.")
+        case .updated(_, let start, let end):
+            let from = Self.hour(WireTime.format(start)), to = Self.hour(WireTime.format(end))
+            let day = RoomScreen.dayText(start)
+            body = l.text("Le planning de la salle a changé : le \(day) de \(from) à \(to).", "The room's plan changed: \(day), \(from) to \(to).")
         case .cancelled(_, let why): body = l.text("Salle annulée\(reason(why, true)).", "Room cancelled\(reason(why, false)).")
         case .opened: body = l.text("La salle est ouverte.", "The room is open.")
         case .joined(let user, let role): body = l.text("\(user) est arrivé·e (\(self.role(role))).", "\(user) joined (\(self.role(role))).")

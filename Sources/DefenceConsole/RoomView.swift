@@ -81,6 +81,8 @@ public struct RoomView: Sendable, Equatable {
     public var signed: Set<String> = []
     /// Outages: id → (who, seconds when ended).
     public var outages: [Int: (user: String, seconds: Int?)] = [:]
+    /// Outages the president already decided on (extended or declined): not offered again.
+    public var settledOutages: Set<Int> = []
     /// The candidates' individual MSPR evidence, by "candidate part" (jury only).
     public var evidence: [String: String] = [:]
     /// The jury's observations (jury only).
@@ -271,7 +273,8 @@ public struct RoomView: Sendable, Equatable {
             endsAt = nil
             remainingMs = nil
         case .gridSubmitted(let juror): submitted.insert(juror)
-        case .scheduled, .updated, .outageCompensated, .outageDeclined: break
+        case .outageCompensated(let id, _, _), .outageDeclined(let id, _, _): settledOutages.insert(id)
+        case .scheduled, .updated: break
         }
     }
 }

@@ -153,6 +153,18 @@ func line(_ text: String) -> Message {
         #expect(ErrorText.refusal(code: "LOCKED", serverText: "the result is signed", language: .fr)
             == "Refusé (LOCKED) : résultat signé et verrouillé — the result is signed")
         #expect(ErrorText.refusal(code: "FORBIDDEN", serverText: "x", language: .en) == "Refused (FORBIDDEN): not allowed for your role — x")
-        #expect(ErrorText.refusal(code: "NEW_CODE", serverText: "y", language: .en) == "Refused (NEW_CODE) : y")
+        #expect(ErrorText.refusal(code: "NEW_CODE", serverText: "y", language: .en) == "Refused (NEW_CODE): y")
+        #expect(ErrorText.refusal(code: "NEW_CODE", serverText: "y", language: .fr) == "Refusé (NEW_CODE) : y")
+    }
+}
+
+/// Every failure code a server of this version can send has its sentence in both languages.
+@Suite struct ErrorTextCoverageTests {
+    @Test func everyCodeIsExplained() {
+        for code in ErrorCode.allCases {
+            let french = ErrorText.refusal(code: code.rawValue, serverText: "x", language: .fr)
+            #expect(french.contains(" — x"), "no French sentence for \(code.rawValue)")
+            #expect(ErrorText.refusal(code: code.rawValue, serverText: "x", language: .en).contains(" — x"), "no English sentence for \(code.rawValue)")
+        }
     }
 }

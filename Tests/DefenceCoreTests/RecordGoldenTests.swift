@@ -113,4 +113,41 @@ import Testing
         )
         #expect(pv.markdown.contains(language == .fr ? "Décision déjà signée : ACQUIS (salle r1, signée le 15/01/2027" : "Decision already signed: ACQUIRED (room r1, signed 2027-01-15"))
     }
+
+    /// A reopening keeps the decision signed before it; an extension is a decision of the president; user text
+    /// is never read as Markdown.
+    @Test func reopeningsExtensionsAndUserTextStandInTheRecord() throws {
+        var room = H()
+        try room.run(.join, by: H.c1)
+        try room.run(.startTimer, by: H.j1)
+        _ = try room.advance(60)
+        try room.run(.connectionLost, by: H.c1)
+        _ = try room.advance(20)
+        try room.run(.join, by: H.c1)
+        try room.run(.compensateOutage(id: 1), by: H.j1)
+        try room.run(.deliberate, by: H.j1)
+        try room.run(.decide(candidate: "c1", competence: "A1C1", decision: .nonAcquis, comment: nil), by: H.j1)
+        try room.run(.decide(candidate: "c2", competence: "A1C1", decision: .acquis, comment: nil), by: H.j1)
+        try room.run(.sign, by: H.j1)
+        try room.run(.sign, by: H.j2)
+        try room.run(.reopen(reason: "erreur de saisie"), by: H.admin)
+        try room.run(.decide(candidate: "c1", competence: "A1C1", decision: .acquis, comment: nil), by: H.j1)
+        try room.run(.sign, by: H.j1)
+        try room.run(.sign, by: H.j2)
+        var people = Self.people
+        people["c1"]?.fields.legalName = "PETIT | Hugo <b>**gras**</b>"
+        let referential = try #require(try? ReferentialLoader.bundled().referential)
+        for language in RecordLanguage.allCases {
+            let pv = ProcesVerbal(
+                state: room.state, events: room.events, referential: referential, people: people,
+                fingerprint: "ff", generatedAt: room.now, language: language, timeZone: Self.paris
+            ).markdown
+            #expect(pv.contains(language == .fr ? "signée NON ACQUIS avant la réouverture du" : "signed NOT ACQUIRED before the reopening of"), "\(language)")
+            #expect(pv.contains(language == .fr ? ": prolonger le temps de 20 s pour la coupure n°1" : ": to extend the time by 20 s for outage #1"))
+            #expect(pv.contains(language == .fr ? "compensation de la coupure n°1" : "compensation of outage #1"))
+            #expect(!pv.contains("outage 1 |"), "the server's own words are not left in the record")
+            #expect(pv.contains("PETIT \\| Hugo \\<b\\>\\*\\*gras\\*\\*\\</b\\>"))
+            #expect(!pv.contains("<b>"))
+        }
+    }
 }

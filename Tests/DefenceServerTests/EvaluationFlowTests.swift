@@ -107,7 +107,7 @@ import Testing
             for expected in [
                 "# Procès-verbal de soutenance", "Camille (camille) — président(e) du jury", "Lea (lea)",
                 "erreur de saisie signalée par le président", "NON ACQUIS — cahier des charges incomplet",
-                "Signatures retirées après modification de la grille", "empreinte SHA-256 du dernier maillon",
+                "Signatures retirées (grille modifiée ou salle rouverte)", "empreinte SHA-256 du dernier maillon",
                 "| A1C1.3 |", "partiellement atteint", "critère 2 vu", "Horaires prévus : 01/12/2026 09:00:00 (UTC+01:00)", "Heures en heure locale : Europe/Paris, UTC+01:00",
             ] {
                 #expect(pv.contains(expected), "the PV lacks \(expected)")

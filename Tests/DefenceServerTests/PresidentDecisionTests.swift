@@ -35,6 +35,8 @@ import Testing
             try await camille.ok("OUTAGE-DECLINE mspr 1 :coupure brève, sans effet sur la soutenance")
             #expect(try await camille.request("OUTAGE-EXTEND mspr 1").failureCode == "WRONG_STATE")
             #expect(try await camille.request("OUTAGE-DECLINE mspr 1 :encore").failureCode == "WRONG_STATE")
+            try await camille.ok("OUTAGES mspr")
+            #expect(camille.messages.compactMap(OutageLine.init).last { $0.id == 1 }?.status == "declined", "the ledger says it was declined")
 
             // The MSPR's individual written parts, recorded by either juror.
             try await camille.ok("EVIDENCE mspr lea written :production claire et documentée")

@@ -60,7 +60,7 @@ public enum AccountRules {
         var valid = fields
         if role != .candidate {
             for (name, value) in [("track", fields.track), ("number", fields.number), ("legal-name", fields.legalName)] where value != nil {
-                throw DomainError(.invalid, "\(name) is for candidates, not a \(role.rawValue) account")
+                throw DomainError(.invalid, "\(name) is for candidates, not for \(role == .admin ? "an" : "a") \(role.rawValue) account")
             }
         }
         if role != .juror, fields.capacity != nil {

@@ -100,13 +100,24 @@ public struct RecordDocument: Sendable, Hashable {
 
     /// The document as Markdown.
     public var markdown: String {
-        func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        // Every text is the record's, not markup: a legal name such as "PETIT | Hugo **gras** <b>" must read as
+        // written, not as a table cell, bold or HTML.
+        func text(_ raw: String) -> String {
+            var out = ""
+            for character in raw {
+                if "\\`*_[]<>|".contains(character) { out.append("\\") }
+                out.append(character == "\n" ? " " : character)
+            }
+            if let first = out.first, "#+-".contains(first) { out = "\\" + out }
+            return out
+        }
+        func cell(_ raw: String) -> String { text(raw) }
         var lines: [String] = []
         for block in blocks {
             switch block {
-            case .heading(let level, let text): lines += [String(repeating: "#", count: level) + " " + text, ""]
-            case .paragraph(let text): lines += [text, ""]
-            case .list(let items): lines += items.map { "- " + $0 } + [""]
+            case .heading(let level, let title): lines += [String(repeating: "#", count: level) + " " + text(title), ""]
+            case .paragraph(let paragraph): lines += [text(paragraph), ""]
+            case .list(let items): lines += items.map { "- " + text($0) } + [""]
             case .table(let header, let rows):
                 lines.append("| " + header.map(cell).joined(separator: " | ") + " |")
                 lines.append("|" + String(repeating: " --- |", count: header.count))

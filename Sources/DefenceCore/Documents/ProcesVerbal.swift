@@ -35,6 +35,8 @@ public struct ProcesVerbal: Sendable {
             return "\(user.recordName) (\(id))"
         }
         func time(_ date: Date?) -> String { clock.time(date) }
+        // French puts a space before a colon; English does not.
+        let colon = l.text(" : ", ": ")
         func decided(_ decision: Decision) -> String { decision == .acquis ? l.text("ACQUIS", "ACQUIRED") : l.text("NON ACQUIS", "NOT ACQUIRED") }
         let epreuve = referential.epreuve(plan.epreuve)
         let kind: String = switch plan.kind {
@@ -45,17 +47,29 @@ public struct ProcesVerbal: Sendable {
         let title = l.text("Procès-verbal de soutenance", "Defence report (procès-verbal)")
         let heading = plan.kind == .final
             ? (referential.finalAssessment?.title ?? l.text("Soutenance finale", "Final defence"))
-            : epreuve.map { l.text("Épreuve \($0.number) : \($0.title)", "Épreuve \($0.number): \($0.title)") } ?? "Épreuve \(plan.epreuve)"
+            : epreuve.map { l.text("Épreuve \($0.number) : \($0.title)", "Assessment (épreuve) \($0.number): \($0.title)") } ?? "Épreuve \(plan.epreuve)"
+        // What the events say that the state does not keep: the clock that counted after a restart, the day the
+        // defence was held, the decisions signed before a reopening, the extensions granted.
+        let starts = events.compactMap { event -> Date? in if case .timerStarted = event.kind { return event.at } else { return nil } }
+        let countedStart = starts.last
+        var heldDay = ""
+        if let countedStart, clock.day(countedStart) != clock.day(plan.start) {
+            heldDay = l.text(" (prévue) ; tenue le ", " (planned); held on ") + clock.day(countedStart)
+        }
+        var actual = l.text("Horaires réels : début ", "Actual: start ") + time(countedStart) + l.text(", fin ", ", end ") + time(state.endedAt)
+        if starts.count > 1, let first = starts.first {
+            actual += l.text(" (reprise à zéro ; premier départ \(time(first)))", " (restarted from zero; first start \(time(first)))")
+        }
         var blocks: [RecordDocument.Block] = [
             .heading(1, title),
             .paragraph("\(referential.title) — \(heading)"),
             .list([
                 l.text("Salle : ", "Room: ") + plan.id + (plan.title.map { " — \($0)" } ?? ""),
                 l.text("Type : ", "Kind: ") + kind,
-                l.text("Date : ", "Date: ") + clock.day(plan.start),
-                l.text("Horaires prévus : ", "Planned: ") + "\(time(plan.start)) – \(time(plan.end)) (\(plan.durationSeconds / 60) min : "
+                l.text("Date : ", "Date: ") + clock.day(plan.start) + heldDay,
+                l.text("Horaires prévus : ", "Planned: ") + "\(time(plan.start)) – \(time(plan.end)) (\(plan.durationSeconds / 60) min\(colon)"
                     + plan.phases.map { "\($0.name) \($0.seconds / 60) min" }.joined(separator: ", ") + ")",
-                l.text("Horaires réels : début ", "Actual: start ") + time(state.startedAt) + l.text(", fin ", ", end ") + time(state.endedAt),
+                actual,
                 l.text("Heures en heure locale : ", "Times are local: ") + clock.zone(at: plan.start),
                 l.text("Visibilité des notes : ", "Scoring visibility: ") + (plan.visibility == .live ? l.text("en direct", "live") : l.text("à l’aveugle", "blind")),
                 l.text("État : ", "State: ") + Self.state(state.lifecycle, l),
@@ -80,28 +94,50 @@ public struct ProcesVerbal: Sendable {
         // Timeline: the clock, what changed it, and the president's decisions.
         var timeline: [[String]] = []
         var postponed = false
+        var plannedStart: Date?
+        let compensated = Set(events.compactMap { event -> Int? in if case .outageCompensated(let id, _, _) = event.kind { return id } else { return nil } })
+        var decisionsSoFar: [GridKey: Decision] = [:]
+        var signedBeforeReopening: [(at: Date, decisions: [GridKey: Decision])] = []
+        var extensions: [(at: Date, by: String, id: Int, seconds: Int)] = []
         for event in events {
             let at = time(event.at)
+            switch event.kind {
+            case .scheduled(let scheduled): plannedStart = scheduled.start
+            case .decided(_, let candidate, let competence, let decision, _): decisionsSoFar[GridKey(candidate: candidate, item: competence)] = decision
+            case .outageCompensated(let id, let by, let seconds): extensions.append((event.at, by, id, seconds))
+            default: break
+            }
             switch event.kind {
             case .timerStarted(let by, _): timeline.append([at, l.text("Début", "Start"), name(by), ""])
             case .timerPaused(let by, _, let reason): timeline.append([at, l.text("Pause", "Pause"), name(by), reason ?? ""])
             case .timerResumed(let by, _): timeline.append([at, l.text("Reprise", "Resume"), name(by), ""])
             case .timeAdjusted(let by, let seconds, let reason):
                 let what = seconds > 0 ? l.text("Temps ajouté : \(seconds) s", "Time added: \(seconds) s") : l.text("Temps retiré : \(-seconds) s", "Time removed: \(-seconds) s")
-                timeline.append([at, what, name(by), reason ?? ""])
+                // The server names an extension for an outage "outage <id>": said in the record's language.
+                var why = reason ?? ""
+                if let reason, reason.hasPrefix("outage "), let id = Int(reason.dropFirst(7)), compensated.contains(id) {
+                    why = l.text("compensation de la coupure n°\(id)", "compensation of outage #\(id)")
+                }
+                timeline.append([at, what, name(by), why])
             case .overtime: timeline.append([at, l.text("Temps prévu écoulé", "Planned time over"), "", ""])
             case .deliberationStarted(let by): timeline.append([at, l.text("Fin de la soutenance, délibération", "End of the defence, deliberation"), name(by), ""])
             case .cancelled(let by, let reason): timeline.append([at, l.text("Annulation", "Cancelled"), name(by), reason ?? ""])
-            case .reopened(let by, let reason): timeline.append([at, l.text("Réouverture", "Reopened"), name(by), reason])
+            case .reopened(let by, let reason):
+                signedBeforeReopening.append((event.at, decisionsSoFar))
+                timeline.append([at, l.text("Réouverture", "Reopened"), name(by), reason])
             case .restarted(let by, let reason):
                 timeline.append([at, l.text("Soutenance reprise à zéro (nouveau chrono)", "Defence restarted (new clock)"), name(by), reason])
             case .postponed(let by, let reason):
                 postponed = true
                 timeline.append([at, l.text("Soutenance reportée", "Defence postponed"), name(by), reason])
             case .updated(let newPlan) where postponed:
-                // A postponed defence given its new date.
+                // A postponed defence given its new date, by the staff (ROOM-UPDATE is an admin's).
                 postponed = false
-                timeline.append([at, l.text("Nouvelle date : début ", "New date: start ") + time(newPlan.start), "", ""])
+                let before = plannedStart.map { l.text(" (au lieu de \(time($0)))", " (instead of \(time($0)))") } ?? ""
+                timeline.append([at, l.text("Nouvelle date : début ", "New date: start ") + time(newPlan.start) + before, l.text("administration", "staff"), ""])
+                plannedStart = newPlan.start
+            case .updated(let newPlan):
+                plannedStart = newPlan.start
             default: break
             }
         }
@@ -131,17 +167,21 @@ public struct ProcesVerbal: Sendable {
             ))
         }
 
-        let presidentDecisions = records.decisions
+        // Every decision of the president, extensions included, in the order taken.
+        var presidentDecisions: [(at: Date, text: String)] = records.decisions.map { decision in
+            let what: String = switch decision.kind {
+            case .declinedOutage: l.text("ne pas prolonger le temps pour la coupure n°\(decision.outage ?? 0)", "not to extend the time for outage #\(decision.outage ?? 0)")
+            case .restarted: l.text("reprendre la soutenance à zéro", "to restart the defence")
+            case .postponed: l.text("reporter la soutenance", "to postpone the defence")
+            }
+            return (decision.at, "\(time(decision.at)) — \(name(decision.by))\(colon)\(what) — \(l.text("motif", "reason"))\(colon)\(decision.reason)")
+        }
+        presidentDecisions += extensions.map { granted in
+            (granted.at, "\(time(granted.at)) — \(name(granted.by))\(colon)" + l.text("prolonger le temps de \(granted.seconds) s pour la coupure n°\(granted.id)", "to extend the time by \(granted.seconds) s for outage #\(granted.id)"))
+        }
         if !presidentDecisions.isEmpty {
             blocks.append(.heading(2, l.text("Décisions du président du jury", "Decisions of the jury's president")))
-            blocks.append(.list(presidentDecisions.map { decision in
-                let what: String = switch decision.kind {
-                case .declinedOutage: l.text("ne pas prolonger le temps pour la coupure n°\(decision.outage ?? 0)", "not to extend the time for outage #\(decision.outage ?? 0)")
-                case .restarted: l.text("reprendre la soutenance à zéro", "to restart the defence")
-                case .postponed: l.text("reporter la soutenance", "to postpone the defence")
-                }
-                return "\(time(decision.at)) — \(name(decision.by)) : \(what) — \(l.text("motif", "reason")) : \(decision.reason)"
-            }))
+            blocks.append(.list(presidentDecisions.sorted { $0.at < $1.at }.map(\.text)))
         }
 
         if !records.evidence.isEmpty {
@@ -180,7 +220,7 @@ public struct ProcesVerbal: Sendable {
                 for juror in plan.jurors {
                     if let proposal = state.proposals[juror]?[key] {
                         let value = proposal.value == .acquis ? l.text("acquis", "acquired") : l.text("non acquis", "not acquired")
-                        proposals.append(l.text("Proposition de ", "Proposal of ") + name(juror) + " : " + value + (proposal.comment.map { " — \($0)" } ?? ""))
+                        proposals.append(l.text("Proposition de ", "Proposal of ") + name(juror) + colon + value + (proposal.comment.map { " — \($0)" } ?? ""))
                     }
                 }
                 if !proposals.isEmpty { blocks.append(.list(proposals)) }
@@ -209,7 +249,21 @@ public struct ProcesVerbal: Sendable {
 
         if !state.reopenings.isEmpty {
             blocks.append(.heading(2, l.text("Réouvertures", "Reopenings")))
-            blocks.append(.list(state.reopenings.map { "\(time($0.at)) — \(name($0.by)) : \($0.reason)" }))
+            blocks.append(.list(state.reopenings.map { "\(time($0.at)) — \(name($0.by))\(colon)\($0.reason)" }))
+            // What the reopening changed: the decisions signed before it that differ now.
+            var changes: [String] = []
+            for reopening in signedBeforeReopening {
+                for (key, before) in reopening.decisions.sorted(by: { ($0.key.candidate, $0.key.item) < ($1.key.candidate, $1.key.item) }) {
+                    let now = state.decisions[key]?.value
+                    guard now != before else { continue }
+                    changes.append(l.text("\(name(key.candidate)), \(key.item) : signée \(decided(before)) avant la réouverture du \(time(reopening.at)), maintenant ", "\(name(key.candidate)), \(key.item): signed \(decided(before)) before the reopening of \(time(reopening.at)), now ")
+                        + (now.map(decided) ?? l.text("non prise", "not taken")))
+                }
+            }
+            if !changes.isEmpty {
+                blocks.append(.paragraph(l.text("Décisions modifiées après réouverture :", "Decisions changed after a reopening:")))
+                blocks.append(.list(changes))
+            }
         }
 
         blocks.append(.heading(2, l.text("Signatures", "Signatures")))
@@ -223,7 +277,7 @@ public struct ProcesVerbal: Sendable {
         let withdrawn = state.signatureHistory.filter { old in state.signatures[old.juror] != old }
         if !withdrawn.isEmpty {
             blocks.append(.paragraph(
-                l.text("Signatures retirées après modification de la grille : ", "Signatures withdrawn after the grid changed: ")
+                l.text("Signatures retirées (grille modifiée ou salle rouverte) : ", "Signatures withdrawn (the grid changed or the room was reopened): ")
                     + withdrawn.map { "\(name($0.juror)) (\(time($0.at)))" }.joined(separator: ", ")
             ))
         }

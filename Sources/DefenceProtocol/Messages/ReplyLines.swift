@@ -121,7 +121,7 @@ public struct ResultLine: Hashable, Sendable {
     }
 }
 
-/// `OUTAGE <id> <user|*server*> <from> <to|-> <seconds|-> <open|not-compensated|compensated=<s>>` (§11.3).
+/// `OUTAGE <id> <user|*server*> <from> <to|-> <seconds|-> <open|not-compensated|declined|compensated=<s>>` (§11.3).
 public struct OutageLine: Hashable, Sendable {
     /// The outage's number in the room.
     public var id: Int
@@ -133,7 +133,7 @@ public struct OutageLine: Hashable, Sendable {
     public var to: String?
     /// How long it lasted, or `nil` while open.
     public var seconds: Int?
-    /// `open`, `not-compensated` or `compensated=<s>`.
+    /// `open`, `not-compensated`, `declined` or `compensated=<s>`.
     public var status: String
 
     public init?(_ message: Message) {

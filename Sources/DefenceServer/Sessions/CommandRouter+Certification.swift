@@ -78,7 +78,7 @@ extension CommandRouter {
         }
         let referential = try await referentials.referential(nil).referential
         guard let track = user.fields.track, let specialisation = referential.specialisation(track: track) else {
-            throw DomainError(.wrongState, context: ["no-track"], "\(candidate) has no track; set one with USER-UPDATE \(candidate) track=…")
+            throw DomainError(.wrongState, context: ["no-track"], "\(candidate) has no track yet: the certification staff sets it (USER-UPDATE \(candidate) track=…)")
         }
         let states = await rooms.rooms(visibleTo: Self.staff)
         return (user, CandidateOutcome(candidate: candidate, track: specialisation, referential: referential, rooms: states), referential, states)

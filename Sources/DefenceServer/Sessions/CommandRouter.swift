@@ -408,6 +408,7 @@ struct CommandRouter: Sendable {
             guard state.role(of: actor) != .candidate else {
                 throw DomainError(.forbidden, "the outage ledger is for the room's jurors and admins")
             }
+            let declined = Set(state.records.decisions.filter { $0.kind == .declinedOutage }.compactMap(\.outage))
             let lines = state.outages.map { outage in
                 Message(
                     id: id,
@@ -415,7 +416,7 @@ struct CommandRouter: Sendable {
                     [
                         String(outage.id), outage.user ?? "*server*", WireTime.format(outage.from),
                         outage.to.map(WireTime.format) ?? "-", outage.seconds.map(String.init) ?? "-",
-                        outage.compensatedSeconds.map { "compensated=\($0)" } ?? (outage.to == nil ? "open" : "not-compensated"),
+                        outage.compensatedSeconds.map { "compensated=\($0)" } ?? (outage.to == nil ? "open" : declined.contains(outage.id) ? "declined" : "not-compensated"),
                     ]
                 )
             }
