@@ -76,6 +76,13 @@ struct RoomCommand: AsyncParsableCommand {
             }
         } else {
             try await console.runFullScreen()
+            let waiting = await console.waitingCount()
+            if waiting > 0 {
+                print(language.text(
+                    "\(waiting) requête(s) sans réponse gardée(s) : elles partiront au prochain lancement de « defence room \(roomID) ».",
+                    "\(waiting) request(s) without an answer kept: they go at the next 'defence room \(roomID)'."
+                ))
+            }
         }
     }
 

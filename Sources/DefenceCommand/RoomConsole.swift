@@ -85,22 +85,36 @@ actor RoomConsole {
     private func flushOutbox() async -> [String] {
         guard let outcomes = try? await outbox.flush() else { return [] }
         var notes: [String] = []
+        var short: [String] = []
         for case .answered(let command, let reply) in outcomes {
-            let refusal = FailureLine(reply.terminal).map { ErrorText.refusal(code: $0.code, serverText: $0.text, language: language) }
-            model?.replied(to: command, refusal: refusal.map { Self.about(command) + " — " + $0 })
-            if let refusal { notes.append(Self.about(command) + " — " + refusal) }
+            let failure = FailureLine(reply.terminal)
+            let refusal = failure.map { ErrorText.refusal(code: $0.code, serverText: $0.text, language: language) }
+            model?.replied(to: command, refusal: refusal.map { about(command) + " — " + $0 })
+            if let refusal, let failure {
+                notes.append(about(command) + " — " + refusal)
+                short.append(about(command) + " (\(failure.code))")
+            }
         }
         model?.pending = await outbox.waiting
+        // Said until the next key, whatever was answered after: a refused request must not pass for taken.
+        if !short.isEmpty {
+            model?.notice = language.text("⚠ Non pris après le retour de la connexion : ", "⚠ Not taken after the connection came back: ") + short.joined(separator: " ; ")
+        }
         return notes
     }
 
     /// The summary of a request that waits in the outbox.
     static let waiting = "WAITING"
 
-    /// A request as the person typed it, to say which one a refusal concerns.
-    static func about(_ command: Command) -> String {
-        command.message(id: nil).serialized
+    /// A request as the person typed it, without the room (it is this one), to say which one a refusal concerns.
+    private func about(_ command: Command) -> String {
+        var message = command.message(id: nil)
+        message.parameters.removeAll { $0 == room }
+        return message.serialized
     }
+
+    /// How many requests still wait in the outbox.
+    func waitingCount() async -> Int { await outbox.waiting.count }
 
     /// Sends a command and returns a one-line account of the answer, in the console's language. A room command
     /// goes through the outbox: kept on disk until answered, sent with its key, sent again after a drop.

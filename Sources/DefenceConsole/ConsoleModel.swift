@@ -109,6 +109,8 @@ public struct ConsoleModel: Sendable {
     public var connected = true
     /// The requests typed that have no answer yet (the outbox), oldest first: pending marks show as such.
     public var pending: [Command] = []
+    /// Marks refused by the server, by "candidate criterion": shown on their row until marked again.
+    public var refusedMarks: Set<String> = []
 
     /// A console for `me` in `view`'s room.
     public init(view: RoomView, me: String, role: String, language: Language) {
@@ -437,6 +439,9 @@ public struct ConsoleModel: Sendable {
 
     /// The answer to a request the model asked for: `refusal` is nil for `OK`, else the sentence to show.
     public mutating func replied(to command: Command, refusal: String?) {
+        if case .mark(_, let candidate, let criterion, _, _) = command {
+            if refusal == nil { refusedMarks.remove("\(candidate) \(criterion)") } else { refusedMarks.insert("\(candidate) \(criterion)") }
+        }
         if let refusal {
             status = refusal
             return

@@ -355,7 +355,8 @@ public enum RoomScreen {
             let commented = view.comments[mine]?["\(candidate) \(entry.id)"] != nil ? "✎" : " "
             let pending = model.pendingComment.map { $0.candidate == candidate && $0.criterion == entry.id } == true ? "…" : " "
             // A mark typed while the connection was down shows as pending (◌) until the server took it.
-            let mine = model.pendingMark(candidate, entry.id) != nil ? "◌" : symbol(my)
+            // A refused mark shows "!" until marked again: it must not pass for taken.
+            let mine = model.pendingMark(candidate, entry.id) != nil ? "◌" : model.refusedMarks.contains("\(candidate) \(entry.id)") && my == nil ? "!" : symbol(my)
             var line = clip("\(pointer) \(mine) \(symbol(theirs))\(commented)\(pending)\(entry.id) \(entry.text)", width)
             if my == nil, view.lastWarning != nil, color { line = "\u{1B}[33m\(line)\u{1B}[0m" }
             rows.append(line)
@@ -455,13 +456,39 @@ public enum RoomScreen {
 
     /// `left` and `right` on one row; when they do not fit, `left` is cut so that `right` (the state) stays.
     static func fit(_ left: String, _ right: String, width: Int) -> String {
-        let room = max(1, width - right.count - 1)
+        let room = max(1, width - columns(right) - 1)
         let shown = clip(left, room)
-        return shown + String(repeating: " ", count: max(1, width - shown.count - right.count)) + right
+        return shown + String(repeating: " ", count: max(1, width - columns(shown) - columns(right))) + right
     }
 
+    /// How many terminal columns `text` takes: two for wide characters (emoji such as ⏳ and ✋, CJK), one else.
+    public static func columns(_ text: String) -> Int {
+        text.reduce(0) { $0 + columns($1) }
+    }
+
+    static func columns(_ character: Character) -> Int {
+        guard let scalar = character.unicodeScalars.first else { return 0 }
+        if scalar.properties.isEmojiPresentation || character.unicodeScalars.contains("\u{FE0F}") { return 2 }
+        switch scalar.value {
+        case 0x1100...0x115F, 0x2E80...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
+            0x20000...0x3FFFD:
+            return 2
+        default: return 1
+        }
+    }
+
+    /// `text` cut to `width` columns, with "…" when it was cut.
     static func clip(_ text: String, _ width: Int) -> String {
-        text.count <= width ? text : String(text.prefix(max(1, width - 1))) + "…"
+        guard columns(text) > width else { return text }
+        var out = ""
+        var used = 0
+        for character in text {
+            let size = columns(character)
+            if used + size > max(0, width - 1) { break }
+            out.append(character)
+            used += size
+        }
+        return out + "…"
     }
 
     /// Clips from the left, so that the end of what is being typed stays in sight.

@@ -143,6 +143,10 @@ public struct RoomView: Sendable, Equatable {
                 addNote(Note(seq: event.seq, at: at, from: from, audience: audience.rawValue, text: text))
             case .signal(let from, let kind): signal(from: from, kind)
             case .acknowledged(_, let candidate): raisedHands.removeAll { $0 == candidate }
+            case .left(let user, _), .connectionLost(let user, _):
+                // Someone who left since raising a hand took it with them.
+                raisedHands.removeAll { $0 == user }
+                ready.remove(user)
             default: break
             }
         }
@@ -183,6 +187,10 @@ public struct RoomView: Sendable, Equatable {
                 earlier["\(line.candidate) \(line.competence)"] = line
             } else if let line = SubmittedLine(line) {
                 submitted.insert(line.juror)
+            } else if let line = DecisionLine(line) {
+                decisions["\(line.candidate) \(line.competence)"] = line.decision.rawValue
+            } else if let line = SignatureLine(line) {
+                signed.insert(line.juror)
             }
         }
     }

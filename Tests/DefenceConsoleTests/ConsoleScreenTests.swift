@@ -322,6 +322,14 @@ enum ScreenFixture {
         #expect(rows.contains { $0.hasPrefix("  ◌ ·  A1C1.3") })
         #expect(rows.contains { $0.hasPrefix("⏳ 2 waiting · ⚠ CONNECTION LOST") })
         #expect(rows.contains { $0.hasPrefix("Waiting (2): sent as soon as the connection is back.") })
+        #expect(rows.allSatisfy { RoomScreen.columns($0) <= 80 }, "⏳ takes two columns: no row may wrap")
+        #expect(rows.first?.hasSuffix("RUNNING") == true, "the header stays on screen")
+        // Refused after the return: the row says so until the criterion is marked again.
+        let waiting = model.pending
+        model.pending = []
+        model.replied(to: mark, refusal: "MARK lea A1C1.3 met — Refused (LOCKED)")
+        #expect(RoomScreen.render(model, F.context(width: 80, height: 24)).contains { $0.hasPrefix("  ! ·  A1C1.3") })
+        model.pending = waiting
         // Answered: no longer pending.
         model.pending = []
         model.view.apply(line("EVENT mspr-a1 31 2026-12-01T08:17:30.000Z mark camille lea A1C1.3 met"))
@@ -401,6 +409,28 @@ enum ScreenFixture {
         #expect(RoomScreen.disagreements(view) == ["lea A1C1: camille acquis / paul non-acquis"], "agreed, or proposed by nobody: none")
         view.apply(line("EVENT mspr-a1 44 2026-12-01T08:32:00.000Z decision by=camille lea A1C1 acquis"))
         #expect(RoomScreen.disagreements(view).isEmpty, "decided: settled")
+    }
+
+    /// A console started after the decisions and signatures sees them (from PROGRESS), not only later ones.
+    @Test func decisionsAndSignaturesComeFromProgress() {
+        var view = F.view()
+        view.applyProgress([
+            line("@id=p DECISION lea A1C1 non-acquis by=camille :incomplet"),
+            line("@id=p SIGNATURE paul 2026-12-01T08:40:00.000Z abc"),
+        ])
+        #expect(view.decisions["lea A1C1"] == "non-acquis" && view.signed == ["paul"])
+        #expect(RoomScreen.columns("⏳ a") == 4 && RoomScreen.columns("✋") == 2 && RoomScreen.columns("é◌✔") == 3)
+    }
+
+    /// A restarted console does not bring back the hand of someone who left since.
+    @Test func historyKnowsWhoLeft() {
+        var view = RoomView(room: "r1")
+        view.applyHistory([
+            line("@id=h PAST r1 5 2026-12-01T08:10:00.000Z signal zoe hand"),
+            line("@id=h PAST r1 6 2026-12-01T08:10:30.000Z left zoe candidate"),
+            line("@id=h PAST r1 7 2026-12-01T08:11:00.000Z signal lea hand"),
+        ])
+        #expect(view.raisedHands == ["lea"])
     }
 
     @Test func helpIsBehindTheQuestionMark() {

@@ -317,3 +317,66 @@ public struct TimeReply: Hashable, Sendable {
         self.serverTime = serverTime
     }
 }
+
+/// A `PROGRESS` data line: `DECISION <candidate> <competence> <decision> by=<juror> [:comment]` (§12.1).
+public struct DecisionLine: Hashable, Sendable {
+    public var candidate: String
+    public var competence: String
+    public var decision: Decision
+    /// The juror who recorded it.
+    public var by: String
+    public var comment: String?
+
+    /// Creates the line's value.
+    public init(candidate: String, competence: String, decision: Decision, by: String, comment: String?) {
+        self.candidate = candidate
+        self.competence = competence
+        self.decision = decision
+        self.by = by
+        self.comment = comment
+    }
+
+    /// Reads the line; nil for another line.
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard message.verb == "DECISION", words.count == 4, let decision = Decision(rawValue: words[2]), words[3].hasPrefix("by=") else { return nil }
+        candidate = words[0]
+        competence = words[1]
+        self.decision = decision
+        by = String(words[3].dropFirst(3))
+        comment = text
+    }
+
+    /// The line, tagged with the request's `id`.
+    public func message(id: String?) -> Message {
+        Message(id: id, verb: "DECISION", [candidate, competence, decision.rawValue, "by=\(by)"], text: comment)
+    }
+}
+
+/// A `PROGRESS` data line: `SIGNATURE <juror> <time> <grid hash>` (§12.1).
+public struct SignatureLine: Hashable, Sendable {
+    public var juror: String
+    public var at: Date
+    public var gridHash: String
+
+    /// Creates the line's value.
+    public init(juror: String, at: Date, gridHash: String) {
+        self.juror = juror
+        self.at = at
+        self.gridHash = gridHash
+    }
+
+    /// Reads the line; nil for another line.
+    public init?(_ message: Message) {
+        let (words, text) = split(message)
+        guard message.verb == "SIGNATURE", words.count == 3, text == nil, let at = WireTime.parse(words[1]) else { return nil }
+        juror = words[0]
+        self.at = at
+        gridHash = words[2]
+    }
+
+    /// The line, tagged with the request's `id`.
+    public func message(id: String?) -> Message {
+        Message(id: id, verb: "SIGNATURE", [juror, WireTime.format(at), gridHash])
+    }
+}

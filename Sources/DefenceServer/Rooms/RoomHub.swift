@@ -410,7 +410,8 @@ actor RoomHub {
             }
             guard let after = folded else { continue }
             switch event.kind {
-            case .message, .signal, .acknowledged: break
+            // Arrivals and departures too: a hand raised by someone who left since is no longer up.
+            case .message, .signal, .acknowledged, .joined, .left, .connectionLost: break
             default: continue
             }
             let role = after.role(of: actor)

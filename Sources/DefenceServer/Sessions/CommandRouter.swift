@@ -437,7 +437,7 @@ struct CommandRouter: Sendable {
                 }
             }
             for (key, decision) in state.decisions.sorted(by: { $0.key < $1.key }) {
-                lines.append(Message(id: id, verb: "DECISION", [key.candidate, key.item, decision.value.rawValue, "by=\(decision.by)"], text: decision.comment))
+                lines.append(DecisionLine(candidate: key.candidate, competence: key.item, decision: decision.value, by: decision.by, comment: decision.comment).message(id: id))
             }
             for juror in state.plan.jurors where actor.role == .admin || juror == actor.user {
                 for candidate in state.plan.candidates {
@@ -453,7 +453,7 @@ struct CommandRouter: Sendable {
             }
             for juror in state.plan.jurors {
                 if let signature = state.signatures[juror] {
-                    lines.append(Message(id: id, verb: "SIGNATURE", [juror, WireTime.format(signature.at), signature.gridHash]))
+                    lines.append(SignatureLine(juror: juror, at: signature.at, gridHash: signature.gridHash).message(id: id))
                 }
             }
             for evidence in state.records.evidence {
