@@ -4,7 +4,7 @@ import Foundation
 /// A key press, as the full-screen console reads it.
 public enum ConsoleKey: Equatable, Sendable {
     case character(Character)
-    case up, down, left, right, tab, backTab, enter, escape, backspace, pageUp, pageDown, interrupt
+    case up, down, left, right, tab, backTab, enter, escape, backspace, pageUp, pageDown, interrupt, home, end, delete
     /// A key the console has no use for (Home, F1, Ctrl+←…): read whole, and ignored.
     case other
 
@@ -20,6 +20,9 @@ public enum ConsoleKey: Equatable, Sendable {
         case ("[", "Z"): return .backTab
         case ("[", "5~"): return .pageUp
         case ("[", "6~"): return .pageDown
+        case ("[", "H"), ("O", "H"), ("[", "1~"), ("[", "7~"): return .home
+        case ("[", "F"), ("O", "F"), ("[", "4~"), ("[", "8~"): return .end
+        case ("[", "3~"): return .delete
         default: return .other
         }
     }
@@ -61,10 +64,38 @@ public struct ConsoleModel: Sendable {
         case decline(outage: Int)
     }
 
-    /// A line being typed.
+    /// A line being typed, with the place the next character goes (in characters from the start).
     public struct Prompt: Equatable, Sendable {
         public var kind: PromptKind
-        public var text: String
+        public var text: String {
+            didSet { cursor = min(cursor, text.count) }
+        }
+        public var cursor: Int
+
+        /// A prompt with `text` already in it, the cursor at its end.
+        public init(kind: PromptKind, text: String) {
+            self.kind = kind
+            self.text = text
+            cursor = text.count
+        }
+
+        mutating func insert(_ character: Character) {
+            let index = text.index(text.startIndex, offsetBy: cursor)
+            text.insert(character, at: index)
+            cursor += 1
+        }
+
+        mutating func deleteBackward() {
+            guard cursor > 0 else { return }
+            let index = text.index(text.startIndex, offsetBy: cursor - 1)
+            text.remove(at: index)
+            cursor -= 1
+        }
+
+        mutating func deleteForward() {
+            guard cursor < text.count else { return }
+            text.remove(at: text.index(text.startIndex, offsetBy: cursor))
+        }
     }
 
     /// A question that needs `y` before its request goes out.
@@ -381,14 +412,16 @@ public struct ConsoleModel: Sendable {
         case .escape:
             prompt = nil
             status = t("Annulé.", "Cancelled.")
-        case .backspace:
-            if !current.text.isEmpty { current.text.removeLast() }
-            prompt = current
-        case .character(let c):
-            current.text.append(c)
-            prompt = current
+        case .backspace: current.deleteBackward()
+        case .delete: current.deleteForward()
+        case .left: current.cursor = max(0, current.cursor - 1)
+        case .right: current.cursor = min(current.text.count, current.cursor + 1)
+        case .home: current.cursor = 0
+        case .end: current.cursor = current.text.count
+        case .character(let c): current.insert(c)
         default: break
         }
+        if prompt != nil { prompt = current }
         return []
     }
 

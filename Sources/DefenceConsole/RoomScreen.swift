@@ -180,7 +180,9 @@ public enum RoomScreen {
         let l = model.language
         var rows: [String] = []
         if let prompt = model.prompt {
-            rows.append(clipLeft("\(label(prompt.kind, l)) › \(prompt.text)▏", width))
+            // The cursor is where the next character goes.
+            let split = prompt.text.index(prompt.text.startIndex, offsetBy: min(prompt.cursor, prompt.text.count))
+            rows.append(clipLeft("\(label(prompt.kind, l)) › \(prompt.text[..<split])▏\(prompt.text[split...])", width))
             rows.append(clip(l.text("Entrée : envoyer · Échap : annuler", "Enter: send · Esc: cancel"), width))
             return rows
         }

@@ -343,13 +343,26 @@ enum ScreenFixture {
             let bytes = Array(text.utf8)
             return ConsoleKey.escapeSequence(introducer: bytes[0], Array(bytes.dropFirst()))
         }
-        #expect(key("[1;5D") == .other && key("[1;2S") == .other && key("[H") == .other && key("[3~") == .other && key("OP") == .other)
+        #expect(key("[1;5D") == .other && key("[1;2S") == .other && key("[15~") == .other && key("OP") == .other)
+        #expect(key("[H") == .home && key("OF") == .end && key("[3~") == .delete)
         #expect(key("[A") == .up && key("OB") == .down && key("[Z") == .backTab && key("[5~") == .pageUp && key("[6~") == .pageDown)
         var model = F.juror(.en)
         _ = model.handle(.character("m"), at: F.now)
         for character in "Bonjour" { _ = model.handle(.character(character), at: F.now) }
         #expect(model.handle(.other, at: F.now).isEmpty && model.handle(.left, at: F.now).isEmpty)
         #expect(model.prompt?.text == "Bonjour", "an unused key neither cancels nor loses the text")
+        // The text is edited where the cursor is.
+        _ = model.handle(.home, at: F.now)
+        _ = model.handle(.character("X"), at: F.now)
+        _ = model.handle(.end, at: F.now)
+        _ = model.handle(.left, at: F.now)
+        _ = model.handle(.backspace, at: F.now)
+        _ = model.handle(.delete, at: F.now)
+        #expect(model.prompt?.text == "XBonjo" && model.prompt?.cursor == 6)
+        #expect(RoomScreen.render(model, F.context(width: 80, height: 24)).contains("Message to the room › XBonjo▏"))
+        _ = model.handle(.left, at: F.now)
+        #expect(RoomScreen.render(model, F.context(width: 80, height: 24)).contains("Message to the room › XBonj▏o"))
+        model.prompt?.text = "Bonjour"
         _ = model.handle(.escape, at: F.now)
         #expect(model.handle(.other, at: F.now).isEmpty && model.confirmation == nil)
         _ = model.handle(.backTab, at: F.now)
