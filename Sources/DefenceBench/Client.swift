@@ -28,11 +28,14 @@ final class Client: Sendable {
         /// When it last came (uptime, nanoseconds).
         var rejoinedAt: UInt64 = 0
         var messagesSent = 0
+        /// Every event line received: the deliveries the server made to this connection.
+        var eventsReceived = 0
         var markFailures = 0
         var stormRetries = 0
         /// Counts what a sequence number received after the previous one skipped (kept as counters: an array of
         /// every number received grew by gigabytes over a 10-minute run).
         mutating func received(_ seq: Int) {
+            eventsReceived += 1
             if let last = lastSeq { gaps += max(0, seq - last - 1) }
             lastSeq = seq
             maxSeq = max(maxSeq, seq)
@@ -61,6 +64,8 @@ final class Client: Sendable {
     var markFailures: Int { state.withLock { $0.markFailures } }
     /// Messages this client sent.
     var messagesSent: Int { state.withLock { $0.messagesSent } }
+    /// Event lines (and snapshots) this client received.
+    var eventsReceived: Int { state.withLock { $0.eventsReceived } }
 
     /// The highest event sequence number received.
     var lastSeq: Int { state.withLock { $0.maxSeq } }
@@ -188,6 +193,11 @@ struct Report {
     var cpuPercent = 0.0
     /// The bench's own CPU over the same seconds: what it takes from the cores the server runs on.
     var benchCPUPercent = 0.0
+    /// Server CPU per event committed and per event line delivered in the steady state, in microseconds.
+    var cpuPerEventMicros: Double?
+    var cpuPerDeliveryMicros: Double?
+    var steadyEvents = 0
+    var steadyDeliveries = 0
     var rssMiB = 0.0
     var peakRSSMiB = 0.0
     var reconnections = 0
@@ -242,6 +252,9 @@ struct Report {
             ("server-side command time p50 / p99", serverCommandsText),
             ("seconds with a mark > 25 ms / a fan-out > 20 ms", timeline.map { "\($0.slowMarkSeconds) / \($0.slowFanOutSeconds) of \($0.seconds)" } ?? "not recorded"),
             ("server CPU / bench CPU (steady state)", String(format: "%.0f %% / %.0f %% of one core", cpuPercent, benchCPUPercent)),
+            ("server CPU per event / per delivery", cpuPerEventMicros.map { perEvent in
+                String(format: "%.0f µs / %.1f µs (%d events committed, %d delivered)", perEvent, cpuPerDeliveryMicros ?? 0, steadyEvents, steadyDeliveries)
+            } ?? "not measured (no metrics endpoint)"),
             ("server RSS (end / peak)", String(format: "%.0f MiB / %.0f MiB", rssMiB, peakRSSMiB)),
             ("connections lost during the run", String(reconnections)),
         ]
@@ -331,7 +344,9 @@ struct Report {
             "markAckMs": ["p50": Self.milliseconds(marks, 50), "p99": Self.milliseconds(marks, 99), "p999": Self.milliseconds(marks, 99.9)],
             "messagesPerSecond": messagesPerSecond,
             "fanOutMs": ["p50": Self.milliseconds(fanOut, 50), "p99": Self.milliseconds(fanOut, 99), "p999": Self.milliseconds(fanOut, 99.9)],
-            "serverCPUPercent": cpuPercent, "benchCPUPercent": benchCPUPercent, "serverRSSMiB": rssMiB, "serverPeakRSSMiB": peakRSSMiB, "reconnections": reconnections,
+            "serverCPUPercent": cpuPercent, "benchCPUPercent": benchCPUPercent,
+            "serverCPUPerEventMicros": cpuPerEventMicros ?? NSNull(), "serverCPUPerDeliveryMicros": cpuPerDeliveryMicros ?? NSNull(),
+            "steadyEvents": steadyEvents, "steadyDeliveries": steadyDeliveries, "serverRSSMiB": rssMiB, "serverPeakRSSMiB": peakRSSMiB, "reconnections": reconnections,
             "serverCommandMs": [
                 "p50AtMost": serverCommands?.bound(atPercentile: 50).map { $0 * 1000 as Any } ?? NSNull(),
                 "p99AtMost": serverCommands?.bound(atPercentile: 99).map { $0 * 1000 as Any } ?? NSNull(),

@@ -145,11 +145,14 @@ struct DefenceBench: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .milliseconds(Int64((warmup + duration) * 1000))
         // After the warm-up: record latencies, and count CPU, marks and messages from then on.
         let metrics = metricsPort(folder)
-        let warm = Task { [jurors] in
+        let warm = Task { [jurors, clients] in
             try? await Task.sleep(for: .milliseconds(Int64(warmup * 1000)))
             recorder.start()
             let histogram = metrics.flatMap { ServerHistogram.fetch(port: $0) }
-            return (ContinuousClock.now, cpuSeconds(serverPID), cpuSeconds(getpid()), jurors.map(\.messagesSent).reduce(0, +), histogram)
+            // The cost per event: events committed (the server's counter) and lines delivered (what the clients got).
+            let events = metrics.flatMap { ServerHistogram.counter("defence_room_events_total", port: $0) }
+            let delivered = clients.map(\.eventsReceived).reduce(0, +)
+            return (ContinuousClock.now, cpuSeconds(serverPID), cpuSeconds(getpid()), jurors.map(\.messagesSent).reduce(0, +), histogram, events, delivered)
         }
         // The server's memory, sampled every 5 s of the steady state.
         let sampler = Task {
@@ -169,13 +172,20 @@ struct DefenceBench: AsyncParsableCommand {
         await schedule.run(until: deadline)
         recorder.stop()
         let benchCPUAfter = cpuSeconds(getpid())
-        let (steadyStart, cpuBefore, benchCPUBefore, messagesBefore, histogramBefore) = await warm.value
+        let (steadyStart, cpuBefore, benchCPUBefore, messagesBefore, histogramBefore, steadyEventsBefore, deliveredBefore) = await warm.value
         let steadySeconds = (ContinuousClock.now - steadyStart).timeInterval
         if let metrics, let before = histogramBefore, let after = ServerHistogram.fetch(port: metrics) {
             report.serverCommands = after.since(before)
         }
         try await Task.sleep(for: .seconds(1))  // let the last fan-outs arrive
-        report.cpuPercent = (cpuSeconds(process.processIdentifier) - cpuBefore) / steadySeconds * 100
+        let steadyCPU = cpuSeconds(process.processIdentifier) - cpuBefore
+        report.cpuPercent = steadyCPU / steadySeconds * 100
+        if let metrics, let steadyEventsBefore, let eventsAfter = ServerHistogram.counter("defence_room_events_total", port: metrics) {
+            report.steadyEvents = Int(eventsAfter - steadyEventsBefore)
+            report.steadyDeliveries = clients.map(\.eventsReceived).reduce(0, +) - deliveredBefore
+            if report.steadyEvents > 0 { report.cpuPerEventMicros = steadyCPU / Double(report.steadyEvents) * 1_000_000 }
+            if report.steadyDeliveries > 0 { report.cpuPerDeliveryMicros = steadyCPU / Double(report.steadyDeliveries) * 1_000_000 }
+        }
         report.benchCPUPercent = (benchCPUAfter - benchCPUBefore) / steadySeconds * 100
         report.rssMiB = rssMiB(process.processIdentifier)
         report.peakRSSMiB = max(await sampler.value, report.rssMiB)
