@@ -397,6 +397,13 @@ extension AdminCommand {
         var legalName: String?
         @Option(help: H("Jurés : la qualité imprimée au PV (p. ex. « Architecte SI, société X »).", "Jurors: the capacity printed on the PV (e.g. \"Architecte SI, société X\")."))
         var capacity: String?
+
+        func validate() throws {
+            // A number travels as one word: a space would split it on the wire.
+            if let number, number.contains(where: \.isWhitespace) {
+                throw ValidationError(L("--number : un numéro de candidat s’écrit sans espace (A-Z a-z 0-9 . _ - /)", "--number: a candidate number has no spaces (A-Z a-z 0-9 . _ - /)"))
+            }
+        }
     }
 
     struct UpdateUser: AsyncParsableCommand {

@@ -126,7 +126,13 @@ enum Table {
             Swift.print(header.joined(separator: ","))
             for row in rows { Swift.print(row.map(field).joined(separator: ",")) }
         case "json":
-            let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+            // Counts are numbers for scripts; "blocks" (validated/total) stays text.
+            let numeric: Set<String> = ["needed", "validated", "total"]
+            let objects = rows.map { row in
+                Dictionary(uniqueKeysWithValues: zip(header, row).map { key, value -> (String, Any) in
+                    (key, numeric.contains(key) ? (Int(value).map { $0 as Any } ?? value) : value)
+                })
+            }
             let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data("[]".utf8)
             Swift.print(String(decoding: data, as: UTF8.self))
         default:

@@ -503,6 +503,11 @@ import Glibc
         #expect(english.status == 0)
         #expect(try String(contentsOf: folder.appendingPathComponent("pv-en.md"), encoding: .utf8).hasPrefix("# Defence report (procès-verbal)"))
         #expect(try Self.client(common + ["pv", "--room", "finale-nina-1400", "--lang", "de"], in: folder).status != 0)
+        let outcomes = try Self.client(common + ["outcomes", "--track", "dev", "--format", "json"], in: folder)
+        let decoded = try JSONSerialization.jsonObject(with: Data(outcomes.out.utf8)) as? [[String: Any]]
+        #expect(decoded?.first?["needed"] as? Int == 5, "counts are numbers: \(outcomes.out)")
+        let spaced = try Self.client(common + ["create-user", "x.y", "--role", "candidate", "--number", "20 26", "--name", "X"], in: folder)
+        #expect(spaced.status != 0 && !spaced.out.contains("FAIL"), "refused by the client with why, before anything is sent: \(spaced.out)")
         let outcome = try Self.client(Array(common.dropLast()) + ["outcome", "nina.morel", "--format", "csv"], in: folder)
         #expect(outcome.status == 0 && outcome.out.contains("\ncertification,dev,incomplete,,,0/5 (5)\n"), "\(outcome.out)")
         kill(server.process.processIdentifier, SIGTERM)
