@@ -79,12 +79,18 @@ struct AdminCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
         @Option(help: H("Seulement les salles qui commencent ce jour (AAAA-MM-JJ, UTC).", "Only the rooms starting on this day (YYYY-MM-DD, UTC)."))
         var day: String?
-        @Option(help: H("Seulement les salles dans cet état (scheduled, open, running, paused, deliberation, signed, cancelled).", "Only rooms in this state (scheduled, open, running, paused, deliberation, signed, cancelled)."))
+        @Option(help: H("Seulement les salles dans cet état (scheduled, open, running, paused, deliberation, signed, cancelled, postponed).", "Only rooms in this state (scheduled, open, running, paused, deliberation, signed, cancelled, postponed)."))
         var state: String?
         @Flag(help: H("Un tableau en direct au lieu d’une liste (comme « defence admin watch »).", "A live board instead of a list (as 'defence admin watch')."))
         var watch = false
         @Flag(help: H("Écrire les salles en fichier iCalendar (RFC 5545), un événement par salle.", "Write the rooms as an iCalendar file (RFC 5545), one event per room."))
         var ics = false
+
+        func validate() throws {
+            if ics && (output.json || watch) {
+                throw ValidationError(L("--ics écrit un agenda : sans --json ni --watch", "--ics writes a calendar: without --json or --watch"))
+            }
+        }
 
         func run() async throws {
             if ics {
@@ -292,8 +298,8 @@ extension AdminCommand {
             commandName: "transcript",
             abstract: L("Écrire le relevé de compétences d’un candidat en Markdown et en page HTML prête à imprimer.", "Write a candidate's transcript of competences as Markdown and as a print-ready HTML page."),
             discussion: L(
-                "Écrit <sortie>.md et <sortie>.html (par défaut releve-<candidat>) : chaque bloc de la filière, chaque compétence, sa décision signée, la salle, la date et le jury, puis le résultat.",
-                "Writes <output>.md and <output>.html (default: transcript-<candidate>): every block of the track, every competence, its signed decision, room, date and jury, then the result."
+                "Écrit <sortie>.md et <sortie>.html (par défaut releve-<candidat>) : le résultat, puis chaque bloc de la filière, chaque compétence, sa décision signée, la salle, la date et le jury.",
+                "Writes <output>.md and <output>.html (default: transcript-<candidate>): the result, then every block of the track, every competence, its signed decision, room, date and jury."
             )
         )
         @ParentCommand var root: DefenceCommand

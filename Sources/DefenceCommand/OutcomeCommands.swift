@@ -53,7 +53,7 @@ extension AdminCommand {
             )
         )
         @ParentCommand var root: DefenceCommand
-        @Argument(help: H("Le candidat (par défaut : vous-même).", "The candidate (default: yourself).")) var candidate: String?
+        @Argument(help: H("Le candidat (un candidat connecté peut l’omettre : le sien).", "The candidate (a signed-in candidate may leave it out: their own).")) var candidate: String?
         @Option(help: H("table (par défaut), csv ou json.", "table (default), csv or json.")) var format: String = "table"
 
         func validate() throws {

@@ -207,6 +207,10 @@ public final class DefenceDatabase: Sendable {
                 ) WITHOUT ROWID
                 """)
         }
+        migrator.registerMigration("v13-request-key-digest") { db in
+            // The SHA-256 of the request a key tagged: the same key on another request is refused, not replayed.
+            try db.execute(sql: "ALTER TABLE request_key ADD COLUMN request TEXT")
+        }
         return migrator
     }
 

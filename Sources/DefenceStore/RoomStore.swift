@@ -45,8 +45,8 @@ public struct RoomStore: Sendable {
         try await database.committer.write { [tips = database.chainTips] db in
             try Self.write(rows, db, tips: tips)
             if let key {
-                try db.cachedStatement(sql: "INSERT INTO request_key (room, user, key, seq, public_seq) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [key.room, key.user, key.key, key.seq, key.publicSeq])
+                try db.cachedStatement(sql: "INSERT INTO request_key (room, user, key, seq, public_seq, request) VALUES (?, ?, ?, ?, ?, ?)")
+                    .execute(arguments: [key.room, key.user, key.key, key.seq, key.publicSeq, key.request])
             }
         }
     }
@@ -59,14 +59,17 @@ public struct RoomStore: Sendable {
         public var key: String
         public var seq: Int
         public var publicSeq: Int
+        /// The SHA-256 (hex) of the request's line, untagged; nil for keys stored before migration v13.
+        public var request: String?
 
         /// Creates a key's record.
-        public init(room: String, user: String, key: String, seq: Int, publicSeq: Int) {
+        public init(room: String, user: String, key: String, seq: Int, publicSeq: Int, request: String?) {
             self.room = room
             self.user = user
             self.key = key
             self.seq = seq
             self.publicSeq = publicSeq
+            self.request = request
         }
 
         /// The lookup name of a user's key.
@@ -74,16 +77,16 @@ public struct RoomStore: Sendable {
     }
 
     /// The keys committed in `room`, by ``RequestKey/slot(user:key:)``.
-    public func requestKeys(room: String) async throws -> [String: (seq: Int, publicSeq: Int)] {
+    public func requestKeys(room: String) async throws -> [String: (seq: Int, publicSeq: Int, request: String?)] {
         try await database.pool.read { db in
-            var keys: [String: (seq: Int, publicSeq: Int)] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT user, key, seq, public_seq FROM request_key WHERE room = ?", arguments: [room])
+            var keys: [String: (seq: Int, publicSeq: Int, request: String?)] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT user, key, seq, public_seq, request FROM request_key WHERE room = ?", arguments: [room])
             while let row = try rows.next() {
                 // Untrusted like every row: a value of the wrong type is an error for this request, not a crash.
                 guard let user = row["user"] as String?, let key = row["key"] as String?, let seq = row["seq"] as Int?,
                     let publicSeq = row["public_seq"] as Int?
                 else { throw DomainError(.internal, context: [room], "room \(room): an idempotency key cannot be read") }
-                keys[RequestKey.slot(user: user, key: key)] = (seq, publicSeq)
+                keys[RequestKey.slot(user: user, key: key)] = (seq, publicSeq, row["request"] as String?)
             }
             return keys
         }

@@ -138,6 +138,23 @@ struct RoomHarness {
         try room.run(.say(audience: .room, text: "\u{00A0}Bonjour"), by: H.j1)
     }
 
+    /// Someone away when the server stopped is still away after it: a new outage runs from the restart.
+    @Test func anAbsenceOutlastsADowntime() throws {
+        var room = H()
+        try room.run(.join, by: H.c1)
+        try room.run(.startTimer, by: H.j1)
+        _ = try room.advance(30)
+        try room.run(.connectionLost, by: H.c1)
+        let stoppedAt = room.now.addingTimeInterval(5)
+        _ = try room.advance(20)
+        #expect(try room.run(.serverRestarted(since: stoppedAt), by: H.admin) == [.downtime(id: 2, from: stoppedAt), .outageStarted(id: 3, user: "c1")])
+        _ = try room.advance(10)
+        #expect(try room.run(.join, by: H.c1).contains(.outageEnded(id: 3, user: "c1")))
+        #expect(room.state.outages.map(\.seconds) == [5, 15, 10])
+        // A blank optional reason is refused like a blank required one.
+        #expect(room.code(.pause(reason: "\u{00A0}"), by: H.j1) == "INVALID")
+    }
+
     @Test func candidatesNeverRunTheClock() throws {
         var room = H()
         #expect(room.code(.startTimer, by: H.c1) == "FORBIDDEN")

@@ -34,6 +34,9 @@ import Testing
         #expect(try await paul.ok("@key=cam-3 SAY r1 room :Bonjour").parameters.last != "replayed")
         #expect(try await camille.ok("@key=cam-5 SAY r1 room :Bonjour").parameters.last != "replayed")
         #expect(try await camille.request("@key=a\\sb SAY r1 room :x").failureCode == "BAD_ARGUMENTS")
+        // A key names one request: on another, it is refused, never taken for the first one's repeat.
+        #expect(try await camille.request("@key=cam-2 TIMER-ADJUST r1 +90 :retard").failureCode == "INVALID")
+        #expect(try await camille.request("@key=cam-3 SAY r1 room :autre chose").failureCode == "INVALID")
         let messages = try await camille.ok("HISTORY r1")
         #expect(camille.messages.compactMap { EventLine(past: $0) }.filter { $0.type == "message" }.count == 3, "\(messages.serialized)")
         await paul.close()

@@ -27,7 +27,7 @@ func domainCode(_ body: () async throws -> Void) async -> ErrorCode? {
         #expect(try database.pragma("journal_mode") == "wal")
         #expect(try database.pragma("synchronous") == "2")  // FULL
         #expect(try database.pragma("foreign_keys") == "1")
-        #expect(try database.appliedMigrations() == ["v1-accounts", "v2-referentials", "v3-rooms", "v4-event-chain", "v5-replay-and-snapshots", "v6-room-without-last-seq", "v7-public-events-index", "v8-chain-over-every-column", "v9-sealed-snapshots", "v10-snapshots-with-public-numbering", "v11-certification-fields", "v12-request-keys"])
+        #expect(try database.appliedMigrations() == ["v1-accounts", "v2-referentials", "v3-rooms", "v4-event-chain", "v5-replay-and-snapshots", "v6-room-without-last-seq", "v7-public-events-index", "v8-chain-over-every-column", "v9-sealed-snapshots", "v10-snapshots-with-public-numbering", "v11-certification-fields", "v12-request-keys", "v13-request-key-digest"])
     }
 
     /// GRDB's pool sets its writer to `synchronous = NORMAL` when it turns WAL on (after the configuration's
@@ -49,7 +49,7 @@ func domainCode(_ body: () async throws -> Void) async -> ErrorCode? {
         try await store.createUser(User(id: "zoe", role: .candidate, displayName: "Zoé", createdAt: Date()))
         let reopened = try DefenceDatabase(path: database.path)
         #expect(try await AccountStore(database: reopened).user("zoe")?.displayName == "Zoé")
-        #expect(try reopened.appliedMigrations() == ["v1-accounts", "v2-referentials", "v3-rooms", "v4-event-chain", "v5-replay-and-snapshots", "v6-room-without-last-seq", "v7-public-events-index", "v8-chain-over-every-column", "v9-sealed-snapshots", "v10-snapshots-with-public-numbering", "v11-certification-fields", "v12-request-keys"])
+        #expect(try reopened.appliedMigrations() == ["v1-accounts", "v2-referentials", "v3-rooms", "v4-event-chain", "v5-replay-and-snapshots", "v6-room-without-last-seq", "v7-public-events-index", "v8-chain-over-every-column", "v9-sealed-snapshots", "v10-snapshots-with-public-numbering", "v11-certification-fields", "v12-request-keys", "v13-request-key-digest"])
     }
 }
 

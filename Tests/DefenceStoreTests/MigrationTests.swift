@@ -38,7 +38,7 @@ import Testing
             }
         }
         let database = try DefenceDatabase(path: path)
-        #expect(try database.appliedMigrations().last == "v12-request-keys")
+        #expect(try database.appliedMigrations().last == "v13-request-key-digest")
         let columns = try await database.pool.read { db in try db.columns(in: "room").map(\.name) }
         #expect(!columns.contains("last_seq"))
         // The room folds as before, and takes new events.
@@ -124,7 +124,7 @@ import Testing
         let path = try TemporaryFolder.path("v7") + ".sqlite"
         try await v7Database(path, breakIt: false)
         let database = try DefenceDatabase(path: path)
-        #expect(try database.appliedMigrations().last == "v12-request-keys")
+        #expect(try database.appliedMigrations().last == "v13-request-key-digest")
         let store = RoomStore(database: database)
         #expect(try await store.verifyChains().breaks.isEmpty)
         let tails = try await database.pool.read { db in try Int.fetchAll(db, sql: "SELECT seq FROM room_event WHERE tail = 1 ORDER BY room_id") }

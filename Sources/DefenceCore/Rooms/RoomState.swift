@@ -429,7 +429,15 @@ public struct RoomState: Codable, Hashable, Sendable {
             return events
 
         case .serverRestarted(let since):
-            return [.downtime(id: (outages.last?.id ?? 0) + 1, from: since)]
+            let downtime = (outages.last?.id ?? 0) + 1
+            var events: [RoomEventKind] = [.downtime(id: downtime, from: since)]
+            if lifecycle == .running || lifecycle == .paused {
+                // Someone already away when the server stopped is still away after it: the downtime closes their
+                // outage at the stop, and a new one runs from the restart until they are back.
+                let away = outages.filter { $0.to == nil }.compactMap(\.user)
+                for (offset, user) in away.enumerated() { events.append(.outageStarted(id: downtime + 1 + offset, user: user)) }
+            }
+            return events
 
         case .mark(let candidate, let criterion, let mark, let comment):
             try requireJuror(role, "marking")
@@ -589,7 +597,8 @@ public struct RoomState: Codable, Hashable, Sendable {
 
     static func validateText(_ text: String?, allowEmpty: Bool) throws(DomainError) {
         guard let text else { return }
-        if !allowEmpty && FreeText.isBlank(text) {
+        // Optional or not, a text that is given must show something (PROTOCOL.md §3).
+        if (!allowEmpty || !text.isEmpty) && FreeText.isBlank(text) {
             throw DomainError(.invalid, "the text is blank (only spaces or invisible characters)")
         }
         // Counted in Unicode scalars, which a client in any language counts the same way (PROTOCOL.md §3); the

@@ -424,7 +424,7 @@ actor RoomHub {
     }
 
     /// The idempotency keys committed in each room, by user and key, once read from the store (PROTOCOL.md §4.4).
-    private var requestKeys: [String: [String: (seq: Int, publicSeq: Int)]] = [:]
+    private var requestKeys: [String: [String: (seq: Int, publicSeq: Int, request: String?)]] = [:]
 
     /// Removes a room from a session's joined rooms (its subscriber was removed).
     private func forget(_ id: String, sessionID: UInt64) {
@@ -463,7 +463,8 @@ actor RoomHub {
     }
 
     /// Carries out a room command, once per idempotency `key` of this user in this room (PROTOCOL.md §4.4).
-    func perform(_ id: String, _ command: RoomCommand, by actor: RoomActor, key: String? = nil) async throws -> Performed {
+    /// - Parameter request: the SHA-256 of the request `key` tags: the same key on another request is `INVALID`.
+    func perform(_ id: String, _ command: RoomCommand, by actor: RoomActor, key: String? = nil, request: String? = nil) async throws -> Performed {
         _ = try room(id, visibleTo: actor)
         let started = ContinuousClock.now
         await acquire(id)
@@ -471,11 +472,14 @@ actor RoomHub {
         if let key {
             if requestKeys[id] == nil { requestKeys[id] = try await store.requestKeys(room: id) }
             if let known = requestKeys[id]?[RoomStore.RequestKey.slot(user: actor.user, key: key)] {
+                if let stored = known.request, let request, stored != request {
+                    throw DomainError(.invalid, context: [key], "the key \(key) was already used for another request; give each request its own key")
+                }
                 let candidate = rooms[id]?.role(of: actor) == .candidate
                 return .replayed(seq: candidate ? known.publicSeq : known.seq)
             }
         }
-        let events = try await execute(id, command, by: actor, at: clock.now(), key: key)
+        let events = try await execute(id, command, by: actor, at: clock.now(), key: key, request: request)
         try await tickLocked(id)
         metrics.recordCommand(ContinuousClock.now - started)
         guard let state = rooms[id] else { throw DomainError(.notFound, context: [id], "no room \(id)") }
@@ -507,7 +511,7 @@ actor RoomHub {
     }
 
     /// Decides, persists, applies and delivers. The caller holds the room's lock.
-    private func execute(_ id: String, _ command: RoomCommand, by actor: RoomActor, at now: Date, key: String? = nil) async throws -> [RoomEvent] {
+    private func execute(_ id: String, _ command: RoomCommand, by actor: RoomActor, at now: Date, key: String? = nil, request: String? = nil) async throws -> [RoomEvent] {
         // A mark is checked against the room's checklist by the room itself; the checklist is read first, as the
         // referential may have to be loaded.
         var checklist: RoomChecklist?
@@ -530,10 +534,10 @@ actor RoomHub {
             candidateLines.append(kind.isJuryOnly ? nil : line.message.serialized)
         }
         // The key is committed with the events, in one transaction: a crash cannot keep one without the other.
-        let committedKey = key.map { RoomStore.RequestKey(room: id, user: actor.user, key: $0, seq: state.lastSeq, publicSeq: state.publicSeq) }
+        let committedKey = key.map { RoomStore.RequestKey(room: id, user: actor.user, key: $0, seq: state.lastSeq, publicSeq: state.publicSeq, request: request) }
         try await store.append(events, state: state, delivered: deliveries, key: committedKey)
         if let committedKey, requestKeys[id] != nil {
-            requestKeys[id]?[RoomStore.RequestKey.slot(user: committedKey.user, key: committedKey.key)] = (committedKey.seq, committedKey.publicSeq)
+            requestKeys[id]?[RoomStore.RequestKey.slot(user: committedKey.user, key: committedKey.key)] = (committedKey.seq, committedKey.publicSeq, committedKey.request)
         }
         metrics.recordEvents(events.count)
         keep(state)

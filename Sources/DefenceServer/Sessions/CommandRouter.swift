@@ -48,7 +48,7 @@ struct CommandRouter: Sendable {
         case .timerStart, .timerPause, .timerResume, .timerAdjust, .say, .signal, .outageExtend, .deliberate, .mark, .propose, .submit, .decide, .sign, .reopen,
             .evidence, .observations, .outageDecline, .restart, .postpone, .acknowledge:
             if let key { try Self.validateKey(key, verb: command.verb) }
-            return try await roomStateCommand(command, principal, session, actor, id, key)
+            return try await roomStateCommand(command, principal, session, actor, id, key, request: key.map { _ in TokenSecret.hash(command.message(id: nil).serialized) })
         case .outages, .progress, .disagreements, .results, .pv, .audit:
             return try await reportCommand(command, principal, session, actor, id)
         case .outcome, .outcomes, .transcript:
@@ -341,56 +341,56 @@ struct CommandRouter: Sendable {
     /// Commands that change a room: its timer, messages, marks, decisions, signatures.
     @inline(never)
     private func roomStateCommand(
-        _ command: Command, _ principal: Principal, _ session: SessionLink, _ actor: RoomActor, _ id: String?, _ key: String?
+        _ command: Command, _ principal: Principal, _ session: SessionLink, _ actor: RoomActor, _ id: String?, _ key: String?, request: String?
     ) async throws -> [Message] {
         switch command {
         case .timerStart(let room):
-            return try await roomCommand(room, .startTimer, actor, "TIMER-START", id, key: key)
+            return try await roomCommand(room, .startTimer, actor, "TIMER-START", id, key: key, request: request)
         case .timerPause(let room, let reason):
-            return try await roomCommand(room, .pause(reason: reason), actor, "TIMER-PAUSE", id, key: key)
+            return try await roomCommand(room, .pause(reason: reason), actor, "TIMER-PAUSE", id, key: key, request: request)
         case .timerResume(let room):
-            return try await roomCommand(room, .resume, actor, "TIMER-RESUME", id, key: key)
+            return try await roomCommand(room, .resume, actor, "TIMER-RESUME", id, key: key, request: request)
         case .timerAdjust(let room, let seconds, let reason):
-            return try await roomCommand(room, .adjust(seconds: seconds, reason: reason), actor, "TIMER-ADJUST", id, key: key)
+            return try await roomCommand(room, .adjust(seconds: seconds, reason: reason), actor, "TIMER-ADJUST", id, key: key, request: request)
         case .say(let room, let audience, let text):
-            return try await roomCommand(room, .say(audience: audience, text: text), actor, "SAY", id, key: key)
+            return try await roomCommand(room, .say(audience: audience, text: text), actor, "SAY", id, key: key, request: request)
         case .signal(let room, let kind):
-            return try await roomCommand(room, .signal(kind), actor, "SIGNAL", id, key: key)
+            return try await roomCommand(room, .signal(kind), actor, "SIGNAL", id, key: key, request: request)
         case .acknowledge(let room, let candidate):
-            return try await roomCommand(room, .acknowledge(candidate: candidate), actor, "ACKNOWLEDGE", id, key: key)
+            return try await roomCommand(room, .acknowledge(candidate: candidate), actor, "ACKNOWLEDGE", id, key: key, request: request)
         case .outageExtend(let room, let outage):
-            return try await roomCommand(room, .compensateOutage(id: outage), actor, "OUTAGE-EXTEND", id, key: key)
+            return try await roomCommand(room, .compensateOutage(id: outage), actor, "OUTAGE-EXTEND", id, key: key, request: request)
         case .deliberate(let room):
-            return try await roomCommand(room, .deliberate, actor, "DELIBERATE", id, key: key)
+            return try await roomCommand(room, .deliberate, actor, "DELIBERATE", id, key: key, request: request)
 
         case .mark(let room, let candidate, let criterion, let mark, let comment):
             // The room checks the criterion against its own checklist (RoomState.decide).
-            return try await roomCommand(room, .mark(candidate: candidate, criterion: criterion, mark: mark, comment: comment), actor, "MARK", id, key: key)
+            return try await roomCommand(room, .mark(candidate: candidate, criterion: criterion, mark: mark, comment: comment), actor, "MARK", id, key: key, request: request)
 
         case .propose(let room, let candidate, let competence, let decision, let comment):
-            return try await roomCommand(room, .propose(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "PROPOSE", id, key: key)
+            return try await roomCommand(room, .propose(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "PROPOSE", id, key: key, request: request)
 
         case .submit(let room):
-            return try await roomCommand(room, .submitGrid, actor, "SUBMIT", id, key: key)
+            return try await roomCommand(room, .submitGrid, actor, "SUBMIT", id, key: key, request: request)
 
         case .decide(let room, let candidate, let competence, let decision, let comment):
-            return try await roomCommand(room, .decide(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "DECIDE", id, key: key)
+            return try await roomCommand(room, .decide(candidate: candidate, competence: competence, decision: decision, comment: comment), actor, "DECIDE", id, key: key, request: request)
 
         case .sign(let room):
-            return try await roomCommand(room, .sign, actor, "SIGN", id, key: key)
+            return try await roomCommand(room, .sign, actor, "SIGN", id, key: key, request: request)
 
         case .reopen(let room, let reason):
-            return try await roomCommand(room, .reopen(reason: reason), actor, "REOPEN", id, key: key)
+            return try await roomCommand(room, .reopen(reason: reason), actor, "REOPEN", id, key: key, request: request)
         case .evidence(let room, let candidate, let part, let text):
-            return try await roomCommand(room, .recordEvidence(candidate: candidate, part: part, text: text), actor, "EVIDENCE", id, key: key)
+            return try await roomCommand(room, .recordEvidence(candidate: candidate, part: part, text: text), actor, "EVIDENCE", id, key: key, request: request)
         case .observations(let room, let text):
-            return try await roomCommand(room, .writeObservations(text: text), actor, "OBSERVATIONS", id, key: key)
+            return try await roomCommand(room, .writeObservations(text: text), actor, "OBSERVATIONS", id, key: key, request: request)
         case .outageDecline(let room, let outage, let reason):
-            return try await roomCommand(room, .declineOutage(id: outage, reason: reason), actor, "OUTAGE-DECLINE", id, key: key)
+            return try await roomCommand(room, .declineOutage(id: outage, reason: reason), actor, "OUTAGE-DECLINE", id, key: key, request: request)
         case .restart(let room, let reason):
-            return try await roomCommand(room, .restart(reason: reason), actor, "RESTART", id, key: key)
+            return try await roomCommand(room, .restart(reason: reason), actor, "RESTART", id, key: key, request: request)
         case .postpone(let room, let reason):
-            return try await roomCommand(room, .postpone(reason: reason), actor, "POSTPONE", id, key: key)
+            return try await roomCommand(room, .postpone(reason: reason), actor, "POSTPONE", id, key: key, request: request)
 
         default:
             throw DomainError(.internal, "\(command.verb.rawValue) is not routed to roomStateCommand")
@@ -562,8 +562,8 @@ struct CommandRouter: Sendable {
     }
 
     /// Runs a room command; the reply carries the room's sequence number after it.
-    private func roomCommand(_ room: String, _ command: RoomCommand, _ actor: RoomActor, _ verb: String, _ id: String?, key: String?) async throws -> [Message] {
-        switch try await rooms.perform(room, command, by: actor, key: key) {
+    private func roomCommand(_ room: String, _ command: RoomCommand, _ actor: RoomActor, _ verb: String, _ id: String?, key: String?, request: String?) async throws -> [Message] {
+        switch try await rooms.perform(room, command, by: actor, key: key, request: request) {
         case .done(let state, let changed):
             // A command that changed nothing (a mark repeated with its value, a second SUBMIT) says so (PROTOCOL.md §4.1).
             let seq = state.view(for: actor).seq

@@ -96,6 +96,8 @@ actor Session {
                 send(message)
             case .close:
                 close()
+                // After QUIT the person has left now, not when the client gets round to closing its socket.
+                if machine.quitCleanly { await leave() }
             case .authenticate(let token, let id):
                 await authenticate(token: token, id: id)
             case .execute(let command, let principal, let id, let key):
