@@ -57,7 +57,24 @@ struct RoomCommand: AsyncParsableCommand {
     func run() async throws {
         let language = Language.resolve(lang)
         let session = LiveSession(endpoint: try root.endpoint(), token: try root.readToken())
-        try await session.start()
+        // A juror may open the console before the server is back (a restart, a home network coming up): it waits
+        // and says so, rather than leaving.
+        var attempt = 0
+        while true {
+            do {
+                try await session.start()
+                break
+            } catch let error as ClientError {
+                guard case .unreachable = error else { throw error }
+                attempt += 1
+                let reason = ClientErrorText.sentence(error) ?? "\(error)"
+                FileHandle.standardError.write(Data((language.text(
+                    "Serveur injoignable (essai \(attempt)) ; nouvel essai dans 2 s — Ctrl-C pour arrêter. \(reason)\n",
+                    "Server unreachable (attempt \(attempt)); trying again in 2 s — Ctrl-C to stop. \(reason)\n"
+                )).utf8))
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
         let who = try await session.request(.whoami).terminal
         guard let identity = WhoamiReply(who) else {
             throw ValidationError(language.text("réponse inattendue du serveur : \(who.serialized)", "unexpected answer from the server: \(who.serialized)"))

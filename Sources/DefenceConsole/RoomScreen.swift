@@ -180,9 +180,17 @@ public enum RoomScreen {
         let l = model.language
         var rows: [String] = []
         if let prompt = model.prompt {
-            // The cursor is where the next character goes.
+            // The cursor is where the next character goes, and always in sight: a long text scrolls around it.
             let split = prompt.text.index(prompt.text.startIndex, offsetBy: min(prompt.cursor, prompt.text.count))
-            rows.append(clipLeft("\(label(prompt.kind, l)) › \(prompt.text[..<split])▏\(prompt.text[split...])", width))
+            let head = "\(label(prompt.kind, l)) › "
+            var before = String(prompt.text[..<split])
+            var after = String(prompt.text[split...])
+            let room = max(8, width - columns(head) - 1)
+            while columns(before) + columns(after) > room {
+                // Keep the cursor about two thirds along: trim the far side first.
+                if columns(before) > room * 2 / 3 { before = "…" + before.dropFirst(2) } else { after = String(after.dropLast(2)) + "…" }
+            }
+            rows.append(clip(head + before + "▏" + after, width))
             rows.append(clip(l.text("Entrée : envoyer · Échap : annuler", "Enter: send · Esc: cancel"), width))
             return rows
         }

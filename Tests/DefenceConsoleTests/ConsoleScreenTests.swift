@@ -362,6 +362,13 @@ enum ScreenFixture {
         #expect(RoomScreen.render(model, F.context(width: 80, height: 24)).contains("Message to the room › XBonjo▏"))
         _ = model.handle(.left, at: F.now)
         #expect(RoomScreen.render(model, F.context(width: 80, height: 24)).contains("Message to the room › XBonj▏o"))
+        // A text longer than the row scrolls so that the cursor stays in sight, wherever it is.
+        model.prompt?.text = String(repeating: "abcdefghij", count: 20)
+        for position in [0, 100, 200] {
+            model.prompt?.cursor = position
+            let row = RoomScreen.render(model, F.context(width: 60, height: 16)).first { $0.hasPrefix("Message to the room › ") }
+            #expect(row?.contains("▏") == true && (row.map { RoomScreen.columns($0) } ?? 99) <= 60, "cursor at \(position): \(row ?? "-")")
+        }
         model.prompt?.text = "Bonjour"
         _ = model.handle(.escape, at: F.now)
         #expect(model.handle(.other, at: F.now).isEmpty && model.confirmation == nil)
