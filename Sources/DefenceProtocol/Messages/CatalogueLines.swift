@@ -3,22 +3,6 @@ import Foundation
 /// Lines that describe rooms and the referential, as values with one encoder (``message(id:)``) that the server
 /// writes through and one decoder (`init?`) that the clients read through (PROTOCOL.md §9, §11).
 
-/// The words of a line before its free text, and the text.
-private func split(_ message: Message) -> (words: [String], text: String?) {
-    message.hasText ? (Array(message.parameters.dropLast()), message.parameters.last) : (message.parameters, nil)
-}
-
-/// The `key=value` items of `words`, by key; the first of a repeated key wins. Words without `=` are skipped.
-private func items(_ words: ArraySlice<String>) -> [String: String] {
-    var found: [String: String] = [:]
-    for word in words {
-        guard let equals = word.firstIndex(of: "=") else { continue }
-        let key = String(word[..<equals])
-        if found[key] == nil { found[key] = String(word[word.index(after: equals)...]) }
-    }
-    return found
-}
-
 /// A comma-separated list, `-` or empty for none.
 private func list(_ text: String?) -> [String]? {
     guard let text else { return nil }

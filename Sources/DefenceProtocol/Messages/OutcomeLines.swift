@@ -3,22 +3,6 @@ import Foundation
 /// The lines of `OUTCOME` and `OUTCOMES` (PROTOCOL.md §12.5), each with one encoder the server writes through and
 /// one decoder the clients read through.
 
-/// The words of a line before its free text, and the text.
-private func split(_ message: Message) -> (words: [String], text: String?) {
-    message.hasText ? (Array(message.parameters.dropLast()), message.parameters.last) : (message.parameters, nil)
-}
-
-/// The `key=value` items of `words`, by key; the first of a repeated key wins.
-private func items(_ words: ArraySlice<String>) -> [String: String] {
-    var found: [String: String] = [:]
-    for word in words {
-        guard let equals = word.firstIndex(of: "=") else { continue }
-        let key = String(word[..<equals])
-        if found[key] == nil { found[key] = String(word[word.index(after: equals)...]) }
-    }
-    return found
-}
-
 /// A competence of a candidate's outcome:
 /// `COMPETENCE <code> <acquis|non-acquis|-> [room=<id>] [at=<time>] [earlier=<room>:<decision>,…]`.
 public struct OutcomeCompetenceLine: Hashable, Sendable {

@@ -3,11 +3,6 @@ import Foundation
 /// Replies and data lines the clients read, as values (PROTOCOL.md §9–§12): each reads its line by name, so that no
 /// other module reads a reply by position. Each `init?` is `nil` for a line that is not of its shape.
 
-/// The head words of a line and its free text, apart: `(words, text)`.
-private func split(_ message: Message) -> (words: [String], text: String?) {
-    message.hasText ? (Array(message.parameters.dropLast()), message.parameters.last) : (message.parameters, nil)
-}
-
 /// `OK WHOAMI <user> <role> [email=<address>] [track=…] [number=…] [legal-name=…] [capacity=…] :<display name>`.
 public struct WhoamiReply: Hashable, Sendable {
     /// The user's id.
@@ -299,11 +294,7 @@ public struct TimeReply: Hashable, Sendable {
     public init?(_ message: Message) {
         let (words, _) = split(message)
         guard message.verb == "OK", words.count >= 9, words[0] == Verb.time.rawValue, let phase = Int(words[3]) else { return nil }
-        var options: [String: String] = [:]
-        for word in words.dropFirst(5) {
-            guard let equals = word.firstIndex(of: "=") else { continue }
-            options[String(word[..<equals])] = String(word[word.index(after: equals)...])
-        }
+        let options = items(words.dropFirst(5))
         guard let remaining = options["remaining-ms"].flatMap({ Int64($0) }), let ends = options["ends-at"],
             let serverTime = options["server-time"].flatMap(WireTime.parse)
         else { return nil }
