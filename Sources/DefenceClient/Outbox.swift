@@ -56,13 +56,6 @@ public struct Outbox: Codable, Sendable, Equatable {
         return unreadable
     }
 
-    /// Drops everything queued before `date` (the room ended before it could be sent). Returns what was dropped.
-    public mutating func discard(queuedBefore date: Date) -> [Item] {
-        let old = items.filter { $0.queuedAt < date }
-        items.removeAll { $0.queuedAt < date }
-        return old
-    }
-
     /// The commands waiting, in order.
     public var commands: [Command] { items.compactMap(\.command) }
 }

@@ -240,7 +240,7 @@ extension AdminCommand {
             let reply = try await connection.exchange(.results(room: room, day: day))
             await connection.close()
             guard reply.terminal.verb == "OK" else {
-                AdminOutput.printRefusal(reply.terminal)
+                AdminOutput.printTerminal(reply.terminal)
                 throw ExitCode(1)
             }
             let header = ["room", "candidate", "competence", "decision", "status", "comment"]
@@ -338,7 +338,7 @@ func writeDocument(_ root: DefenceCommand, base: String, command: (String) -> Co
     for format in ["markdown", "html"] {
         let reply = try await connection.exchange(command(format))
         guard reply.terminal.verb == "OK" else {
-            AdminOutput.printRefusal(reply.terminal)
+            AdminOutput.printTerminal(reply.terminal)
             await connection.close()
             throw ExitCode(1)
         }

@@ -103,16 +103,11 @@ enum AdminOutput {
             }
             Swift.print("")
         }
-        var terminal = reply.terminal
-        terminal.tags = []
-        Swift.print(terminal.serialized)
-        if let failure = FailureLine(terminal) {
-            Swift.print(ErrorText.refusal(code: failure.code, serverText: failure.text, language: commandLanguage))
-        }
+        printTerminal(reply.terminal)
     }
 
-    /// Prints a refused reply as the other commands do: the line without its tag, then the sentence.
-    static func printRefusal(_ terminal: Message) {
+    /// Prints a terminal line without its tag, then, for a refusal, its sentence in the reader's language.
+    static func printTerminal(_ terminal: Message) {
         var line = terminal
         line.tags = []
         Swift.print(line.serialized)

@@ -23,7 +23,7 @@ struct AgendaCommand: AsyncParsableCommand {
         let connection = try await root.connect()
         let me = try await connection.exchange(.whoami)
         guard let whoami = WhoamiReply(me.terminal) else {
-            AdminOutput.printRefusal(me.terminal)
+            AdminOutput.printTerminal(me.terminal)
             await connection.close()
             throw ExitCode(1)
         }
@@ -37,7 +37,7 @@ struct AgendaCommand: AsyncParsableCommand {
 func printAgenda(_ connection: DefenceConnection, day: String?, me: String?, ics: Bool, language: Language, host: String) async throws {
     let listed = try await connection.exchange(.roomList(day: day, state: nil))
     guard listed.failure == nil else {
-        AdminOutput.printRefusal(listed.terminal)
+        AdminOutput.printTerminal(listed.terminal)
         await connection.close()
         throw ExitCode(1)
     }

@@ -28,7 +28,7 @@ extension AdminCommand {
             let reply = try await connection.exchange(.outcomes(day: day, track: track, state: state))
             await connection.close()
             guard reply.failure == nil else {
-                AdminOutput.printRefusal(reply.terminal)
+                AdminOutput.printTerminal(reply.terminal)
                 throw ExitCode(1)
             }
             let header = ["candidate", "number", "name", "track", "state", "blocks", "needed"]
@@ -66,7 +66,7 @@ extension AdminCommand {
             if self.candidate == nil {
                 let me = try await connection.exchange(.whoami)
                 guard let whoami = WhoamiReply(me.terminal) else {
-                    AdminOutput.printRefusal(me.terminal)
+                    AdminOutput.printTerminal(me.terminal)
                     await connection.close()
                     throw ExitCode(1)
                 }
@@ -75,7 +75,7 @@ extension AdminCommand {
             let reply = try await connection.exchange(.outcome(candidate: candidate))
             await connection.close()
             guard reply.failure == nil, let summary = OutcomeSummary(reply.terminal) else {
-                AdminOutput.printRefusal(reply.terminal)
+                AdminOutput.printTerminal(reply.terminal)
                 throw ExitCode(1)
             }
             let header = ["item", "code", "result", "room", "at", "earlier"]
