@@ -347,12 +347,10 @@ actor RoomConsole {
             now: Date(), offset: await session.clockOffset, lastSync: await session.lastSync, connected: connected,
             width: size.columns, height: size.rows, color: ProcessInfo.processInfo.environment["NO_COLOR"].map { $0.isEmpty } ?? true
         )
-        // PgUp stops at the oldest message: PgDn then comes back at once.
-        let limit = RoomScreen.maxHistoryScroll(model, context)
-        if model.historyScroll > limit { self.model?.historyScroll = limit }
-        var shown = model
-        shown.historyScroll = min(model.historyScroll, limit)
-        terminal.show(RoomScreen.render(shown, context))
+        // One render per frame; PgUp stops at the oldest message, so that PgDn comes back at once.
+        let frame = RoomScreen.frame(model, context)
+        if model.historyScroll > frame.maxScroll { self.model?.historyScroll = frame.maxScroll }
+        terminal.show(frame.rows)
     }
 }
 

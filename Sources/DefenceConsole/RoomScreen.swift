@@ -64,11 +64,12 @@ public enum RoomScreen {
 
     /// Renders the screen.
     public static func render(_ model: ConsoleModel, _ context: ScreenContext) -> [String] {
-        compose(model, context).rows
+        frame(model, context).rows
     }
 
-    /// The screen's rows, and how far its message pane can scroll.
-    static func compose(_ model: ConsoleModel, _ context: ScreenContext) -> (rows: [String], maxScroll: Int) {
+    /// The screen's rows, and how far its message pane can scroll up in this window: PgUp stops there (the
+    /// console clamps the model with it; the rows already show the history clamped).
+    public static func frame(_ model: ConsoleModel, _ context: ScreenContext) -> (rows: [String], maxScroll: Int) {
         let l = model.language
         let width = context.width
         func paint(_ text: String, _ code: String) -> String {
@@ -257,11 +258,6 @@ public enum RoomScreen {
     }
 
     // MARK: Messages
-
-    /// How far the history can scroll up in this window: PgUp stops there (the console clamps the model with it).
-    public static func maxHistoryScroll(_ model: ConsoleModel, _ context: ScreenContext) -> Int {
-        compose(model, context).maxScroll
-    }
 
     /// The messages pane: a title row, then the latest messages wrapped to the width, scrolled back by
     /// `historyScroll` rows.

@@ -411,13 +411,15 @@ enum ScreenFixture {
     @Test func theHistoryStopsAtItsTop() {
         var model = F.candidate(.en)
         let context = F.context(width: 80, height: 24)
-        let limit = RoomScreen.maxHistoryScroll(model, context)
+        let limit = RoomScreen.frame(model, context).maxScroll
         #expect(limit == 0, "every message fits")
         for index in 0..<30 { model.view.apply(line("EVENT mspr-a1 \(40 + index) 2026-12-01T08:18:00.000Z message camille room :message \(index)")) }
-        let more = RoomScreen.maxHistoryScroll(model, context)
+        let more = RoomScreen.frame(model, context).maxScroll
         #expect(more > 0)
         model.historyScroll = more
         #expect(RoomScreen.render(model, context).contains { $0.contains("Nous passons aux questions") }, "the top is the oldest message")
+        model.historyScroll = more + 20
+        #expect(RoomScreen.frame(model, context).rows == RoomScreen.render({ var top = model; top.historyScroll = more; return top }(), context), "beyond the top, the same rows")
     }
 
     @Test func disagreementsAreOnlyWhereTheJurorsDiffer() {
