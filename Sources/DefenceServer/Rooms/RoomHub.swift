@@ -296,49 +296,16 @@ actor RoomHub {
         let result: ResumeResult
         let window = configuration.resumeWindow
         let role = state.role(of: subscriber.actor)
-        let forCandidates = role == .candidate
         let current = state.view(for: role).seq
         if lastSeq > current || current - lastSeq > window {
             subscriber.deliverBeforeReplyOrOverflow(RoomWire.snapshot(state, at: clock.now(), for: role).serialized)
             result = .snapshot
-        } else if let replay = try await store.replay(of: id, after: lastSeq, juryOnly: !forCandidates) {
-            // Each event with the line it was delivered as: replayed exactly as live subscribers saw it, without
-            // reading the events themselves. A candidate, usually far behind (it sees none of the jury's messages and
-            // marks), reads only the events it may see, numbered as it knows them.
-            var count = 0
-            for event in replay
-            where Self.visible(juryOnly: event.juryOnly, gridOwner: event.gridOwner, to: subscriber, role: role, gridOpen: event.gridOpen) {
-                var line = event.line
-                if forCandidates {
-                    // Read back with the room of the longest line the server writes (an event of a 1,000-scalar text
-                    // passes the 4,096 bytes of a request's line).
-                    guard let message = try? LineParser(limits: Self.storedLineLimits).parse(line), var numbered = EventLine(message) else {
-                        throw DomainError(.internal, "room \(id): event \(event.seq) was stored with a line that is not an event")
-                    }
-                    numbered.seq = lastSeq + count + 1
-                    line = numbered.message.serialized
-                }
-                guard subscriber.deliverBeforeReplyOrOverflow(line) else { break }
-                count += 1
-            }
-            result = .replayed(count: count)
         } else {
-            // Events stored before lines were kept: fold the history from the start so that each replayed line
-            // shows the room right after its event, exactly as live subscribers saw it.
-            var folded: RoomState?
             var count = 0
-            for event in try await store.events(of: id, after: 0) {
-                if var current = folded {
-                    current.apply(event)
-                    folded = current
-                } else {
-                    folded = try RoomState.fold([event])
-                }
-                if let after = folded, (forCandidates ? after.publicSeq : event.seq) > lastSeq, Self.visible(event, to: subscriber, in: after) {
-                    let line = RoomWire.event(event, state: after, seq: forCandidates ? after.publicSeq : nil)
-                    guard subscriber.deliverBeforeReplyOrOverflow(line.serialized) else { break }
-                    count += 1
-                }
+            try await visibleLines(id, after: lastSeq, for: subscriber.actor, role: role) { line in
+                guard subscriber.deliverBeforeReplyOrOverflow(line) else { return false }
+                count += 1
+                return true
             }
             result = .replayed(count: count)
         }
@@ -398,9 +365,53 @@ actor RoomHub {
     /// `limit`, each as it was delivered to them (in a candidate's own numbering for a candidate): what a console
     /// that starts again shows (`HISTORY`, PROTOCOL.md §11.3).
     func history(_ id: String, visibleTo actor: RoomActor, limit: Int) async throws -> [EventLine] {
-        _ = try room(id, visibleTo: actor)
-        var folded: RoomState?
+        let state = try room(id, visibleTo: actor)
         var lines: [EventLine] = []
+        try await visibleLines(id, after: 0, for: actor, role: state.role(of: actor)) { text in
+            guard let message = try? LineParser(limits: Self.storedLineLimits).parse(text), let line = EventLine(message),
+                Self.historyTypes.contains(line.type)
+            else { return true }
+            lines.append(line)
+            if lines.count > limit { lines.removeFirst() }
+            return true
+        }
+        return lines
+    }
+
+    /// The event types `HISTORY` gives: messages and signals, and arrivals and departures (a hand raised by someone
+    /// who left since is no longer up).
+    static let historyTypes: Set<String> = ["message", "signal", "acknowledged", "joined", "left", "connection-lost"]
+
+    /// Each event line of room `id` after `lastSeq` (in the reader's numbering) that `actor`, of `role`, may see, in
+    /// order and exactly as it was delivered (a candidate's in the candidates' numbering), given to `body` until it
+    /// returns `false`. What `RESUME` replays and `HISTORY` reads.
+    private func visibleLines(_ id: String, after lastSeq: Int, for actor: RoomActor, role: RoomRole?, _ body: (String) -> Bool) async throws {
+        let forCandidates = role == .candidate
+        if let replay = try await store.replay(of: id, after: lastSeq, juryOnly: !forCandidates) {
+            // Each event with the line it was delivered as: replayed exactly as live subscribers saw it, without
+            // reading the events themselves. A candidate, usually far behind (it sees none of the jury's messages and
+            // marks), reads only the events it may see, numbered as it knows them.
+            var count = 0
+            for event in replay
+            where Self.visible(juryOnly: event.juryOnly, gridOwner: event.gridOwner, user: actor.user, role: role, gridOpen: event.gridOpen) {
+                var line = event.line
+                if forCandidates {
+                    // Read back with the room of the longest line the server writes (an event of a 1,000-scalar text
+                    // passes the 4,096 bytes of a request's line).
+                    guard let message = try? LineParser(limits: Self.storedLineLimits).parse(line), var numbered = EventLine(message) else {
+                        throw DomainError(.internal, "room \(id): event \(event.seq) was stored with a line that is not an event")
+                    }
+                    numbered.seq = lastSeq + count + 1
+                    line = numbered.message.serialized
+                }
+                guard body(line) else { return }
+                count += 1
+            }
+            return
+        }
+        // Events stored before lines were kept: fold the history from the start so that each line shows the room
+        // right after its event, exactly as live subscribers saw it.
+        var folded: RoomState?
         for event in try await store.events(of: id, after: 0) {
             if var current = folded {
                 current.apply(event)
@@ -408,19 +419,13 @@ actor RoomHub {
             } else {
                 folded = try RoomState.fold([event])
             }
-            guard let after = folded else { continue }
-            switch event.kind {
-            // Arrivals and departures too: a hand raised by someone who left since is no longer up.
-            case .message, .signal, .acknowledged, .joined, .left, .connectionLost: break
-            default: continue
-            }
-            let role = after.role(of: actor)
-            guard Self.visible(juryOnly: event.kind.isJuryOnly, gridOwner: nil, user: actor.user, role: role, gridOpen: true) else { continue }
-            guard let line = EventLine(RoomWire.event(event, state: after, seq: role == .candidate ? after.publicSeq : nil)) else { continue }
-            lines.append(line)
-            if lines.count > limit { lines.removeFirst() }
+            guard let after = folded, (forCandidates ? after.publicSeq : event.seq) > lastSeq else { continue }
+            let visible = Self.visible(
+                juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, user: actor.user, role: after.role(of: actor), gridOpen: after.gridsOpen
+            )
+            guard visible else { continue }
+            guard body(RoomWire.event(event, state: after, seq: forCandidates ? after.publicSeq : nil).serialized) else { return }
         }
-        return lines
     }
 
     /// The idempotency keys committed in each room, by user and key, once read from the store (PROTOCOL.md §4.4).
@@ -551,7 +556,7 @@ actor RoomHub {
         for subscriber in audience.values {
             // Someone taken out of the room by a new plan receives nothing more of it (in either numbering).
             guard let role = state.role(of: subscriber.actor),
-                Self.visible(juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: role, gridOpen: delivery.gridOpen)
+                Self.visible(juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, user: subscriber.actor.user, role: role, gridOpen: delivery.gridOpen)
             else { continue }
             let line = role == .candidate ? (candidateLine ?? delivery.line) : delivery.line
             if !subscriber.deliver(line) { subscriber.overflow() }
@@ -564,21 +569,9 @@ actor RoomHub {
     }
 
     /// Candidates never receive jury-only events; in a blind room a juror receives the other juror's marks and
-    /// proposals only once both grids are submitted (and can then read them with `PROGRESS`).
-    static func visible(_ event: RoomEvent, to subscriber: RoomSubscriber, in state: RoomState) -> Bool {
-        visible(
-            juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, to: subscriber, role: state.role(of: subscriber.actor),
-            gridOpen: state.gridsOpen
-        )
-    }
-
-    /// The same rule from what is stored with each event: whether it is for the jury, whose grid it belongs to,
-    /// and whether the grids were open right after it (as ``RoomState/gridVisible(of:to:)`` decides).
-    static func visible(juryOnly: Bool, gridOwner: String?, to subscriber: RoomSubscriber, role: RoomRole?, gridOpen: Bool) -> Bool {
-        visible(juryOnly: juryOnly, gridOwner: gridOwner, user: subscriber.actor.user, role: role, gridOpen: gridOpen)
-    }
-
-    /// The same rule for a user.
+    /// proposals only once both grids are submitted (and can then read them with `PROGRESS`). Decided from what is
+    /// stored with each event: whether it is for the jury, whose grid it belongs to, and whether the grids were open
+    /// right after it (as ``RoomState/gridVisible(of:to:)`` decides).
     static func visible(juryOnly: Bool, gridOwner: String?, user: String, role: RoomRole?, gridOpen: Bool) -> Bool {
         guard juryOnly else { return true }
         guard let role, role != .candidate else { return false }
