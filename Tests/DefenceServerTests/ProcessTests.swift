@@ -171,9 +171,16 @@ import Glibc
 
     /// Runs `defence-server` with `arguments` in `folder`; returns exit status, standard output and error.
     static func run(_ arguments: [String], in folder: URL) throws -> (status: Int32, out: String, err: String) {
+        try launch("defence-server", arguments, in: folder)
+    }
+
+    /// Runs a built product in `folder`, with `environment` added to this process's; returns its exit status, standard
+    /// output and standard error.
+    static func launch(_ product: String, _ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
-        process.executableURL = try product("defence-server")
+        process.executableURL = try Self.product(product)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.currentDirectoryURL = folder
         let out = folder.appendingPathComponent("out-\(UUID().uuidString)")
         let err = folder.appendingPathComponent("err-\(UUID().uuidString)")
@@ -288,38 +295,13 @@ import Glibc
 
     /// Runs the `defence` client with `arguments`; returns exit status, standard output and standard error.
     static func run(client arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = try product("defence")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.currentDirectoryURL = folder
-        let out = folder.appendingPathComponent("client-\(UUID().uuidString)")
-        let err = folder.appendingPathComponent("client-err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+        try launch("defence", arguments, in: folder, environment: environment)
     }
 
     /// Runs the `defence` client with `arguments`; returns exit status and standard output.
     static func client(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String) {
-        let process = Process()
-        process.executableURL = try product("defence")
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        process.currentDirectoryURL = folder
-        let out = folder.appendingPathComponent("client-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8))
+        let result = try launch("defence", arguments, in: folder, environment: environment)
+        return (result.status, result.out)
     }
 
     @Test func adminClientCertificateFromTheCommandLine() async throws {
@@ -594,18 +576,8 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data("not a certificate\n".utf8).write(to: folder.appendingPathComponent("notes.txt"))
         func stderr(_ arguments: [String], _ language: String) throws -> (status: Int32, err: String) {
-            let process = Process()
-            process.executableURL = try Self.product("defence")
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(["LANG": language, "LC_ALL": "", "LC_MESSAGES": ""]) { _, new in new }
-            process.currentDirectoryURL = folder
-            let err = folder.appendingPathComponent("err-\(UUID().uuidString)")
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: err)
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            return (process.terminationStatus, try String(contentsOf: err, encoding: .utf8))
+            let result = try Self.run(client: arguments, in: folder, environment: ["LANG": language, "LC_ALL": "", "LC_MESSAGES": ""])
+            return (result.status, result.err)
         }
         let missing = try stderr(["--ca", "nowhere.pem", "--token", "x", "whoami"], "fr_FR.UTF-8")
         #expect(missing.status == 1 && missing.err.hasPrefix("Erreur : --ca nowhere.pem : ce fichier n’existe pas"), "\(missing.err)")
