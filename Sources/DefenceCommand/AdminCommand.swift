@@ -282,13 +282,10 @@ extension AdminCommand {
         )
         @ParentCommand var root: DefenceCommand
         @Option(help: H("La salle.", "The room.")) var room: String
-        @Option(help: H("Le chemin des fichiers, sans extension.", "The files' path without extension.")) var output: String?
-        @Option(help: H("La langue du document : fr (par défaut) ou en.", "The document's language: fr (default) or en.")) var lang: String = "fr"
-
-        func validate() throws { try validateLanguage(lang) }
+        @OptionGroup var document: DocumentOptions
 
         func run() async throws {
-            try await writeDocument(root, base: output ?? "pv-\(room)") { format in .pv(room: room, format: format, lang: lang) }
+            try await writeDocument(root, base: document.output ?? "pv-\(room)") { format in .pv(room: room, format: format, lang: document.lang) }
         }
     }
 
@@ -304,14 +301,11 @@ extension AdminCommand {
         )
         @ParentCommand var root: DefenceCommand
         @Argument(help: H("Le candidat.", "The candidate.")) var candidate: String
-        @Option(help: H("Le chemin des fichiers, sans extension.", "The files' path without extension.")) var output: String?
-        @Option(help: H("La langue du document : fr (par défaut) ou en.", "The document's language: fr (default) or en.")) var lang: String = "fr"
-
-        func validate() throws { try validateLanguage(lang) }
+        @OptionGroup var document: DocumentOptions
 
         func run() async throws {
-            let base = output ?? (lang == "en" ? "transcript-" : "releve-") + candidate
-            try await writeDocument(root, base: base) { format in .transcript(candidate: candidate, format: format, lang: lang) }
+            let base = document.output ?? (document.lang == "en" ? "transcript-" : "releve-") + candidate
+            try await writeDocument(root, base: base) { format in .transcript(candidate: candidate, format: format, lang: document.lang) }
         }
     }
 
@@ -328,8 +322,14 @@ extension AdminCommand {
     }
 }
 
-func validateLanguage(_ lang: String) throws {
-    guard lang == "fr" || lang == "en" else { throw ValidationError(L("--lang vaut fr ou en", "--lang is fr or en")) }
+/// Where a document (PV, transcript) is written and in which language.
+struct DocumentOptions: ParsableArguments {
+    @Option(help: H("Le chemin des fichiers, sans extension.", "The files' path without extension.")) var output: String?
+    @Option(help: H("La langue du document : fr (par défaut) ou en.", "The document's language: fr (default) or en.")) var lang: String = "fr"
+
+    func validate() throws {
+        guard lang == "fr" || lang == "en" else { throw ValidationError(L("--lang vaut fr ou en", "--lang is fr or en")) }
+    }
 }
 
 /// Asks for a document (PV or transcript) in Markdown then HTML, and writes `<base>.md` and `<base>.html`.
