@@ -307,8 +307,8 @@ actor RoomConsole {
 
     private var model: ConsoleModel?
 
+    /// The full-screen console's room lives in its model from the start; `view` is the plain console's.
     private func applyLine(_ line: Message) -> [ConsoleEffect] {
-        view.apply(line)
         guard var current = model else { return [] }
         let effects = current.apply(line)
         model = current
