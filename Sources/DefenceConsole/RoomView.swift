@@ -122,8 +122,10 @@ public struct RoomView: Sendable, Equatable {
         return remainingMs.map { Double($0) / 1000 }
     }
 
-    /// Applies the plan of a `ROOM` line (its people and title).
+    /// Applies the plan of a `ROOM` line (its people, title, kind, and its state as the reader is told it: known
+    /// before the first `SNAPSHOT` arrives).
     public mutating func applyPlan(_ line: RoomLine) {
+        state = line.state.rawValue
         candidates = line.candidates
         jurors = line.jurors
         president = line.president

@@ -29,6 +29,10 @@ func line(_ text: String) -> Message {
         #expect(view.lastSeq == 9)
         view.apply(line("EVENT r2 10 2026-12-01T08:11:00.000Z opened"))
         #expect(view.lastSeq == 9, "other rooms' lines are ignored")
+        // The plan's line says the state before any snapshot: what a console checks on start (a signed room's outbox).
+        var signed = RoomView(room: "r3")
+        signed.applyPlan(RoomLine(line("ROOM r3 signed team 2026-12-01T08:00:00.000Z 2026-12-01T08:30:00.000Z candidates=lea jurors=camille,paul president=camille"))!)
+        #expect(signed.state == "signed")
     }
 }
 
