@@ -389,9 +389,7 @@ public struct RoomState: Codable, Hashable, Sendable {
             return [.acknowledged(juror: actor.user, candidate: candidate)]
 
         case .compensateOutage(let id):
-            guard actor.user == plan.president else {
-                throw DomainError(.forbidden, "extending the time for an outage is the jury president's decision")
-            }
+            try requirePresident(actor, "extending the time for an outage")
             try requireState([.running, .paused], "extend the time")
             guard let outage = outages.first(where: { $0.id == id }) else {
                 throw DomainError(.notFound, context: [String(id)], "no outage \(id) in this room")
