@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import Synchronization
 
 /// Copies the write-ahead log back into the database file from its own connection and thread, every 50 ms
 /// (``defaultInterval``), so that the single writer never does it inside a commit.
@@ -88,10 +89,20 @@ final class Checkpointer: @unchecked Sendable {
     /// The log's pages copied into the database file and synced so far (read and written by the passes only).
     private var synced = 0
 
+    /// The passes made so far, whatever they copied (tests watch the passes stop and resume by it: the syncs
+    /// alone cannot tell, see ``pass()``).
+    let passes = Atomic<Int>(0)
+
     /// One passive checkpoint, then a sync of the database file when it copied pages; returns the pages in the log
     /// (nil when it could not run now, say because the writer is checkpointing: best effort, the next pass catches up).
+    ///
+    /// A log started over and refilled between two passes can show the same count copied as the pass before: on a
+    /// slow disk, one commit between passes, each pass copying the whole log. That pass does not sync; SQLite
+    /// synced the file itself in the checkpoint that copied the whole log, and the writer starts the log over only
+    /// after such a checkpoint, so nothing copied is ever left unsynced at a restart.
     private func pass() -> Int? {
-        try? connection.writeWithoutTransaction { db in
+        passes.add(1, ordering: .relaxed)
+        return try? connection.writeWithoutTransaction { db in
             let (pages, copied) = try db.checkpoint(.passive)
             // `copied` counts from the log's start: less than before means the log was started over meanwhile.
             if copied > 0, copied != synced {
