@@ -327,7 +327,11 @@ actor Session {
     private func scheduleWatchdog() {
         watchdog = Task { [weak self] in
             while !Task.isCancelled {
-                guard let self, let wait = await self.tick() else { return }
+                guard let self else { return }
+                // In a child task, like the connection's steps (DefenceServer.serve): the watchdog lives as long as
+                // the session, and its allocator would keep the slabs of the deepest tick for life.
+                async let next = self.tick()
+                guard let wait = await next else { return }
                 try? await Task.sleep(for: max(.milliseconds(1), wait))
             }
         }
