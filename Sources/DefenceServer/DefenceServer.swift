@@ -55,12 +55,15 @@ public final class DefenceServer: Service, Sendable {
         }
     }
 
-    private init(serverChannel: NIOAsyncChannel<Connection, Never>, context: ServerContext, tls: TLSBox, metricsChannel: Channel?) {
+    private init(
+        serverChannel: NIOAsyncChannel<Connection, Never>, localAddress: SocketAddress, context: ServerContext, tls: TLSBox,
+        metricsChannel: Channel?
+    ) {
         self.serverChannel = serverChannel
         self.context = context
         self.tls = tls
         self.metricsChannel = metricsChannel
-        self.localAddress = serverChannel.channel.localAddress!
+        self.localAddress = localAddress
     }
 
     /// Loads the TLS material and binds the listening socket.
@@ -139,7 +142,14 @@ public final class DefenceServer: Service, Sendable {
         if let metricsPort = configuration.metricsPort, let exposed {
             metricsChannel = try await MetricsEndpoint.bind(host: "127.0.0.1", port: metricsPort, registry: exposed)
         }
-        let server = DefenceServer(serverChannel: channel, context: context, tls: tls, metricsChannel: metricsChannel)
+        guard let localAddress = channel.channel.localAddress else {
+            channel.channel.close(promise: nil)
+            metricsChannel?.close(promise: nil)
+            throw ServerSetupError("the listening socket on \(configuration.host):\(configuration.port) has no local address")
+        }
+        let server = DefenceServer(
+            serverChannel: channel, localAddress: localAddress, context: context, tls: tls, metricsChannel: metricsChannel
+        )
         if let backlog = await server.listenBacklog, backlog < configuration.listenBacklog {
             logger.warning(
                 "the system caps the accept queue below what was asked: connections arriving at once beyond it are dropped and retried by their TCP 1 s later or more (raise net.core.somaxconn; Server/README)",
