@@ -22,8 +22,7 @@ public final class DefenceServer: Service, Sendable {
     /// The version announced in the greeting.
     public static let version = ProductVersion.current
 
-    private typealias Connection = NIOAsyncChannel<InboundFrame, ByteBuffer>
-    private let serverChannel: NIOAsyncChannel<Connection, Never>
+    private let serverChannel: NIOAsyncChannel<Accepted, Never>
     private let context: ServerContext
     /// The TLS context new connections use; replaced on SIGHUP.
     private let tls: TLSBox
@@ -56,7 +55,7 @@ public final class DefenceServer: Service, Sendable {
     }
 
     private init(
-        serverChannel: NIOAsyncChannel<Connection, Never>, localAddress: SocketAddress, context: ServerContext, tls: TLSBox,
+        serverChannel: NIOAsyncChannel<Accepted, Never>, localAddress: SocketAddress, context: ServerContext, tls: TLSBox,
         metricsChannel: Channel?
     ) {
         self.serverChannel = serverChannel
@@ -126,16 +125,23 @@ public final class DefenceServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            // NIO's defaults, written down: the outbox stops handing lines to a connection holding 64 KiB unsent,
+            // and starts again under 32 KiB (its queue meanwhile counts against the slow-consumer limit).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine))
                     )
-                    return try Connection(
+                    // Written from the event loop by the outbox, which the channel's writability holds back.
+                    let outbox = Outbox(limit: configuration.outboundQueueLimit, sink: ChannelSink(channel: channel))
+                    try channel.pipeline.syncOperations.addHandler(OutboxWritabilityHandler(outbox: outbox))
+                    let connection = try Connection(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(inboundType: InboundFrame.self, outboundType: ByteBuffer.self)
                     )
+                    return Accepted(connection: connection, outbox: outbox)
                 }
             }
         var metricsChannel: Channel?
@@ -229,9 +235,9 @@ public final class DefenceServer: Service, Sendable {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await serverChannel.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        let executor = EventLoopTaskExecutor(connection.channel.eventLoop)
-                        group.addTask(executorPreference: executor) { await self.serve(connection) }
+                    for try await accepted in inbound {
+                        let executor = EventLoopTaskExecutor(accepted.connection.channel.eventLoop)
+                        group.addTask(executorPreference: executor) { await self.serve(accepted.connection, outbox: accepted.outbox) }
                     }
                 }
                 context.logger.info("stopped accepting connections")
@@ -255,10 +261,9 @@ public final class DefenceServer: Service, Sendable {
         await context.registry.count
     }
 
-    private func serve(_ connection: Connection) async {
+    private func serve(_ connection: Connection, outbox: Outbox) async {
         let channel = connection.channel
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
-        let outbox = Outbox(limit: context.configuration.outboundQueueLimit)
         let session = Session(
             id: await context.registry.makeID(),
             address: address,
@@ -269,56 +274,46 @@ public final class DefenceServer: Service, Sendable {
         let registered = await context.registry.register(session)
         do {
             try await connection.executeThenClose { inbound, _ in
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        // The writer: everything queued goes in one write, awaited, so a peer that does not
-                        // read leaves lines in the bounded outbox until it overflows.
-                        while let lines = await outbox.next() {
-                            var buffer = channel.allocator.buffer(capacity: lines.reduce(0) { $0 + $1.utf8.count + 1 })
-                            for line in lines {
-                                buffer.writeString(line)
-                                buffer.writeInteger(UInt8(ascii: "\n"))
-                            }
-                            do {
-                                try await channel.writeAndFlush(buffer)
-                            } catch {
-                                break
-                            }
-                        }
-                        // Nothing more can be written: whoever waits to queue a long reply stops waiting.
-                        outbox.finish()
-                        // An aborted queue (a slow consumer) is closed by its session, after the reason is written.
-                        if !outbox.isAborted { try? await channel.close() }
-                    }
-                    if registered {
-                        // Each step of the session runs in a child task of its own (`async let`), so that its frames
-                        // live on that task's allocator and are freed with it. The connection's task lives as long as
-                        // the connection, and its allocator keeps every slab it ever grew: run on it, the deepest
-                        // request (a JOIN through the router and the hub) left about 50 KB per connection held for
-                        // life, a third of the heap at 3,000 connections (heaptrack; docs/performance.md).
-                        async let started: Void = session.start()
-                        await started
-                    } else {
-                        await session.terminate(.shuttingDown, "server is shutting down")
-                    }
-                    do {
-                        // Read to the end, even once the session is closed (it ignores what comes): a socket closed
-                        // with unread input sends a reset, which could destroy the last lines the peer has yet to read.
-                        for try await frame in inbound {
-                            async let handled: Void = session.receive(frame)
-                            await handled
-                        }
-                    } catch {
-                        context.logger.debug("connection error", metadata: ["peer": "\(address)", "error": "\(error)"])
-                    }
-                    await session.connectionEnded()
+                if registered {
+                    // Each step of the session runs in a child task of its own (`async let`), so that its frames
+                    // live on that task's allocator and are freed with it. The connection's task lives as long as
+                    // the connection, and its allocator keeps every slab it ever grew: run on it, the deepest
+                    // request (a JOIN through the router and the hub) left about 50 KB per connection held for
+                    // life, a third of the heap at 3,000 connections (heaptrack; docs/performance.md).
+                    async let started: Void = session.start()
+                    await started
+                } else {
+                    await session.terminate(.shuttingDown, "server is shutting down")
                 }
+                do {
+                    // Read to the end, even once the session is closed (it ignores what comes): a socket closed
+                    // with unread input sends a reset, which could destroy the last lines the peer has yet to read.
+                    for try await frame in inbound {
+                        async let handled: Void = session.receive(frame)
+                        await handled
+                    }
+                } catch {
+                    context.logger.debug("connection error", metadata: ["peer": "\(address)", "error": "\(error)"])
+                }
+                await session.connectionEnded()
+                // The outbox writes what it holds, then closes the connection; one that does not take it in time is cut off.
+                channel.eventLoop.scheduleTask(in: Session.closeGrace) { channel.close(promise: nil) }
+                try? await channel.closeFuture.get()
             }
         } catch {
             context.logger.debug("connection closed with error", metadata: ["peer": "\(address)", "error": "\(error)"])
         }
         await session.connectionEnded()
     }
+}
+
+/// A connection's channel, as the server reads it.
+typealias Connection = NIOAsyncChannel<InboundFrame, ByteBuffer>
+
+/// An accepted connection and the outbox its pipeline reports writability to.
+struct Accepted: Sendable {
+    let connection: Connection
+    let outbox: Outbox
 }
 
 /// The current TLS context, swapped atomically on reload.

@@ -3,6 +3,7 @@ import DefenceProtocol
 import DefenceStore
 import Foundation
 import Logging
+import NIOCore
 
 /// A connection that receives a room's events.
 struct RoomSubscriber: Sendable {
@@ -10,8 +11,9 @@ struct RoomSubscriber: Sendable {
     let sessionID: UInt64
     /// Who is connected.
     let actor: RoomActor
-    /// Queues a line for the connection; returns `false` when its queue is full.
-    let deliver: @Sendable (String) -> Bool
+    /// Queues an event's line, encoded once (with its line feed) for every subscriber of its audience; returns
+    /// `false` when the connection's queue is full.
+    let deliver: @Sendable (ByteBuffer) -> Bool
     /// Queues a line that leaves with the reply of the request being handled (a join's `SNAPSHOT`, a resume's
     /// replay): it is sent with the events the request commits and its `OK`, in one write. Returns `false` when
     /// the queue is full.
@@ -551,16 +553,36 @@ actor RoomHub {
         return events
     }
 
+    /// Delivers an event to the room's subscribers who may see it: its line is encoded once per audience (the
+    /// jury's, the candidates' under their own number) and the same bytes are queued for each subscriber.
     private func deliver(_ event: RoomEvent, _ delivery: RoomStore.Delivered, toCandidates candidateLine: String?) {
         guard let audience = subscribers[event.room], !audience.isEmpty, let state = rooms[event.room] else { return }
+        var juryBytes: ByteBuffer?
+        var candidateBytes: ByteBuffer?
         for subscriber in audience.values {
             // Someone taken out of the room by a new plan receives nothing more of it (in either numbering).
             guard let role = state.role(of: subscriber.actor),
                 Self.visible(juryOnly: event.kind.isJuryOnly, gridOwner: event.kind.gridOwner, user: subscriber.actor.user, role: role, gridOpen: delivery.gridOpen)
             else { continue }
-            let line = role == .candidate ? (candidateLine ?? delivery.line) : delivery.line
-            if !subscriber.deliver(line) { subscriber.overflow() }
+            let bytes: ByteBuffer
+            if role == .candidate, let candidateLine {
+                bytes = candidateBytes ?? Self.encoded(candidateLine)
+                candidateBytes = bytes
+            } else {
+                bytes = juryBytes ?? Self.encoded(delivery.line)
+                juryBytes = bytes
+            }
+            if !subscriber.deliver(bytes) { subscriber.overflow() }
         }
+    }
+
+    /// A line's bytes with its line feed, as every subscriber's queue takes them.
+    static func encoded(_ line: String) -> ByteBuffer {
+        var bytes = ByteBuffer()
+        bytes.reserveCapacity(line.utf8.count + 1)
+        bytes.writeString(line)
+        bytes.writeInteger(UInt8(ascii: "\n"))
+        return bytes
     }
 
     /// The line an event is delivered as, and whether the grids were open right after it.

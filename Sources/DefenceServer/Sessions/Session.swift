@@ -21,7 +21,7 @@ struct ServerContext: Sendable {
 /// One client connection: executes what its ``SessionMachine`` decides (greeting, authentication, deadlines, the
 /// flood guard, `DAY-IMPORT`'s payload) and carries out its requests.
 ///
-/// Lines to send go through a bounded outbox drained by the connection's writer; a peer that lets the
+/// Lines to send go through a bounded outbox flushed on the connection's event loop; a peer that lets the
 /// outbox fill up is closed with `SLOW_CONSUMER`.
 actor Session {
     nonisolated let id: UInt64
@@ -132,8 +132,8 @@ actor Session {
             RoomSubscriber(
                 sessionID: sessionID,
                 actor: actor,
-                deliver: { line in
-                    if case .dropped = outbox.yield(line) { return false }
+                deliver: { bytes in
+                    if case .dropped = outbox.yield(encoded: bytes) { return false }
                     return true
                 },
                 deliverBeforeReply: { line in
