@@ -107,13 +107,13 @@ public final class LineConnection: Sendable {
 
     /// Sends one line; the LF is added.
     public func send(_ line: String) async throws {
-        try await channel.writeAndFlush(ByteBuffer(string: line + "\n"))
+        try await channel.writeAndFlush(ByteBuffer(line: line))
     }
 
     /// Queues one line for sending without waiting for it (lines queued one after another leave in that order);
     /// `onFailure` is called if it cannot be written.
     public func enqueue(_ line: String, onFailure: @escaping @Sendable (Error) -> Void) {
-        channel.writeAndFlush(ByteBuffer(string: line + "\n")).whenFailure(onFailure)
+        channel.writeAndFlush(ByteBuffer(line: line)).whenFailure(onFailure)
     }
 
     /// Runs `work` on the connection's event loop at `deadline` (the loop outlives the connection, so it runs even

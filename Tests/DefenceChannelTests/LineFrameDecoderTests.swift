@@ -55,4 +55,14 @@ import Testing
         #expect(try frames(channel) == [line("A")])
         _ = try channel.finish()
     }
+
+    /// What the server and the client write is what the decoder reads back, one frame per line.
+    @Test func writtenLinesAreReadBackAsFrames() throws {
+        let channel = try channel(max: 64)
+        var bytes = ByteBuffer(line: "OK 1")
+        #expect(bytes.writeLine("EVENT r1 2 joined") == 18)
+        #expect(String(buffer: bytes) == "OK 1\nEVENT r1 2 joined\n")
+        try channel.writeInbound(bytes)
+        #expect(try frames(channel) == [.line(Array("OK 1".utf8)), .line(Array("EVENT r1 2 joined".utf8))])
+    }
 }

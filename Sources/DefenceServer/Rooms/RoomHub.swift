@@ -1,3 +1,4 @@
+import DefenceChannel
 import DefenceCore
 import DefenceProtocol
 import DefenceStore
@@ -566,23 +567,14 @@ actor RoomHub {
             else { continue }
             let bytes: ByteBuffer
             if role == .candidate, let candidateLine {
-                bytes = candidateBytes ?? Self.encoded(candidateLine)
+                bytes = candidateBytes ?? ByteBuffer(line: candidateLine)
                 candidateBytes = bytes
             } else {
-                bytes = juryBytes ?? Self.encoded(delivery.line)
+                bytes = juryBytes ?? ByteBuffer(line: delivery.line)
                 juryBytes = bytes
             }
             if !subscriber.deliver(bytes) { subscriber.overflow() }
         }
-    }
-
-    /// A line's bytes with its line feed, as every subscriber's queue takes them.
-    static func encoded(_ line: String) -> ByteBuffer {
-        var bytes = ByteBuffer()
-        bytes.reserveCapacity(line.utf8.count + 1)
-        bytes.writeString(line)
-        bytes.writeInteger(UInt8(ascii: "\n"))
-        return bytes
     }
 
     /// The line an event is delivered as, and whether the grids were open right after it.

@@ -1,3 +1,4 @@
+import DefenceChannel
 import NIOCore
 import Synchronization
 
@@ -88,10 +89,7 @@ final class Outbox: Sendable {
     ///   replays): they, the events the request commits and its `OK` then leave in one write.
     @discardableResult
     func yield(_ line: String, wakingTheWriter: Bool = true) -> YieldResult {
-        queue(wakingTheWriter: wakingTheWriter) { bytes in
-            bytes.writeString(line)
-            bytes.writeInteger(UInt8(ascii: "\n"))
-        }
+        queue(wakingTheWriter: wakingTheWriter) { bytes in bytes.writeLine(line) }
     }
 
     /// Queues a line already encoded with its line feed, as the room hub encodes an event once for all the
@@ -136,10 +134,7 @@ final class Outbox: Sendable {
                 state.flushScheduled = true
                 guard state.lines < Self.replyChunk else { return .full(schedule: schedule) }
                 let end = min(lines.count, next + Self.replyChunk - state.lines)
-                for line in lines[next..<end] {
-                    state.bytes.writeString(line)
-                    state.bytes.writeInteger(UInt8(ascii: "\n"))
-                }
+                for line in lines[next..<end] { state.bytes.writeLine(line) }
                 state.lines += end - next
                 state.replyLines += end - next
                 next = end

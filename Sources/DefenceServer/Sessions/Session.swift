@@ -261,7 +261,7 @@ actor Session {
         outbox.abort()
         let line = Message.fail(verb: "*", code: .slowConsumer, text: "too many unread lines; reconnect and RESUME")
         let channel = self.channel
-        channel.writeAndFlush(ByteBuffer(string: line.serialized + "\n")).whenComplete { result in
+        channel.writeAndFlush(ByteBuffer(line: line.serialized)).whenComplete { result in
             if case .success = result { channel.close(mode: .output, promise: nil) } else { channel.close(promise: nil) }
         }
         // A peer that reads nothing never lets that write complete, nor closes: cut it off after the grace period.
