@@ -128,6 +128,8 @@ public final class DefenceServer: Service, Sendable {
             // NIO's defaults, written down: the outbox stops handing lines to a connection holding 64 KiB unsent,
             // and starts again under 32 KiB (its queue meanwhile counts against the slow-consumer limit).
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+            // TLS's per-connection buffers mapped page by page: only what a connection writes is resident.
+            .childChannelOption(.allocator, value: PageBackedAllocator.allocator)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
