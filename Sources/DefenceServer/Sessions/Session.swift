@@ -32,7 +32,7 @@ actor Session {
     private var machine: SessionMachine
     // Liveness uses the monotonic clock, never the domain clock.
     private let startedAt: ContinuousClock.Instant
-    private var watchdog: Task<Void, Never>?
+    private var watchdog: Scheduled<Void>?
     private var logger: Logger
 
     init(id: UInt64, address: String, context: ServerContext, outbox: Outbox, channel: Channel) {
@@ -324,17 +324,30 @@ actor Session {
 
     // MARK: Deadlines
 
+    /// Checks the deadlines now, then at each next deadline, from a timer of the connection's event loop.
+    ///
+    /// No task waits between checks: a sleeping task per connection held its allocator's slabs and a copy of
+    /// the task-local values (about 8 KB per connection, heaptrack; docs/performance.md). Each check runs in a
+    /// task of its own on the connection's event loop, freed when it ends.
     private func scheduleWatchdog() {
-        watchdog = Task { [weak self] in
-            while !Task.isCancelled {
-                guard let self else { return }
-                // In a child task, like the connection's steps (DefenceServer.serve): the watchdog lives as long as
-                // the session, and its allocator would keep the slabs of the deepest tick for life.
-                async let next = self.tick()
-                guard let wait = await next else { return }
-                try? await Task.sleep(for: max(.milliseconds(1), wait))
-            }
+        scheduleCheck(after: .zero)
+    }
+
+    private func scheduleCheck(after wait: Duration) {
+        guard !outputClosed else { return }
+        let loop = channel.eventLoop
+        // Capped: a later check simply finds the deadline still ahead and waits again.
+        let (seconds, attoseconds) = min(max(wait, .milliseconds(1)), .seconds(3_600)).components
+        let delay = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        watchdog = loop.scheduleTask(in: delay) { [weak self] in
+            guard let self else { return }
+            Task(executorPreference: EventLoopTaskExecutor(loop)) { await self.check() }
         }
+    }
+
+    private func check() async {
+        guard !outputClosed, let wait = await tick() else { return }
+        scheduleCheck(after: wait)
     }
 
     /// Lets the machine enforce its deadlines; returns how long to wait before the next check, or `nil` when done.
