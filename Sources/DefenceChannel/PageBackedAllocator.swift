@@ -18,9 +18,11 @@ import Darwin
 /// `mmap_threshold` does not help, because the heap's top chunk (kept large by the `top_pad` the server runs
 /// with) serves a request before `mmap` is considered. Mapped here, an untouched page costs nothing.
 ///
-/// Buffers of at least ``mappingThreshold`` bytes are mapped; smaller ones come from `malloc`. Each block
-/// starts with a 16-byte header holding the length of its mapping (0 for a `malloc` block), so that
-/// `deallocate` and `reallocate` know which it is. A failed mapping falls back to `malloc`.
+/// Buffers of at least ``mappingThreshold`` bytes are mapped; smaller ones come from `malloc`. Each block starts
+/// with a 16-byte header holding the length of its mapping (0 for a `malloc` block), so that `deallocate` and
+/// `reallocate` know which it is. A failed mapping falls back to `malloc`. A mapping that grows is moved without
+/// writing its untouched pages; a copy on write (NIO's `copy`, into a buffer it has just allocated) copies what it
+/// is given, as with any allocator.
 public enum PageBackedAllocator {
     /// The smallest buffer that is mapped rather than taken from `malloc`: one TLS record's worth.
     public static let mappingThreshold = 16 * 1024
@@ -77,7 +79,9 @@ private func pageBackedDeallocate(_ pointer: UnsafeMutableRawPointer) {
     if length == 0 {
         free(base)
     } else {
-        munmap(base, length)
+        // Fails only when splitting a merged mapping would pass `vm.max_map_count`; the pages then stay mapped
+        // (leaked, not corrupted), and a deallocation has no way to report it.
+        _ = munmap(base, length)
     }
 }
 
@@ -90,7 +94,29 @@ private func pageBackedReallocate(_ pointer: UnsafeMutableRawPointer?, _ oldSize
     }
     // A mapping, or a block growing into one: move it.
     guard let moved = pageBackedAllocate(newSize) else { return nil }
-    moved.copyMemory(from: pointer, byteCount: min(oldSize, newSize))
+    let count = min(oldSize, newSize)
+    if mappedLength(of: moved) != 0 {
+        copySkippingZeroPages(to: moved, from: pointer, count: count)
+    } else {
+        moved.copyMemory(from: pointer, byteCount: count)
+    }
     pageBackedDeallocate(pointer)
     return moved
+}
+
+/// Copies into a fresh mapping (all zeros) without writing the pages whose bytes are all zero, so that a buffer
+/// grown by NIO (which moves its whole capacity, written or not) keeps only its written pages resident. Reading an
+/// untouched page of the old mapping maps the kernel's shared zero page, which is not resident memory of ours.
+private func copySkippingZeroPages(to destination: UnsafeMutableRawPointer, from source: UnsafeMutableRawPointer, count: Int) {
+    // Both blocks start `headerBytes` into a page: cut at the destination's page boundaries.
+    var offset = 0
+    var chunk = min(count, pageBytes - headerBytes)
+    while offset < count {
+        let from = UnsafeRawBufferPointer(start: source + offset, count: chunk)
+        if from.contains(where: { $0 != 0 }) {
+            (destination + offset).copyMemory(from: source + offset, byteCount: chunk)
+        }
+        offset += chunk
+        chunk = min(count - offset, pageBytes)
+    }
 }

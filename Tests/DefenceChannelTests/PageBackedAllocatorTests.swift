@@ -4,6 +4,8 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -39,18 +41,41 @@ import Darwin
         #expect(!PageBackedAllocator.isMapped(base(&small)))
     }
 
+    var page: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
+
     @Test func onlyTheWrittenPagesOfAMappedBufferAreResident() {
-        // TLS's plaintext read buffer (32 KiB, nine pages with the header) with one short line in it: one page.
-        var buffer = allocator.buffer(capacity: 32 * 1024)
+        // Like TLS's plaintext read buffer (32 KiB: nine pages of 4 KiB with the header) with one short line in it.
+        var buffer = allocator.buffer(capacity: max(32 * 1024, 8 * page))
         buffer.writeString("JOIN room-1\n")
         let start = base(&buffer)
         #expect(PageBackedAllocator.isMapped(start))
         #expect(residentPages(start, count: buffer.capacity) == 1)
-        #expect(buffer.capacity / Int(sysconf(Int32(_SC_PAGESIZE))) > 1)
-        // Bytes 16 to 12,316 of the mapping: its first four pages of 4 KiB.
-        buffer.writeBytes([UInt8](repeating: 7, count: 3 * 4096))
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        // Then three pages' worth more: the pages up to the last byte written, after the 16-byte header.
+        buffer.writeBytes([UInt8](repeating: 7, count: 3 * page))
         #expect(residentPages(start, count: buffer.capacity) == (16 + buffer.readableBytes + page - 1) / page)
+    }
+
+    @Test func aGrownMappingKeepsOnlyItsWrittenPagesResident() {
+        // NIO moves a buffer's whole capacity when it grows: its untouched pages must not be written on the way.
+        var buffer = allocator.buffer(capacity: max(32 * 1024, 8 * page))
+        buffer.writeString("AUTH drt_token\n")
+        let capacity = buffer.capacity
+        buffer.reserveCapacity(4 * capacity)
+        let start = base(&buffer)
+        #expect(buffer.capacity >= 4 * capacity)
+        #expect(PageBackedAllocator.isMapped(start))
+        #expect(residentPages(start, count: buffer.capacity) == 1)
+        #expect(buffer.readString(length: buffer.readableBytes) == "AUTH drt_token\n")
+    }
+
+    @Test func aFullyWrittenMappingKeepsEveryByteWhenItGrows() {
+        var buffer = allocator.buffer(capacity: max(32 * 1024, 8 * page))
+        let bytes = (0..<buffer.capacity).map { UInt8(truncatingIfNeeded: $0 % 251 + 1) }
+        buffer.writeBytes(bytes)
+        let before = base(&buffer)
+        buffer.reserveCapacity(2 * bytes.count)
+        #expect(base(&buffer) != before)
+        #expect(buffer.readBytes(length: buffer.readableBytes) == bytes)
     }
 
     @Test func bytesSurviveGrowingAcrossTheThresholdAndBeyond() {
@@ -72,6 +97,8 @@ import Darwin
         original.writeString("first")
         var copy = original
         copy.writeString(" and more")  // copy on write: a second mapping
+        #expect(PageBackedAllocator.isMapped(base(&copy)))
+        #expect(base(&copy) != base(&original))
         #expect(original.readableBytes == 5)
         #expect(copy.readString(length: copy.readableBytes) == "first and more")
         #expect(original.getString(at: 0, length: 5) == "first")

@@ -33,6 +33,8 @@ actor Session {
     // Liveness uses the monotonic clock, never the domain clock.
     private let startedAt: ContinuousClock.Instant
     private var watchdog: Scheduled<Void>?
+    /// Where the deadline checks run: the connection's event loop.
+    private let checkExecutor: EventLoopTaskExecutor
     private var logger: Logger
 
     init(id: UInt64, address: String, context: ServerContext, outbox: Outbox, channel: Channel) {
@@ -41,6 +43,7 @@ actor Session {
         self.context = context
         self.outbox = outbox
         self.channel = channel
+        self.checkExecutor = EventLoopTaskExecutor(channel.eventLoop)
         self.machine = SessionMachine(settings: Self.settings(context))
         self.startedAt = ContinuousClock.now
         var logger = context.logger
@@ -336,12 +339,13 @@ actor Session {
     private func scheduleCheck(after wait: Duration) {
         guard !outputClosed else { return }
         let loop = channel.eventLoop
+        let executor = checkExecutor
         // Capped: a later check simply finds the deadline still ahead and waits again.
         let (seconds, attoseconds) = min(max(wait, .milliseconds(1)), .seconds(3_600)).components
         let delay = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         watchdog = loop.scheduleTask(in: delay) { [weak self] in
             guard let self else { return }
-            Task(executorPreference: EventLoopTaskExecutor(loop)) { await self.check() }
+            Task(executorPreference: executor) { await self.check() }
         }
     }
 
