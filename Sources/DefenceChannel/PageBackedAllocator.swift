@@ -75,7 +75,7 @@ private func pageBackedAllocate(_ size: Int) -> UnsafeMutableRawPointer? {
 
 private func pageBackedDeallocate(_ pointer: UnsafeMutableRawPointer) {
     let base = pointer - headerBytes
-    let length = base.load(as: Int.self)
+    let length = mappedLength(of: pointer)
     if length == 0 {
         free(base)
     } else {
@@ -87,9 +87,8 @@ private func pageBackedDeallocate(_ pointer: UnsafeMutableRawPointer) {
 
 private func pageBackedReallocate(_ pointer: UnsafeMutableRawPointer?, _ oldSize: Int, _ newSize: Int) -> UnsafeMutableRawPointer? {
     guard let pointer else { return pageBackedAllocate(newSize) }
-    let base = pointer - headerBytes
-    if base.load(as: Int.self) == 0, newSize < PageBackedAllocator.mappingThreshold {
-        guard let grown = realloc(base, newSize + headerBytes) else { return nil }
+    if mappedLength(of: pointer) == 0, newSize < PageBackedAllocator.mappingThreshold {
+        guard let grown = realloc(pointer - headerBytes, newSize + headerBytes) else { return nil }
         return grown + headerBytes
     }
     // A mapping, or a block growing into one: move it.

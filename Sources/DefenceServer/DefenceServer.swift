@@ -239,7 +239,9 @@ public final class DefenceServer: Service, Sendable {
                 try await serverChannel.executeThenClose { inbound in
                     for try await accepted in inbound {
                         let executor = EventLoopTaskExecutor(accepted.connection.channel.eventLoop)
-                        group.addTask(executorPreference: executor) { await self.serve(accepted.connection, outbox: accepted.outbox) }
+                        group.addTask(executorPreference: executor) {
+                            await self.serve(accepted.connection, outbox: accepted.outbox, executor: executor)
+                        }
                     }
                 }
                 context.logger.info("stopped accepting connections")
@@ -263,7 +265,7 @@ public final class DefenceServer: Service, Sendable {
         await context.registry.count
     }
 
-    private func serve(_ connection: Connection, outbox: Outbox) async {
+    private func serve(_ connection: Connection, outbox: Outbox, executor: EventLoopTaskExecutor) async {
         let channel = connection.channel
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
         let session = Session(
@@ -271,7 +273,8 @@ public final class DefenceServer: Service, Sendable {
             address: address,
             context: context,
             outbox: outbox,
-            channel: channel
+            channel: channel,
+            executor: executor
         )
         let registered = await context.registry.register(session)
         do {

@@ -37,13 +37,14 @@ actor Session {
     private let checkExecutor: EventLoopTaskExecutor
     private var logger: Logger
 
-    init(id: UInt64, address: String, context: ServerContext, outbox: Outbox, channel: Channel) {
+    /// - Parameter executor: the connection's event loop as a task executor, where its deadline checks run.
+    init(id: UInt64, address: String, context: ServerContext, outbox: Outbox, channel: Channel, executor: EventLoopTaskExecutor) {
         self.id = id
         self.address = address
         self.context = context
         self.outbox = outbox
         self.channel = channel
-        self.checkExecutor = EventLoopTaskExecutor(channel.eventLoop)
+        self.checkExecutor = executor
         self.machine = SessionMachine(settings: Self.settings(context))
         self.startedAt = ContinuousClock.now
         var logger = context.logger
@@ -340,10 +341,7 @@ actor Session {
         guard !outputClosed else { return }
         let loop = channel.eventLoop
         let executor = checkExecutor
-        // Capped: a later check simply finds the deadline still ahead and waits again.
-        let (seconds, attoseconds) = min(max(wait, .milliseconds(1)), .seconds(3_600)).components
-        let delay = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-        watchdog = loop.scheduleTask(in: delay) { [weak self] in
+        watchdog = loop.scheduleTask(in: TimeAmount(max(wait, .milliseconds(1)))) { [weak self] in
             guard let self else { return }
             Task(executorPreference: executor) { await self.check() }
         }
