@@ -144,6 +144,7 @@ let package = Package(
             name: "DefenceServerTests",
             dependencies: [
                 "DefenceServer",
+                "DefenceChannel",
                 "DefenceClient",
                 "DefenceStore",
                 "DefenceCore",

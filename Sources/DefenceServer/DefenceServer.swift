@@ -22,8 +22,10 @@ public final class DefenceServer: Service, Sendable {
     /// The version announced in the greeting.
     public static let version = ProductVersion.current
 
-    private let serverChannel: NIOAsyncChannel<Accepted, Never>
+    private let serverChannel: NIOAsyncChannel<Void, Never>
     private let context: ServerContext
+    /// The open connections, which a shutdown waits for.
+    private let tracker: ConnectionTracker
     /// The TLS context new connections use; replaced on SIGHUP.
     private let tls: TLSBox
     /// The metrics endpoint's channel, when enabled.
@@ -55,11 +57,12 @@ public final class DefenceServer: Service, Sendable {
     }
 
     private init(
-        serverChannel: NIOAsyncChannel<Accepted, Never>, localAddress: SocketAddress, context: ServerContext, tls: TLSBox,
-        metricsChannel: Channel?
+        serverChannel: NIOAsyncChannel<Void, Never>, localAddress: SocketAddress, context: ServerContext, tracker: ConnectionTracker,
+        tls: TLSBox, metricsChannel: Channel?
     ) {
         self.serverChannel = serverChannel
         self.context = context
+        self.tracker = tracker
         self.tls = tls
         self.metricsChannel = metricsChannel
         self.localAddress = localAddress
@@ -119,6 +122,7 @@ public final class DefenceServer: Service, Sendable {
             logger: logger,
             serverName: "defence-server/\(version)"
         )
+        let tracker = ConnectionTracker()
         let maxLine = configuration.limits.maxLineBytes
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: ChannelOptions.Types.BacklogOption.Value(clamping: configuration.listenBacklog))
@@ -139,11 +143,24 @@ public final class DefenceServer: Service, Sendable {
                     // Written from the event loop by the outbox, which the channel's writability holds back.
                     let outbox = Outbox(limit: configuration.outboundQueueLimit, sink: ChannelSink(channel: channel))
                     try channel.pipeline.syncOperations.addHandler(OutboxWritabilityHandler(outbox: outbox))
-                    let connection = try Connection(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(inboundType: InboundFrame.self, outboundType: ByteBuffer.self)
+                    let executor = EventLoopTaskExecutor(channel.eventLoop)
+                    let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                    var connectionLogger = logger
+                    connectionLogger[metadataKey: "peer"] = "\(address)"
+                    let session = Session(
+                        id: registry.makeID(),
+                        address: address,
+                        context: context,
+                        outbox: outbox,
+                        channel: channel,
+                        executor: executor
                     )
-                    return Accepted(connection: connection, outbox: outbox)
+                    try channel.pipeline.syncOperations.addHandler(
+                        SessionDriver(
+                            session: session, tracker: tracker, loop: channel.eventLoop, executor: executor,
+                            logger: connectionLogger
+                        )
+                    )
                 }
             }
         var metricsChannel: Channel?
@@ -156,7 +173,8 @@ public final class DefenceServer: Service, Sendable {
             throw ServerSetupError("the listening socket on \(configuration.host):\(configuration.port) has no local address")
         }
         let server = DefenceServer(
-            serverChannel: channel, localAddress: localAddress, context: context, tls: tls, metricsChannel: metricsChannel
+            serverChannel: channel, localAddress: localAddress, context: context, tracker: tracker, tls: tls,
+            metricsChannel: metricsChannel
         )
         if let backlog = await server.listenBacklog, backlog < configuration.listenBacklog {
             logger.warning(
@@ -235,18 +253,13 @@ public final class DefenceServer: Service, Sendable {
         }
         defer { hangups.cancel() }
         try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await serverChannel.executeThenClose { inbound in
-                    for try await accepted in inbound {
-                        let executor = EventLoopTaskExecutor(accepted.connection.channel.eventLoop)
-                        group.addTask(executorPreference: executor) {
-                            await self.serve(accepted.connection, outbox: accepted.outbox, executor: executor)
-                        }
-                    }
-                }
-                context.logger.info("stopped accepting connections")
-                await context.registry.shutDown()
+            // Each connection is driven by its pipeline (``SessionDriver``): accepting is all there is to do here.
+            try await serverChannel.executeThenClose { inbound in
+                for try await _ in inbound {}
             }
+            context.logger.info("stopped accepting connections")
+            await context.registry.shutDown()
+            await tracker.waitUntilNoneOpen()
             await context.rooms.stop()
             context.logger.info("all sessions closed")
         } onGracefulShutdown: {
@@ -264,61 +277,6 @@ public final class DefenceServer: Service, Sendable {
     public func sessionCount() async -> Int {
         await context.registry.count
     }
-
-    private func serve(_ connection: Connection, outbox: Outbox, executor: EventLoopTaskExecutor) async {
-        let channel = connection.channel
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
-        let session = Session(
-            id: await context.registry.makeID(),
-            address: address,
-            context: context,
-            outbox: outbox,
-            channel: channel,
-            executor: executor
-        )
-        let registered = await context.registry.register(session)
-        do {
-            try await connection.executeThenClose { inbound, _ in
-                if registered {
-                    // Each step of the session runs in a child task of its own (`async let`), so that its frames
-                    // live on that task's allocator and are freed with it. The connection's task lives as long as
-                    // the connection, and its allocator keeps every slab it ever grew: run on it, the deepest
-                    // request (a JOIN through the router and the hub) left about 50 KB per connection held for
-                    // life, a third of the heap at 3,000 connections (heaptrack; docs/performance.md).
-                    async let started: Void = session.start()
-                    await started
-                } else {
-                    await session.terminate(.shuttingDown, "server is shutting down")
-                }
-                do {
-                    // Read to the end, even once the session is closed (it ignores what comes): a socket closed
-                    // with unread input sends a reset, which could destroy the last lines the peer has yet to read.
-                    for try await frame in inbound {
-                        async let handled: Void = session.receive(frame)
-                        await handled
-                    }
-                } catch {
-                    context.logger.debug("connection error", metadata: ["peer": "\(address)", "error": "\(error)"])
-                }
-                await session.connectionEnded()
-                // The outbox writes what it holds, then closes the connection; one that does not take it in time is cut off.
-                channel.eventLoop.scheduleTask(in: Session.closeGrace) { channel.close(promise: nil) }
-                try? await channel.closeFuture.get()
-            }
-        } catch {
-            context.logger.debug("connection closed with error", metadata: ["peer": "\(address)", "error": "\(error)"])
-        }
-        await session.connectionEnded()
-    }
-}
-
-/// A connection's channel, as the server reads it.
-typealias Connection = NIOAsyncChannel<InboundFrame, ByteBuffer>
-
-/// An accepted connection and the outbox its pipeline reports writability to.
-struct Accepted: Sendable {
-    let connection: Connection
-    let outbox: Outbox
 }
 
 /// The current TLS context, swapped atomically on reload.

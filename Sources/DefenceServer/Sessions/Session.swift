@@ -23,7 +23,7 @@ struct ServerContext: Sendable {
 ///
 /// Lines to send go through a bounded outbox flushed on the connection's event loop; a peer that lets the
 /// outbox fill up is closed with `SLOW_CONSUMER`.
-actor Session {
+actor Session: DrivenSession {
     nonisolated let id: UInt64
     let address: String
     let context: ServerContext
@@ -74,8 +74,18 @@ actor Session {
         SessionMachine.Now(elapsed: ContinuousClock.now - startedAt, wall: configuration.now())
     }
 
+    /// Registers the session, then greets the peer and starts the deadlines; while the server shuts down, the
+    /// registry refuses it and the peer is told so.
+    func open() async {
+        if await context.registry.register(self) {
+            await start()
+        } else {
+            await terminate(.shuttingDown, "server is shutting down")
+        }
+    }
+
     /// Sends the greeting and starts the deadlines.
-    func start() async {
+    private func start() async {
         await perform(machine.start(at: now))
         scheduleWatchdog()
     }

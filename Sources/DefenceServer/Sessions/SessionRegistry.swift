@@ -21,7 +21,7 @@ actor SessionRegistry {
     /// How long a revocation is remembered: far longer than a token check takes.
     static let revocationMemory: Duration = .seconds(600)
     private var shuttingDown = false
-    private var nextID: UInt64 = 0
+    private let lastID = Atomic<UInt64>(0)
     /// Closed sessions whose connection is still open (``linger(_:)``).
     private var lingering: [UInt64: Session] = [:]
     /// The open connections' gauge, kept equal to the number of entries.
@@ -32,10 +32,9 @@ actor SessionRegistry {
         self.connections = connections
     }
 
-    /// A fresh session number.
-    func makeID() -> UInt64 {
-        nextID += 1
-        return nextID
+    /// A fresh session number (from any thread: a connection's pipeline makes its session as it is accepted).
+    nonisolated func makeID() -> UInt64 {
+        lastID.add(1, ordering: .relaxed).newValue
     }
 
     /// Adds a new session. Returns `false` when the server is shutting down (the caller closes it).
