@@ -27,10 +27,10 @@ struct CommandRouter: Sendable {
 
     /// Executes `command` for `principal`. The role has already been checked.
     ///
-    /// Each area of verbs runs in a function of its own, never inlined here. A connection's task keeps the
-    /// memory of the deepest call it ever made (Swift's task allocator keeps its slabs until the task ends), and
-    /// one function with every verb's locals needed a 24 KB async frame: 24 KB held by each of 12,000
-    /// connections (docs/performance.md).
+    /// Each area of verbs runs in a function of its own, never inlined here. A task keeps the memory of the
+    /// deepest call it made until it ends (Swift's task allocator keeps its slabs), and one function with every
+    /// verb's locals needed a 24 KB async frame, then held by each of 12,000 connections' tasks
+    /// (docs/performance.md); a request's step still allocates only what its verb needs.
     ///
     /// - Returns: the data lines followed by the terminal `OK` line, all tagged with `id`.
     /// - Throws: ``DomainError`` for refusals; anything else is an internal fault.
