@@ -61,7 +61,7 @@ final class SessionDriver: ChannelDuplexHandler {
 
     /// - Parameters:
     ///   - session: the connection's session.
-    ///   - tracker: told when the connection opens and when it has ended (channel closed, session ended).
+    ///   - tracker: told when the connection is active and when it has ended (channel closed, session ended).
     ///   - loop: the connection's event loop.
     ///   - executor: the same loop as a task executor, where each step runs.
     init(
@@ -73,7 +73,6 @@ final class SessionDriver: ChannelDuplexHandler {
         self.tracker = tracker
         self.executor = executor
         self.logger = logger
-        tracker.opened()
     }
 
     /// How many frames wait for the next step.
@@ -86,6 +85,13 @@ final class SessionDriver: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        // Removed from a channel that was active but never reported inactive: it ends all the same.
+        if started, !closed {
+            inputEnded = true
+            closed = true
+            pump()
+            reportIfEnded()
+        }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -132,6 +138,9 @@ final class SessionDriver: ChannelDuplexHandler {
         let step: Step
         if !started {
             started = true
+            // Counted once active, not when the pipeline is built: a connection accepted as the server closes may
+            // never be registered, never become active nor inactive, and must not hold the shutdown.
+            tracker.opened()
             step = .start
         } else if !pending.isEmpty {
             step = .frames(pending)
