@@ -204,7 +204,7 @@ final class ConnectionTracker: Sendable {
 
     private let state = Mutex(State())
 
-    /// A connection was accepted.
+    /// A connection became active.
     func opened() {
         state.withLock { $0.open += 1 }
     }
@@ -220,7 +220,7 @@ final class ConnectionTracker: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// The number of connections accepted and not yet ended.
+    /// The number of connections active and not yet ended.
     var openCount: Int { state.withLock { $0.open } }
 
     /// Returns once no connection is open.
