@@ -156,10 +156,7 @@ public final class DefenceServer: Service, Sendable {
                         executor: executor
                     )
                     try channel.pipeline.syncOperations.addHandler(
-                        SessionDriver(
-                            session: session, tracker: tracker, loop: channel.eventLoop, executor: executor,
-                            logger: connectionLogger
-                        )
+                        SessionDriver(session: session, tracker: tracker, executor: executor, logger: connectionLogger)
                     )
                 }
             }

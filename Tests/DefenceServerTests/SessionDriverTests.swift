@@ -60,7 +60,7 @@ import Testing
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: 1024)))
                     try channel.pipeline.syncOperations.addHandler(
                         SessionDriver(
-                            session: session, tracker: tracker, loop: channel.eventLoop,
+                            session: session, tracker: tracker,
                             executor: EventLoopTaskExecutor(channel.eventLoop), logger: Logger(label: "test")
                         )
                     )

@@ -7,7 +7,8 @@ import NIOCore
 /// executor). Reading a line, handling it and writing the reply then stay on one thread instead of hopping to the
 /// global pool and back, which under load is where commands queued (docs/performance.md).
 final class EventLoopTaskExecutor: TaskExecutor, Sendable {
-    private let loop: EventLoop
+    /// The loop the jobs run on.
+    let loop: any EventLoop
 
     init(_ loop: EventLoop) {
         self.loop = loop

@@ -18,7 +18,7 @@ protocol DrivenSession: Sendable {
 ///
 /// A connection has no task of its own. Each step (the start, the frames read since the last step, the end) runs in
 /// a short task on the connection's event loop, whose memory is freed when it ends: a task that lived as long as the
-/// connection, and the inbound stream it read from, held about 6 KB per connection (heaptrack; docs/performance.md).
+/// connection, and the inbound stream it read from, held about 8 KB per connection (heaptrack; docs/performance.md).
 /// While a step runs, frames read meanwhile wait here for the next one; once ``highWater`` of them wait, the driver
 /// stops asking the socket for more until the session has taken them (the backpressure the inbound stream gave).
 final class SessionDriver: ChannelDuplexHandler {
@@ -40,7 +40,6 @@ final class SessionDriver: ChannelDuplexHandler {
     private let tracker: ConnectionTracker
     private let executor: EventLoopTaskExecutor
     private let logger: Logger
-    private let loop: any EventLoop
     /// Set while the handler is in the pipeline: for the reads it held back.
     private var context: ChannelHandlerContext?
     /// Frames read and not yet handed to the session.
@@ -62,14 +61,9 @@ final class SessionDriver: ChannelDuplexHandler {
     /// - Parameters:
     ///   - session: the connection's session.
     ///   - tracker: told when the connection is active and when it has ended (channel closed, session ended).
-    ///   - loop: the connection's event loop.
-    ///   - executor: the same loop as a task executor, where each step runs.
-    init(
-        session: any DrivenSession, tracker: ConnectionTracker, loop: any EventLoop, executor: EventLoopTaskExecutor,
-        logger: Logger
-    ) {
+    ///   - executor: the connection's event loop as a task executor, where each step runs.
+    init(session: any DrivenSession, tracker: ConnectionTracker, executor: EventLoopTaskExecutor, logger: Logger) {
         self.session = session
-        self.loop = loop
         self.tracker = tracker
         self.executor = executor
         self.logger = logger
@@ -86,12 +80,7 @@ final class SessionDriver: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         // Removed from a channel that was active but never reported inactive: it ends all the same.
-        if started, !closed {
-            inputEnded = true
-            closed = true
-            pump()
-            reportIfEnded()
-        }
+        if started, !closed { channelClosed() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -107,11 +96,16 @@ final class SessionDriver: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        channelClosed()
+        context.fireChannelInactive()
+    }
+
+    /// The channel is closed: the input has ended, and the connection ends once its session has.
+    private func channelClosed() {
         inputEnded = true
         closed = true
         pump()
         reportIfEnded()
-        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -156,7 +150,7 @@ final class SessionDriver: ChannelDuplexHandler {
             return
         }
         running = true
-        let loop = self.loop
+        let loop = executor.loop
         let driver = NIOLoopBound(self, eventLoop: loop)
         let session = self.session
         Task(executorPreference: executor) {
