@@ -60,8 +60,8 @@ import Testing
         #expect(outbox.queuedCount == 0)
     }
 
-    /// The flush runs one turn of the loop later: a reply queued by a job that the event's own job left on the loop
-    /// (the session's, after the room hub delivered) leaves with the event.
+    /// The flush runs one turn of the loop later: a line queued by a job already waiting on the loop leaves with the
+    /// event.
     @Test func aReplyQueuedByTheNextJobOnTheLoopLeavesWithTheEvent() async throws {
         let sink = Sink()
         let outbox = Outbox(limit: 10, sink: sink)

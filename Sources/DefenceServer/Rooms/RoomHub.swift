@@ -15,9 +15,8 @@ struct RoomSubscriber: Sendable {
     /// Queues an event's line, encoded once (with its line feed) for every subscriber of its audience; returns
     /// `false` when the connection's queue is full.
     let deliver: @Sendable (ByteBuffer) -> Bool
-    /// Queues a line that leaves with the reply of the request being handled (a join's `SNAPSHOT`, a resume's
-    /// replay): it is sent with the events the request commits and its `OK`, in one write. Returns `false` when
-    /// the queue is full.
+    /// Queues a line that schedules no write of its own (a join's `SNAPSHOT`, a resume's replay): it is sent with
+    /// the next line that does, the events the request commits or its `OK`. Returns `false` when the queue is full.
     let deliverBeforeReply: @Sendable (String) -> Bool
     /// Called when the queue overflowed: the connection is closed as a slow consumer.
     let overflow: @Sendable () -> Void

@@ -35,9 +35,11 @@ struct ChannelSink: OutboxSink {
 /// A connection's bounded queue of bytes to send, written from its channel's event loop.
 ///
 /// The session and the room hub queue lines from any thread; the first line queued schedules one flush on the
-/// connection's event loop, and every line queued until it runs goes out with it, in one TLS write and one flush:
-/// a reply and the events it caused leave in one record and one system call. No task is resumed per line or per
-/// write (issue #30: the task that woke per batch, and its continuation, were the delivery path's cost).
+/// connection's event loop, and every line queued until it runs goes out with it, in one TLS write and one flush.
+/// No task is resumed per line or per write (issue #30: the task that woke per batch, and its continuation, were
+/// the delivery path's cost). A request's reply comes back through the router and the session after that flush
+/// has run, so it usually leaves in a write of its own, after the events of its request (sending them together
+/// cut the writes by a quarter and not the CPU: docs/performance.md).
 ///
 /// Backpressure is the channel's writability (`ChannelOptions.writeBufferWaterMark`): while the connection holds
 /// more than its high water mark unsent, the flush leaves the lines queued, and the channel's return under its low
@@ -85,8 +87,8 @@ final class Outbox: Sendable {
     /// Queues a line (without its line feed).
     ///
     /// - Parameter wakingTheWriter: `false` schedules no flush: the line goes out with the next one that does. For
-    ///   lines that a request's reply is sure to follow (the room hub's `SNAPSHOT` on `JOIN`, what `RESUME`
-    ///   replays): they, the events the request commits and its `OK` then leave in one write.
+    ///   lines that a request's reply or its events are sure to follow (the room hub's `SNAPSHOT` on `JOIN`,
+    ///   what `RESUME` replays): they leave in the same write as the next line that schedules one.
     @discardableResult
     func yield(_ line: String, wakingTheWriter: Bool = true) -> YieldResult {
         queue(wakingTheWriter: wakingTheWriter) { bytes in bytes.writeLine(line) }
@@ -161,10 +163,9 @@ final class Outbox: Sendable {
         return .enqueued
     }
 
-    /// Runs the flush on the event loop one turn later: the jobs already waiting on the loop run first (the session's
-    /// reply to a command is queued there just after the room's event), so that both, and the other events of the
-    /// same commit, leave in the same write. (The writer task it replaces let them run with `Task.yield` for the
-    /// same reason: 23 % fewer `write` calls under the bench's steady state.)
+    /// Runs the flush on the event loop one turn later: the jobs already waiting on the loop run first, and what they
+    /// queue for this connection leaves in the same write. (A request's reply comes later than that: it is two hops
+    /// from the delivery, through the router and the session.)
     private func scheduleFlush() {
         let loop = sink.eventLoop
         loop.execute { loop.execute { self.flush() } }
