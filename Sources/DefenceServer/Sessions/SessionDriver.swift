@@ -155,7 +155,12 @@ final class SessionDriver: ChannelDuplexHandler {
         let session = self.session
         Task(executorPreference: executor) {
             await step.run(on: session)
-            loop.execute { driver.value.stepFinished() }
+            // The task prefers the loop's executor, so it usually ends on the loop: no second hop then.
+            if loop.inEventLoop {
+                driver.value.stepFinished()
+            } else {
+                loop.execute { driver.value.stepFinished() }
+            }
         }
     }
 
