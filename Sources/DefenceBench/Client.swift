@@ -10,6 +10,8 @@ final class Client: Sendable {
     let user: String
     let room: String
     let isJuror: Bool
+    /// Whether each room command carries an idempotency key, as the console's do (PROTOCOL.md §4.4).
+    let keyed: Bool
     /// The run's latencies, shared by all clients.
     let recorder: Recorder
     private let state = Mutex(State())
@@ -32,6 +34,8 @@ final class Client: Sendable {
         var eventsReceived = 0
         var markFailures = 0
         var stormRetries = 0
+        /// Room commands sent: the counter of their keys.
+        var commands = 0
         /// Counts what a sequence number received after the previous one skipped (kept as counters: an array of
         /// every number received grew by gigabytes over a 10-minute run).
         mutating func received(_ seq: Int) {
@@ -42,11 +46,12 @@ final class Client: Sendable {
         }
     }
 
-    init(endpoint: ServerEndpoint, sharedTLS: SharedClientTLS, user: String, token: String, room: String, isJuror: Bool, recorder: Recorder) {
+    init(endpoint: ServerEndpoint, sharedTLS: SharedClientTLS, user: String, token: String, room: String, isJuror: Bool, keyed: Bool, recorder: Recorder) {
         session = LiveSession(endpoint: endpoint, token: token, sharedTLS: sharedTLS)
         self.user = user
         self.room = room
         self.isJuror = isJuror
+        self.keyed = keyed
         self.recorder = recorder
     }
 
@@ -154,7 +159,7 @@ final class Client: Sendable {
         let criterion = "A1C1.\(index % 5 + 1)"
         let mark: Mark = (index / 20) % 2 == 0 ? .met : .partlyMet
         let started = DispatchTime.now().uptimeNanoseconds
-        let reply = try? await session.request(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil))
+        let reply = try? await roomCommand(.mark(room: room, candidate: candidate, criterion: criterion, mark: mark, comment: nil))
         if reply?.terminal.verb == "OK" {
             recorder.mark(sent: started, latency: (DispatchTime.now().uptimeNanoseconds - started) / 1000)
         } else {
@@ -169,8 +174,19 @@ final class Client: Sendable {
         schedule.add(first: .seconds(Double.random(in: 0..<(1 / perSecond))), period: .seconds(1 / perSecond)) { _ in
             self.state.withLock { $0.messagesSent += 1 }
             let text = "bench \(DispatchTime.now().uptimeNanoseconds)"
-            _ = try? await self.session.request(.say(room: self.room, audience: .jury, text: text))
+            _ = try? await self.roomCommand(.say(room: self.room, audience: .jury, text: text))
         }
+    }
+
+    /// Sends a room command, keyed as the console keys it (`<client>-<n>`, here the user's id) unless `--no-keys`:
+    /// each key is then stored with the command's event, and held by the server for the room's life.
+    private func roomCommand(_ command: Command) async throws -> Reply {
+        guard keyed else { return try await session.request(command) }
+        let n = state.withLock { state in
+            state.commands += 1
+            return state.commands
+        }
+        return try await session.request(command, key: "\(user)-\(n)")
     }
 }
 
@@ -183,6 +199,8 @@ struct BenchError: Error, CustomStringConvertible {
 struct Report {
     var rooms: Int
     var connections: Int
+    /// Whether the room commands carried idempotency keys (`--no-keys`: not).
+    var keyed = true
     var setupSeconds = 0.0
     var joinStormSeconds = 0.0
     var handshakesPerSecond = 0.0
@@ -239,6 +257,7 @@ struct Report {
         func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
         var rows: [(String, String)] = [
             ("rooms / connections", "\(rooms) / \(connections)"),
+            ("room commands", keyed ? "each with an idempotency key" : "without idempotency keys (--no-keys)"),
             ("setup (users, rooms, tokens)", String(format: "%.1f s", setupSeconds)),
             ("join storm", String(format: "%.2f s, %.0f TLS handshakes+AUTH+JOIN per second", joinStormSeconds, handshakesPerSecond)),
             ("join storm: attempts refused and retried", String(stormRetries)),
@@ -339,7 +358,7 @@ struct Report {
 
     var json: String {
         var object: [String: Any] = [
-            "rooms": rooms, "connections": connections, "setupSeconds": setupSeconds, "joinStormSeconds": joinStormSeconds,
+            "rooms": rooms, "connections": connections, "keyed": keyed, "setupSeconds": setupSeconds, "joinStormSeconds": joinStormSeconds,
             "handshakesPerSecond": handshakesPerSecond, "marks": marks.totalCount, "marksPerSecond": marksPerSecond,
             "markAckMs": ["p50": Self.milliseconds(marks, 50), "p99": Self.milliseconds(marks, 99), "p999": Self.milliseconds(marks, 99.9)],
             "messagesPerSecond": messagesPerSecond,

@@ -57,6 +57,9 @@ struct DefenceBench: AsyncParsableCommand {
     @Option(help: "Messages per second in each room.")
     var messagesPerSecond: Double = 1
 
+    @Flag(help: "Send the room commands without idempotency keys (by default each carries one, as the console's do).")
+    var noKeys = false
+
     @Option(help: "Seconds of push mode after the steady state: every juror marks back to back (0: no push phase).")
     var push: Double = 0
 
@@ -104,7 +107,7 @@ struct DefenceBench: AsyncParsableCommand {
         let adminToken = try String(contentsOfFile: folder.appendingPathComponent("data/admin.token").path, encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let endpoint = ServerEndpoint(host: "127.0.0.1", port: port, caFile: ca)
-        var report = Report(rooms: rooms, connections: rooms * 6)
+        var report = Report(rooms: rooms, connections: rooms * 6, keyed: !noKeys)
 
         // Setup: users, rooms and tokens.
         progress("setup: \(rooms) rooms, \(rooms * 6) users and tokens")
@@ -118,7 +121,7 @@ struct DefenceBench: AsyncParsableCommand {
         // the CA file 12,000 times during the storm, on the cores the server needs).
         let sharedTLS = try SharedClientTLS(endpoint: endpoint)
         let clients = tokens.map {
-            Client(endpoint: endpoint, sharedTLS: sharedTLS, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror, recorder: recorder)
+            Client(endpoint: endpoint, sharedTLS: sharedTLS, user: $0.user, token: $0.token, room: $0.room, isJuror: $0.isJuror, keyed: !noKeys, recorder: recorder)
         }
         progress("join storm: \(clients.count) connections at once")
         let stormStart = ContinuousClock.now

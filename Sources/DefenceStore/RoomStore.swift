@@ -71,26 +71,38 @@ public struct RoomStore: Sendable {
             self.publicSeq = publicSeq
             self.request = request
         }
-
-        /// The lookup name of a user's key.
-        public static func slot(user: String, key: String) -> String { user + "\n" + key }
     }
 
-    /// The keys committed in `room`, by ``RequestKey/slot(user:key:)``.
-    public func requestKeys(room: String) async throws -> [String: (seq: Int, publicSeq: Int, request: String?)] {
+    /// The users and keys committed in `room` (the numbers of their replies are read by ``requestKey(room:user:key:)``).
+    public func requestKeyNames(room: String) async throws -> [(user: String, key: String)] {
         try await database.pool.read { db in
-            var keys: [String: (seq: Int, publicSeq: Int, request: String?)] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT user, key, seq, public_seq, request FROM request_key WHERE room = ?", arguments: [room])
+            var keys: [(user: String, key: String)] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT room, user, key FROM request_key WHERE room = ?", arguments: [room])
+            let columns = Self.requestKeyColumns
             while let row = try rows.next() {
                 // Untrusted like every row: a value of the wrong type is an error for this request, not a crash.
-                guard let user = row["user"] as String?, let key = row["key"] as String?, let seq = row["seq"] as Int?,
-                    let publicSeq = row["public_seq"] as Int?
-                else { throw DomainError(.internal, context: [room], "room \(room): an idempotency key cannot be read") }
-                keys[RequestKey.slot(user: user, key: key)] = (seq, publicSeq, row["request"] as String?)
+                keys.append((try row.value("user", in: "request_key", keys: columns), try row.value("key", in: "request_key", keys: columns)))
             }
             return keys
         }
     }
+
+    /// `user`'s `key` in `room`, if it was committed: the numbers of its reply and the digest of its request.
+    public func requestKey(room: String, user: String, key: String) async throws -> RequestKey? {
+        try await database.pool.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT room, user, key, seq, public_seq, request FROM request_key WHERE room = ? AND user = ? AND key = ?", arguments: [room, user, key]
+            ) else { return nil }
+            let columns = Self.requestKeyColumns
+            return RequestKey(
+                room: room, user: user, key: key, seq: try row.value("seq", in: "request_key", keys: columns),
+                publicSeq: try row.value("public_seq", in: "request_key", keys: columns), request: try row.value("request", in: "request_key", keys: columns)
+            )
+        }
+    }
+
+    /// The key columns of `request_key`, to name an unreadable row.
+    private static let requestKeyColumns = ["room", "user", "key"]
 
     /// Creates users and rooms in one transaction: all of them, or none.
     public func importDay(users: [User], rooms: [(event: RoomEvent, state: RoomState)]) async throws {

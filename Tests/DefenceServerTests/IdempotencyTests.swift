@@ -1,7 +1,7 @@
 import DefenceClient
 import DefenceCore
 import DefenceProtocol
-import DefenceServer
+@testable import DefenceServer
 import Foundation
 import Testing
 
@@ -55,5 +55,51 @@ import Testing
         await lea.close()
         await back.close()
         await restarted.stop()
+    }
+
+    /// The rooms hold fingerprints of their keys, not the keys: a key that shares another's fingerprint is read back
+    /// from the store, and is carried out as the new request it is.
+    @Test func aKeySharingAnothersFingerprintIsStillANewRequest() async throws {
+        try await withServer({ $0.requestKeyFingerprint = { _, _ in 7 } }) { server in
+            let jurors = try await server.makeUsers(["camille", "paul"], role: .juror)
+            _ = try await server.makeUsers(["lea"], role: .candidate)
+            let admin = try await RoomClient.connect(server, name: "admin", token: server.adminToken)
+            try await admin.ok("ROOM-CREATE r1 team start=2026-12-01T08:00:00Z candidates=lea jurors=camille,paul president=camille competences=A1C1")
+            let camille = try await RoomClient.connect(server, name: "camille", token: jurors[0])
+            try await camille.ok("JOIN r1")
+            let first = try await camille.ok("@key=cam-1 SAY r1 room :un")
+            // Every key now matches the one fingerprint held: each is looked up, and only a stored one is replayed.
+            let second = try await camille.ok("@key=cam-2 SAY r1 room :deux")
+            #expect(second.parameters.last != "replayed", "\(second.serialized)")
+            #expect(try await camille.ok("@key=cam-1 SAY r1 room :un").parameters == first.parameters + ["replayed"])
+            #expect(try await camille.request("@key=cam-2 SAY r1 room :trois").failureCode == "INVALID")
+            let paul = try await RoomClient.connect(server, name: "paul", token: jurors[1])
+            #expect(try await paul.ok("@key=cam-1 SAY r1 room :un").parameters.last != "replayed", "a key is its user's own")
+            await paul.close()
+            await camille.close()
+            await admin.close()
+        }
+    }
+}
+
+/// The fingerprints of a room's keys, as values.
+@Suite struct RequestKeyIndexTests {
+    @Test func aKeyIsHeldOnceInsertedOrLoaded() {
+        var index = RequestKeyIndex([(user: "camille", key: "cam-1")])
+        #expect(index.mayHold(user: "camille", key: "cam-1"))
+        #expect(!index.mayHold(user: "camille", key: "cam-2"))
+        #expect(!index.mayHold(user: "paul", key: "cam-1"), "a key is its user's own")
+        // The user and the key are not run together: `ab` + `c` is not `a` + `bc`.
+        index.insert(user: "ab", key: "c")
+        #expect(index.mayHold(user: "ab", key: "c"))
+        #expect(!index.mayHold(user: "a", key: "bc"))
+        #expect(index.count == 2)
+    }
+
+    @Test func fingerprintsNotRecordsAreHeld() {
+        // A fingerprint shared by every key: the index says "may be stored" for all, and holds one entry.
+        let index = RequestKeyIndex((1...1_000).map { (user: "camille", key: "cam-\($0)") }, fingerprint: { _, _ in 42 })
+        #expect(index.count == 1)
+        #expect(index.mayHold(user: "paul", key: "anything"))
     }
 }

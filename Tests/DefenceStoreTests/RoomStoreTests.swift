@@ -68,6 +68,21 @@ let a1c1Checklist = RoomChecklist(criteria: Set((1...5).map { "A1C1.\($0)" }))
         await #expect(throws: (any Error).self) { try await store.append([first], state: state) }
     }
 
+    /// A key is stored with its events and read back by name; an altered row is an error for its request alone.
+    @Test func requestKeysAreReadBackAndAnAlteredOneIsAnError() async throws {
+        let (store, plan) = try await setUp()
+        let state = RoomState(scheduled: plan, at: t0)
+        let key = RoomStore.RequestKey(room: "r1", user: "j1", key: "j1-1", seq: 1, publicSeq: 1, request: String(repeating: "a", count: 64))
+        try await store.append([RoomEvent(room: "r1", seq: 1, at: t0, kind: .scheduled(plan))], state: state, key: key)
+        #expect(try await store.requestKey(room: "r1", user: "j1", key: "j1-1") == key)
+        #expect(try await store.requestKey(room: "r1", user: "j2", key: "j1-1") == nil)
+        #expect(try await store.requestKeyNames(room: "r1").map { "\($0.user) \($0.key)" } == ["j1 j1-1"])
+        try await store.database.pool.write { db in try db.execute(sql: "UPDATE request_key SET seq = 'x'") }
+        await #expect(throws: UnreadableRow.self) { try await store.requestKey(room: "r1", user: "j1", key: "j1-1") }
+        try await store.database.pool.write { db in try db.execute(sql: "UPDATE request_key SET key = x'ff'") }
+        await #expect(throws: UnreadableRow.self) { try await store.requestKeyNames(room: "r1") }
+    }
+
     @Test func aDayImportIsAllOrNothing() async throws {
         let (store, plan) = try await setUp()
         let user = User(id: "c1", role: .candidate, displayName: "C1", createdAt: t0)

@@ -430,8 +430,9 @@ actor RoomHub {
         }
     }
 
-    /// The idempotency keys committed in each room, by user and key, once read from the store (PROTOCOL.md §4.4).
-    private var requestKeys: [String: [String: (seq: Int, publicSeq: Int, request: String?)]] = [:]
+    /// The idempotency keys committed in each room, once read from the store (PROTOCOL.md §4.4): fingerprints, whose
+    /// matches are read back from the store.
+    private var requestKeys: [String: RequestKeyIndex] = [:]
 
     /// Removes a room from a session's joined rooms (its subscriber was removed).
     private func forget(_ id: String, sessionID: UInt64) {
@@ -477,8 +478,11 @@ actor RoomHub {
         await acquire(id)
         defer { release(id) }
         if let key {
-            if requestKeys[id] == nil { requestKeys[id] = try await store.requestKeys(room: id) }
-            if let known = requestKeys[id]?[RoomStore.RequestKey.slot(user: actor.user, key: key)] {
+            if requestKeys[id] == nil {
+                requestKeys[id] = RequestKeyIndex(try await store.requestKeyNames(room: id), fingerprint: configuration.requestKeyFingerprint)
+            }
+            // Almost every key is new and matches no fingerprint; a match is read back (it may be another key's).
+            if requestKeys[id]?.mayHold(user: actor.user, key: key) == true, let known = try await store.requestKey(room: id, user: actor.user, key: key) {
                 if let stored = known.request, let request, stored != request {
                     throw DomainError(.invalid, context: [key], "the key \(key) was already used for another request; give each request its own key")
                 }
@@ -543,9 +547,7 @@ actor RoomHub {
         // The key is committed with the events, in one transaction: a crash cannot keep one without the other.
         let committedKey = key.map { RoomStore.RequestKey(room: id, user: actor.user, key: $0, seq: state.lastSeq, publicSeq: state.publicSeq, request: request) }
         try await store.append(events, state: state, delivered: deliveries, key: committedKey)
-        if let committedKey, requestKeys[id] != nil {
-            requestKeys[id]?[RoomStore.RequestKey.slot(user: committedKey.user, key: committedKey.key)] = (committedKey.seq, committedKey.publicSeq, committedKey.request)
-        }
+        if let committedKey { requestKeys[id]?.insert(user: committedKey.user, key: committedKey.key) }
         metrics.recordEvents(events.count)
         keep(state)
         for index in events.indices { deliver(events[index], deliveries[index], toCandidates: candidateLines[index]) }

@@ -71,6 +71,9 @@ public struct ServerConfiguration: Sendable {
         return { clock.now() }
     }
 
+    /// How the rooms fingerprint the idempotency keys they hold in memory (tests give one with collisions).
+    var requestKeyFingerprint: RequestKeyIndex.Fingerprint = RequestKeyIndex.standard
+
     /// Creates the default configuration.
     public init() {}
 
