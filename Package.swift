@@ -130,7 +130,8 @@ let package = Package(
         ),
         .testTarget(name: "DefenceBenchTests", dependencies: ["DefenceBench"]),
         .testTarget(name: "DefenceProtocolTests", dependencies: ["DefenceProtocol"]),
-        .testTarget(name: "DefenceConsoleTests", dependencies: ["DefenceConsole", "DefenceProtocol"]),
+        // The golden screens are read from the source tree (`#filePath`), not bundled.
+        .testTarget(name: "DefenceConsoleTests", dependencies: ["DefenceConsole", "DefenceProtocol"], exclude: ["Fixtures"]),
         .testTarget(name: "DefenceCoreTests", dependencies: ["DefenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DefenceChannelTests", dependencies: ["DefenceChannel", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(

@@ -210,7 +210,7 @@ public actor LiveSession {
             for room in rooms {
                 _ = try? await self.request(self.lastSeq[room].map { .resume(room: room, lastSeq: $0) } ?? .join(room: room))
             }
-            await self.announceResumed()
+            self.announceResumed()
         }
     }
 
