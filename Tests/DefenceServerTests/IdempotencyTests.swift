@@ -58,7 +58,8 @@ import Testing
     }
 
     /// The rooms hold fingerprints of their keys, not the keys: a key that shares another's fingerprint is read back
-    /// from the store, and is carried out as the new request it is.
+    /// from the store, and is carried out as the new request it is. With every key sharing one fingerprint, the
+    /// store alone tells keys of other users and other rooms apart, and a cancelled room's stored key still replays.
     @Test func aKeySharingAnothersFingerprintIsStillANewRequest() async throws {
         try await withServer({ $0.requestKeyFingerprint = { _, _ in 7 } }) { server in
             let jurors = try await server.makeUsers(["camille", "paul"], role: .juror)
@@ -75,6 +76,15 @@ import Testing
             #expect(try await camille.request("@key=cam-2 SAY r1 room :trois").failureCode == "INVALID")
             let paul = try await RoomClient.connect(server, name: "paul", token: jurors[1])
             #expect(try await paul.ok("@key=cam-1 SAY r1 room :un").parameters.last != "replayed", "a key is its user's own")
+            // And its room's: in another room the same key and request are carried out anew.
+            try await admin.ok("ROOM-CREATE r2 team start=2026-12-01T10:00:00Z candidates=lea jurors=camille,paul president=camille competences=A1C1")
+            try await camille.ok("JOIN r2")
+            let inR2 = try await camille.ok("@key=cam-1 SAY r2 room :un")
+            #expect(inR2.parameters.last != "replayed")
+            // A stored key still gets its reply once the room cannot change any more (§4.1); a new request does not.
+            try await admin.ok("ROOM-CANCEL r2 :jury indisponible")
+            #expect(try await camille.ok("@key=cam-1 SAY r2 room :un").parameters == inR2.parameters + ["replayed"])
+            #expect(try await camille.request("@key=cam-9 SAY r2 room :un").failureCode == "WRONG_STATE")
             await paul.close()
             await camille.close()
             await admin.close()
