@@ -68,7 +68,8 @@ let a1c1Checklist = RoomChecklist(criteria: Set((1...5).map { "A1C1.\($0)" }))
         await #expect(throws: (any Error).self) { try await store.append([first], state: state) }
     }
 
-    /// A key is stored with its events and read back by name; an altered row is an error for its request alone.
+    /// A key is stored with its events and read back by name; an altered row is an error (`UnreadableRow`), never a
+    /// trap: the request that meets it fails with `INTERNAL`.
     @Test func requestKeysAreReadBackAndAnAlteredOneIsAnError() async throws {
         let (store, plan) = try await setUp()
         let state = RoomState(scheduled: plan, at: t0)

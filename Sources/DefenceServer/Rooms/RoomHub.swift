@@ -454,8 +454,6 @@ actor RoomHub {
 
     // MARK: Commands
 
-    /// Runs a room command for `actor` (membership checked), then emits whatever became due. Returns the room's
-    /// state and whether the command itself produced an event.
     /// What a room command came to.
     enum Performed {
         /// Carried out (`changed`: it stored events), leaving the room in `state`.
